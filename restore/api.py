@@ -1,12 +1,23 @@
-"""The restorer interface the pipeline uses (placeholder until the trained model lands)."""
+"""The restorer the pipeline uses: load the shipped model and restore lines, one output per input."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from restore.text import normalize
+import torch
+
+from restore.batching import Example, make_batch
+from restore.features import apply_case, is_passthrough
+from restore.model import COPY_ID, PAD_ID, UNK_ID, RestorerModel
+from restore.text import Chunk, normalize, split_chunks
+from restore.vocab import OutputVocab
 from vanban.records import RestoredLine, RestoredToken
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "restorer"
+CandidateFn = Callable[[str], list[str]]
 
 
 class Restorer(Protocol):
@@ -15,18 +26,117 @@ class Restorer(Protocol):
         ...
 
 
-class NormalizingRestorer:
-    """Placeholder: NFC + tone-style normalization only."""
+class ModelRestorer:
+    """Seq2seq restorer: one decoder step per OCR chunk, constrained to candidate syllables."""
+
+    def __init__(
+        self,
+        model: RestorerModel,
+        vocab: OutputVocab,
+        candidates: CandidateFn | None = None,
+        batch_size: int = 64,
+    ):
+        self.model = model.eval()
+        self.vocab = vocab
+        self.candidates = candidates
+        self.batch_size = batch_size
+        self.max_chunks = model.config.max_chunks
+        self.context = model.config.context_chunks
+
+    @classmethod
+    def from_pretrained(cls, directory: Path, candidates: CandidateFn | None = None, **kw):
+        """Load weights (safetensors) and vocabulary from a model folder; no network."""
+        model = RestorerModel.from_pretrained(directory, dtype=torch.float32)
+        return cls(model, OutputVocab.load(Path(directory) / "vocab.txt"), candidates, **kw)
 
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
-        out = []
-        for line in lines:
-            text = normalize(line)
-            toks = [RestoredToken(a, b, 1.0) for a, b in zip(line.split(), text.split(), strict=False)]
-            out.append(RestoredLine(text=text, source=line, tokens=toks))
-        return out
+        chunked = [split_chunks(line) for line in lines]
+        pieces = self._pieces(chunked)
+        choices: dict[tuple[int, int], tuple[int, float]] = {}
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i][2].chunks))
+        for start in range(0, len(order), self.batch_size):
+            batch = [pieces[i] for i in order[start : start + self.batch_size]]
+            for (line_no, offset, example), (ids, probs) in zip(batch, self._decode(batch)):
+                for k in range(len(example.chunks)):
+                    choices[(line_no, offset + k)] = (ids[k], probs[k])
+        return [
+            self._render(line, chunks, i, choices)
+            for i, (line, chunks) in enumerate(zip(lines, chunked, strict=True))
+        ]
+
+    def _pieces(self, chunked: list[list[Chunk]]) -> list[tuple[int, int, Example]]:
+        """Split lines into windows of at most `max_chunks`, each with its neighbours as context."""
+        windows: list[tuple[int, int, list[Chunk]]] = []
+        for i, chunks in enumerate(chunked):
+            for off in range(0, len(chunks), self.max_chunks):
+                windows.append((i, off, chunks[off : off + self.max_chunks]))
+        pieces = []
+        for w, (i, off, chunks) in enumerate(windows):
+            before = windows[w - 1][2] if w > 0 else []
+            after = windows[w + 1][2] if w + 1 < len(windows) else []
+            pieces.append((i, off, Example(chunks, before, after)))
+        return pieces
+
+    def _allowed(self, example: Example, steps: int) -> torch.Tensor:
+        """Bool mask [steps, V]: <copy> for pass-through chunks, else candidates (and <copy>)."""
+        mask = torch.zeros(steps, len(self.vocab), dtype=torch.bool)
+        mask[:, COPY_ID] = True
+        for t, chunk in enumerate(example.chunks):
+            if is_passthrough(chunk.core):
+                continue
+            if self.candidates is None:
+                mask[t, 4:] = True
+                continue
+            ids = [self.vocab.index.get(c) for c in self.candidates(chunk.core)]
+            own = self.vocab.index.get(chunk.core.lower())
+            for idx in [*ids, own]:
+                if idx is not None and idx > UNK_ID:
+                    mask[t, idx] = True
+        return mask
+
+    def _decode(self, pieces) -> list[tuple[list[int], list[float]]]:
+        examples = [p[2] for p in pieces]
+        cfg = self.model.config
+        batch = make_batch(examples, cfg.n_buckets, cfg.context_chunks)
+        steps = batch["line_index"].shape[1]
+        allowed = torch.stack([self._allowed(ex, steps) for ex in examples])
+        ids, probs = self.model.greedy(**batch, allowed=allowed)
+        return [(ids[b].tolist(), probs[b].tolist()) for b in range(len(examples))]
+
+    def _render(self, line: str, chunks: list[Chunk], i: int, choices) -> RestoredLine:
+        tokens, parts = [], []
+        for k, chunk in enumerate(chunks):
+            idx, prob = choices.get((i, k), (COPY_ID, 1.0))
+            core = chunk.core
+            if idx not in (COPY_ID, PAD_ID, UNK_ID) and not is_passthrough(core):
+                core = apply_case(chunk.core, self.vocab.token(idx))
+            parts.append(chunk.space_before + chunk.prefix + core + chunk.suffix)
+            if chunk.core:
+                tokens.append(RestoredToken(chunk.core, core, round(float(prob), 4)))
+        trailing = line[len(line.rstrip()) :] if line.strip() else line
+        return RestoredLine(text="".join(parts) + trailing, source=line, tokens=tokens)
+
+
+class NormalizingRestorer:
+    """Fallback when no model is shipped: NFC + tone-style normalization only."""
+
+    def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
+        return [RestoredLine(text=normalize(ln), source=ln) for ln in lines]
+
+
+def _default_candidates() -> CandidateFn | None:
+    try:
+        from restore.candidates import CandidateGenerator
+    except ImportError:
+        return None
+    generator = CandidateGenerator.load()
+    return lambda core: [c for c, _ in generator.candidates(core)]
 
 
 def load_restorer(model_dir: Path | None = None) -> Restorer:
-    """Load the shipped restorer from `models/` (or `model_dir`)."""
-    return NormalizingRestorer()
+    """Load the shipped restorer from `models/restorer` (or `model_dir`, or $VANBAN_MODEL_DIR)."""
+    directory = Path(model_dir or os.environ.get("VANBAN_MODEL_DIR") or DEFAULT_MODEL_DIR)
+    if not (directory / "config.json").exists():
+        raise FileNotFoundError(f"{directory}: no restorer model (config.json missing)")
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    return ModelRestorer.from_pretrained(directory, candidates=_default_candidates())

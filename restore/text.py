@@ -24,7 +24,9 @@ def strip_marks(text: str) -> str:
     """Remove every diacritic (đ -> d too): 'Đề nghị' -> 'De nghi'."""
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
 
 
 def strip_tone(syllable: str) -> str:
@@ -43,7 +45,11 @@ def _old_style_syllable(word: str) -> str:
     bare_nfc = unicodedata.normalize("NFC", bare)
     low = bare_nfc.lower()
     for pair in _OLD_STYLE_PAIRS:
-        if low.endswith(pair) and not low.endswith("q" + pair) and not low.endswith("gi" + pair[1:]):
+        if (
+            low.endswith(pair)
+            and not low.endswith("q" + pair)
+            and not low.endswith("gi" + pair[1:])
+        ):
             if pair == "uy" and low.endswith("quy"):
                 return word
             i = len(bare_nfc) - 2
@@ -98,7 +104,9 @@ def join_chunks(chunks: list[Chunk], trailing: str = "") -> str:
 
 
 _ONSETS = sorted(
-    "b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split(), key=len, reverse=True
+    "b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split(),
+    key=len,
+    reverse=True,
 )
 _CODAS = ("ng", "nh", "ch", "c", "m", "n", "p", "t", "i", "y", "o", "u")
 

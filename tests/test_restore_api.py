@@ -1,0 +1,91 @@
+"""The restorer's guarantees: line alignment, pass-through of numbers/codes/punctuation, confidences."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from restore.api import DEFAULT_MODEL_DIR, ModelRestorer, load_restorer
+from restore.model import RestorerConfig, RestorerModel
+from restore.text import split_chunks
+from restore.vocab import OutputVocab
+
+CODES_LINE = "Nghị quyết số 147/NQ-CP ngày 22/5/2025, Kế hoạch 167/KH-UBND (trang 3/12)."
+NUMBERS = ["147/NQ-CP", "22/5/2025", "167/KH-UBND", "3/12", "2030", "1.000.000", "30-NQ/TW"]
+
+
+def tiny_restorer() -> ModelRestorer:
+    """A randomly initialised model: the guarantees must hold whatever the weights say."""
+    torch.manual_seed(0)
+    vocab = OutputVocab(["<pad>", "<bos>", "<copy>", "<unk>", "của", "số", "ngày", "kế", "hoạch"])
+    config = RestorerConfig(
+        vocab_size=len(vocab), d_model=32, n_buckets=512, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
+        decoder_ffn_dim=64, max_chunks=8, context_chunks=4,
+    )  # fmt: skip
+    return ModelRestorer(RestorerModel(config), vocab)
+
+
+@pytest.fixture(scope="module", params=["tiny", "shipped"])
+def restorer(request):
+    if request.param == "tiny":
+        return tiny_restorer()
+    if not (DEFAULT_MODEL_DIR / "config.json").exists():
+        pytest.skip("no shipped model in models/restorer")
+    return load_restorer()
+
+
+def test_one_output_line_per_input_line(restorer):
+    lines = ["Thuc hién Nghi quyét", "", "   ", "ctia Chinh phu", "", "KE HOACH"]
+    out = restorer.restore_lines(lines)
+    assert len(out) == len(lines)
+    assert [o.source for o in out] == lines
+    assert out[1].text == "" and out[2].text == "   "
+
+
+def test_empty_input(restorer):
+    assert restorer.restore_lines([]) == []
+
+
+@pytest.mark.parametrize("code", NUMBERS)
+def test_numbers_and_codes_pass_through(restorer, code):
+    line = f"theo van ban {code} cua Chinh phu, ngay {code}"
+    out = restorer.restore_lines([line])[0].text
+    assert out.count(code) == 2
+
+
+def test_punctuation_and_spacing_unchanged(restorer):
+    out = restorer.restore_lines([CODES_LINE])[0]
+    strip = [(c.space_before, c.prefix, c.suffix) for c in split_chunks(out.text)]
+    assert strip == [(c.space_before, c.prefix, c.suffix) for c in split_chunks(CODES_LINE)]
+    for code in ("147/NQ-CP", "22/5/2025", "167/KH-UBND", "3/12"):
+        assert code in out.text
+
+
+def test_very_long_line_is_kept_whole(restorer):
+    line = " ".join(["cac de doa an ninh phi truyen thong 2025"] * 60)
+    out = restorer.restore_lines([line])[0]
+    assert len(out.text.split()) == len(line.split())
+    assert out.text.count("2025") == 60
+
+
+def test_non_vietnamese_line_keeps_its_shape(restorer):
+    line = "The quick brown fox, version 2.0 (see https://example.org/a-b)."
+    out = restorer.restore_lines([line])[0].text
+    assert len(out.split()) == len(line.split())
+    assert "2.0" in out and "https://example.org/a-b" in out
+
+
+def test_each_token_has_a_confidence(restorer):
+    out = restorer.restore_lines(["Thuc hién Nghi quyét so 147/NQ-CP"])[0]
+    assert len(out.tokens) == 6
+    assert all(0.0 <= t.confidence <= 1.0 for t in out.tokens)
+    assert out.tokens[-1].text == "147/NQ-CP" and out.tokens[-1].confidence == 1.0
+
+
+def test_shipped_model_restores_real_ocr_errors():
+    if not (DEFAULT_MODEL_DIR / "config.json").exists():
+        pytest.skip("no shipped model in models/restorer")
+    out = load_restorer().restore_lines(["Pé nghi Uy ban nhan dan thanh phé", "ctia Chinh phu"])
+    assert out[0].text.startswith("Đề nghị Ủy ban nhân dân thành phố")
+    assert out[1].text == "của Chính phủ"
