@@ -1,4 +1,4 @@
-"""The restorer's guarantees: line alignment, pass-through of numbers/codes/punctuation, confidences."""
+"""The restorer guarantees: line alignment, pass-through of numbers, codes, punctuation."""
 
 from __future__ import annotations
 
