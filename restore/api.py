@@ -56,7 +56,9 @@ class ModelRestorer:
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i][2].chunks))
         for start in range(0, len(order), self.batch_size):
             batch = [pieces[i] for i in order[start : start + self.batch_size]]
-            for (line_no, offset, example), (ids, probs) in zip(batch, self._decode(batch), strict=True):
+            for (line_no, offset, example), (ids, probs) in zip(
+                batch, self._decode(batch), strict=True
+            ):
                 for k in range(len(example.chunks)):
                     choices[(line_no, offset + k)] = (ids[k], probs[k])
         return [
