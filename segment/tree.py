@@ -1,14 +1,204 @@
-"""Placeholder: the segment helper replaces this module."""
+"""segment_document: restored lines -> JSON-ready document (metadata, section tree, agency assignments)."""
 
 from __future__ import annotations
 
-from vanban.records import TextLine
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+from segment.agencies import AgencyResolver, Locality, find_places, load_registry
+from segment.assignments import Unit, find_deadline, find_roles, heading_agencies, is_assignment_part
+from segment.lexicon import clean_spaces, fold, match_any, tokenize
+from segment.metadata import extract_metadata
+from segment.sections import (
+    Section, build_sections, clean_markdown, ends_sentence, find_candidate, is_bullet, is_caps, paragraphs,
+    starts_upper, strip_bullet,
+)
+from vanban.records import Provenance, TextLine
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+SCHEMA_VERSION = "1.0"
+_LABEL_RE = re.compile(r"^\s*(c¢|¢c|[a-zđ¢€ð]|\d{1,2}(?:\.\d{1,2})*|[IVXLCl1|!]{1,5})\s*[.):]\s*")
+_LINE_END_JUNK = re.compile(r"\s+[\"'`_|~^*]{1,2}\s*$")
+_DIRECTIVE_WORDS = ("Yêu cầu", "Giao", "Đề nghị")
+
+
+@cache
+def load_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of segment output, shipped in the package."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def segment_text(text: str, source: str = "<text>") -> dict:
+    """Segment plain text or markdown: each line becomes a TextLine with page=None."""
+    lines = [TextLine(line, Provenance(source=source, line=k + 1)) for k, line in enumerate(text.split("\n"))]
+    return segment_document(lines, source=source)
 
 
 def segment_document(lines: list[TextLine], *, source: str) -> dict:
     """Return the JSON-ready document tree (document, sections, assignments)."""
-    raise NotImplementedError
+    texts = [clean_markdown(line.text) for line in lines]
+    sections = build_sections(texts)
+    document = extract_metadata(texts)
+    registry = load_registry()
+    resolver = AgencyResolver(_home_locality(document.get("issuer")), find_places("\n".join(texts), registry), registry)
+    subjects = _agency_sections(sections, registry)
+    units = _units(sections, texts, subjects)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "source": source,
+        "document": document,
+        "sections": [_section_json(s, texts, lines, subjects) for s in sections],
+        "assignments": _assignments(units, lines, resolver, registry),
+    }
 
 
-def load_schema() -> dict:
-    raise NotImplementedError
+def _home_locality(issuer: str | None) -> Locality | None:
+    if not issuer:
+        return None
+    m = re.search(r"\b(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+(.+)$", issuer)
+    return Locality(m.group(1), m.group(2)) if m else None
+
+
+def _agency_sections(sections: list[Section], registry) -> dict[str, list[str]]:
+    """Sections whose heading names agencies: under a 'Tổ chức thực hiện' part, or 'Đề nghị X' anywhere."""
+    subjects: dict[str, list[str]] = {}
+    for section in sections:
+        in_part = any(is_assignment_part(a.title) for a in _ancestors(section))
+        if in_part or fold(section.title).startswith("de nghi"):
+            names = heading_agencies(section.title, registry)
+            if names:
+                subjects[section.id] = names
+    return subjects
+
+
+def _ancestors(section: Section) -> list[Section]:
+    out = []
+    node = section.parent
+    while node is not None:
+        out.append(node)
+        node = node.parent
+    return out
+
+
+def _title_only(section: Section, texts: list[str], subjects: dict) -> bool:
+    """The heading is a title, not the first words of the section's text."""
+    if section.inline:
+        return False
+    if section.id in subjects or section.scheme in {"part", "chapter"} or is_caps(section.title):
+        return True
+    if section.scheme == "letter":
+        return False
+    nxt = next((k for k in range(section.heading_end + 1, len(texts)) if texts[k].strip()), None)
+    if nxt is None or find_candidate(nxt, texts[nxt].strip()) is not None or is_bullet(texts[nxt]):
+        return True
+    if ends_sentence(texts[section.heading_end]) or starts_upper(texts[nxt]):
+        return len(section.title.split()) <= 15
+    return False
+
+
+def _own_lines(section: Section, texts: list[str], subjects: dict) -> list[int]:
+    heading = [] if _title_only(section, texts, subjects) else list(range(section.heading_start, section.heading_end + 1))
+    return heading + section.body
+
+
+def _line_text(index: int, texts: list[str], section: Section) -> str:
+    text = texts[index]
+    if index == section.heading_start:
+        if section.inline and section.title and section.inline != _joined_heading(section, texts):
+            return section.inline
+        text = _LABEL_RE.sub("", text.strip(), count=1)
+    return text
+
+
+def _joined_heading(section: Section, texts: list[str]) -> str:
+    return clean_spaces(" ".join(texts[section.heading_start : section.heading_end + 1]))
+
+
+def _paragraph_text(group: list[int], texts: list[str], section: Section) -> str:
+    """A paragraph's text: label dropped, lines joined, stray scan marks at line ends removed."""
+    parts = []
+    for index in group:
+        if index != section.heading_start and section.heading_start < index <= section.heading_end and section.inline:
+            if section.inline != _joined_heading(section, texts):
+                continue  # already in the inline text
+        parts.append(_LINE_END_JUNK.sub("", _line_text(index, texts, section)))
+    return clean_spaces(strip_bullet(" ".join(parts)))
+
+
+def _units(sections: list[Section], texts: list[str], subjects: dict) -> list[Unit]:
+    units: list[Unit] = []
+    for section in sections:
+        subject = _subject(section, subjects)
+        groups = paragraphs(texts, _own_lines(section, texts, subjects))
+        for k, group in enumerate(groups):
+            text = _paragraph_text(group, texts, section)
+            if not text:
+                continue
+            unit = Unit(section.id, group, text, subject)
+            part = _trailing_directive_part(section, k, group, texts, sections)
+            if part is not None:
+                unit.section, unit.subject = part.id, []
+            units.append(unit)
+    return units
+
+
+def _subject(section: Section, subjects: dict) -> list[str]:
+    node: Section | None = section
+    while node is not None:
+        if node.id in subjects:
+            return subjects[node.id]
+        node = node.parent
+    return []
+
+
+def _trailing_directive_part(section: Section, k: int, group: list[int], texts: list[str], sections) -> Section | None:
+    """'Yêu cầu ...', 'Giao ...' paragraphs after the last heading of an assignment part belong to the part."""
+    if k == 0 or is_bullet(texts[group[0]]):
+        return None
+    tokens = tokenize(texts[group[0]].strip())
+    if not tokens or match_any(tokens, 0, _DIRECTIVE_WORDS) is None:
+        return None
+    part = next((a for a in _ancestors(section) if is_assignment_part(a.title)), None)
+    if part is None:
+        return None
+    later = [s for s in sections if s.heading_start > section.heading_start and part in _ancestors(s)]
+    return part if not later else None
+
+
+def _assignments(units: list[Unit], lines: list[TextLine], resolver: AgencyResolver, registry) -> list[dict]:
+    out = []
+    for unit in units:
+        roles = find_roles(unit.text, unit.subject, registry)
+        if roles is None:
+            continue
+        out.append({
+            "section": unit.section,
+            "lead": [resolver.resolve(n) for n in roles.lead],
+            "support": [resolver.resolve(n) for n in roles.support],
+            "executors": [resolver.resolve(n) for n in roles.executors],
+            "task": unit.text,
+            "deadline": find_deadline(unit.text),
+            **_provenance(unit.lines[0], unit.lines[-1], lines),
+        })
+    return out
+
+
+def _provenance(first: int, last: int, lines: list[TextLine]) -> dict:
+    return {"line_start": lines[first].prov.line, "line_end": lines[last].prov.line, "page": lines[first].prov.page}
+
+
+def _section_json(section: Section, texts: list[str], lines: list[TextLine], subjects: dict) -> dict:
+    own = _own_lines(section, texts, subjects)
+    body = " ".join(_paragraph_text(g, texts, section) for g in paragraphs(texts, own))
+    return {
+        "id": section.id,
+        "number": section.number,
+        "level": section.level,
+        "title": section.title,
+        "text": clean_spaces(body),
+        "parent": section.parent.id if section.parent else None,
+        "agencies": subjects.get(section.id, []),
+        **_provenance(section.heading_start, max(section.end, section.heading_end), lines),
+    }

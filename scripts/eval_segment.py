@@ -1,0 +1,187 @@
+"""Score segment/ against the hand-checked structures in ../shared/dev and time it.
+
+Usage: .venv/bin/python scripts/eval_segment.py [--restorer] [--repeat N]
+
+Inputs (fixed): 002 = the seed file itself (markdown); 000-gold = 000.gold.part1.txt + part2.txt (line-aligned
+with seed 000); 000-raw = the raw OCR seed; with --restorer also 000 through restore.load_restorer().
+Scores: section F1 on (path, level); assignment F1 on (section, role, agency) triples, counted as multisets
+(one triple per task, so a task found twice or split in two costs precision); document fields right out of 7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from restore.text import strip_marks  # noqa: E402
+from segment import segment_document, segment_text  # noqa: E402
+from vanban.records import Provenance, TextLine  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+DEV = SHARED / "dev"
+SEEDS = SHARED / "seeds"
+FIELDS = ("issuer", "doc_type", "number", "date", "place", "title", "signer")
+ROLES = ("lead", "support", "executors")
+LINES_PER_PAGE = 50  # text inputs carry no pages; speed is quoted per 50-line page
+
+
+def label_key(label: str) -> str:
+    """Compare labels ignoring case, spaces and marks, but keep đ distinct from d."""
+    text = unicodedata.normalize("NFC", label).lower().replace("đ", "dd")
+    return re.sub(r"\s+", "", strip_marks(text))
+
+
+def path_key(path: str) -> str:
+    return ".".join(label_key(p) for p in path.split("."))
+
+
+def agency_key(name: str) -> str:
+    text = unicodedata.normalize("NFC", name).lower()
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text)).strip()
+
+
+def reference_paths(sections: list[dict]) -> list[tuple[str, int]]:
+    """Paths of the reference sections from their (number, level) sequence."""
+    stack: list[tuple[str, str]] = []  # (number, path)
+    out = []
+    for s in sections:
+        del stack[s["level"] - 1 :]
+        number = s["number"]
+        if stack:
+            parent_number, parent_path = stack[-1]
+            if number.startswith(parent_number + "."):
+                path = parent_path + number[len(parent_number) :]
+            else:
+                path = f"{parent_path}.{number}"
+        else:
+            path = number
+        stack.append((number, path))
+        out.append((path, s["level"]))
+    return out
+
+
+def f1(gold: Counter, found: Counter) -> tuple[float, float, float]:
+    hit = sum((gold & found).values())
+    p = hit / max(1, sum(found.values()))
+    r = hit / max(1, sum(gold.values()))
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def section_counter(pairs) -> Counter:
+    return Counter((path_key(p), level) for p, level in pairs)
+
+
+def triples(assignments: list[dict], *, predicted: bool) -> Counter:
+    out: Counter = Counter()
+    for a in assignments:
+        for role in ROLES:
+            for agency in a[role]:
+                name = agency["name"] if predicted else agency
+                out[(path_key(a["section"]), role, agency_key(name))] += 1
+    return out
+
+
+def field_value(value) -> str:
+    text = unicodedata.normalize("NFC", str(value or "")).lower()
+    return re.sub(r"\s+", " ", re.sub(r"[\"“”'.,:;]", " ", text)).strip()
+
+
+def score(result: dict, gold: dict) -> dict:
+    sec = f1(section_counter(reference_paths(gold["sections"])),
+             section_counter((s["id"], s["level"]) for s in result["sections"]))
+    asg = f1(triples(gold["assignments"], predicted=False), triples(result["assignments"], predicted=True))
+    wrong = [f for f in FIELDS if field_value(result["document"].get(f)) != field_value(gold["document"].get(f))]
+    return {"sections": sec, "assignments": asg, "fields": len(FIELDS) - len(wrong), "wrong": wrong}
+
+
+def diff(result: dict, gold: dict) -> None:
+    """Print what differs (for development)."""
+    g = triples(gold["assignments"], predicted=False)
+    p = triples(result["assignments"], predicted=True)
+    for t in sorted((g - p).elements()):
+        print("  missed ", t)
+    for t in sorted((p - g).elements()):
+        print("  extra  ", t)
+    gs = section_counter(reference_paths(gold["sections"]))
+    ps = section_counter((s["id"], s["level"]) for s in result["sections"])
+    for t in sorted((gs - ps).elements()):
+        print("  missed section", t)
+    for t in sorted((ps - gs).elements()):
+        print("  extra section", t)
+
+
+def restored_lines(raw_lines: list[str], source: str) -> list[TextLine]:
+    from restore import load_restorer
+
+    restored = load_restorer().restore_lines(raw_lines)
+    return [TextLine(r.text, Provenance(source=source, line=k + 1)) for k, r in enumerate(restored)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--restorer", action="store_true", help="also score seed 000 through restore.load_restorer()")
+    ap.add_argument("--repeat", type=int, default=20, help="runs per input for the speed figure")
+    ap.add_argument("--diff", action="store_true", help="print missed/extra triples and sections")
+    args = ap.parse_args()
+    if not DEV.exists():
+        print(f"{DEV}: not found (the shared data sits beside the checkout)", file=sys.stderr)
+        return 2
+    seed000 = next(SEEDS.glob("000_*.txt"))
+    seed002 = next(SEEDS.glob("002_*.txt"))
+    gold000 = json.loads((DEV / "000.structure.json").read_text(encoding="utf-8"))
+    gold002 = json.loads((DEV / "002.structure.json").read_text(encoding="utf-8"))
+    gold_text = (DEV / "000.gold.part1.txt").read_text(encoding="utf-8").rstrip("\n") + "\n"
+    gold_text += (DEV / "000.gold.part2.txt").read_text(encoding="utf-8")
+    inputs = [
+        ("002 (seed, markdown)", seed002.read_text(encoding="utf-8"), gold002),
+        ("000 gold restored text", gold_text, gold000),
+        ("000 raw OCR seed", seed000.read_text(encoding="utf-8"), gold000),
+    ]
+    rows = []
+    for name, text, gold in inputs:
+        result = segment_text(text, source=name)
+        rows.append((name, score(result, gold)))
+        if args.diff:
+            print(name)
+            diff(result, gold)
+    if args.restorer:
+        raw = seed000.read_text(encoding="utf-8").split("\n")
+        t0 = time.perf_counter()
+        lines = restored_lines(raw, str(seed000))
+        restore_seconds = time.perf_counter() - t0
+        result = segment_document(lines, source=str(seed000))
+        rows.append((f"000 via restorer ({restore_seconds:.0f}s restoring)", score(result, gold000)))
+        if args.diff:
+            print("000 via restorer")
+            diff(result, gold000)
+
+    print(f"| input | sections P/R/F1 | assignments P/R/F1 | document fields | wrong fields |")
+    print("|---|---|---|---|---|")
+    for name, s in rows:
+        sec = "/".join(f"{x:.3f}" for x in s["sections"])
+        asg = "/".join(f"{x:.3f}" for x in s["assignments"])
+        print(f"| {name} | {sec} | {asg} | {s['fields']}/7 | {', '.join(s['wrong']) or '-'} |")
+
+    total_lines = sum(len(text.split("\n")) for _, text, _ in inputs)
+    t0 = time.perf_counter()
+    for _ in range(args.repeat):
+        for name, text, _ in inputs:
+            segment_text(text, source=name)
+    seconds = time.perf_counter() - t0
+    lines_per_s = total_lines * args.repeat / seconds
+    print(f"\nspeed: {lines_per_s:,.0f} lines/s = {lines_per_s / LINES_PER_PAGE:,.0f} pages/s "
+          f"({LINES_PER_PAGE}-line pages; {args.repeat} runs over {total_lines} lines, one process)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,407 @@
+"""Agency phrases: find where agency lists start and end in a sentence, and resolve them to the registry."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from segment.lexicon import Token, clean_spaces, fold, match_any, match_phrase, slug, tokenize
+
+REGISTRY_PATH = Path(__file__).with_name("agencies.json")
+_DEMONSTRATIVES = {"do", "nay", "nao", "kia", "ay"}  # đó, này, nào, kia, ấy (after marks are stripped)
+_GENERIC_HEADS = {
+    "so", "ban", "bo", "uy ban", "ub", "van phong", "dai", "bao", "ngan hang", "lien doan", "hoi", "doan",
+    "cuc", "chi cuc", "phong", "trung tam", "truong", "vien", "cong ty", "tong cong ty", "lien minh",
+    "hoc vien", "toa an", "kho bac", "thanh tra", "bo doi", "quan doi",
+}
+
+
+@dataclass(frozen=True)
+class AgencyType:
+    key: str
+    name: str
+    aliases: tuple[str, ...]
+    scope: str
+
+
+@dataclass(frozen=True)
+class Registry:
+    types: tuple[AgencyType, ...]
+    heads: tuple[str, ...]
+    lowercase_heads: tuple[str, ...]
+    name_words: tuple[str, ...]
+    person_heads: tuple[str, ...]
+    collective_openers: tuple[str, ...]
+    collective_nouns: tuple[str, ...]
+    collective_modifiers: tuple[str, ...]
+    locality_types: tuple[str, ...]
+    party_committees: tuple[str, ...]
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        return tuple(a for t in self.types for a in t.aliases)
+
+
+@cache
+def load_registry(path: Path = REGISTRY_PATH) -> Registry:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    types = tuple(AgencyType(t["key"], t["name"], tuple(t["aliases"]), t["scope"]) for t in data["types"])
+    fields = {k: tuple(data[k]) for k in Registry.__dataclass_fields__ if k != "types"}
+    return Registry(types=types, **fields)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@dataclass
+class AgencyParser:
+    """Recognizes agency phrases in a token list (named bodies, collective phrases, person heads)."""
+
+    tokens: list[Token]
+    registry: Registry
+
+    def tok(self, i: int) -> Token | None:
+        return self.tokens[i] if 0 <= i < len(self.tokens) else None
+
+    def fold_at(self, i: int) -> str:
+        t = self.tok(i)
+        return t.fold if t else ""
+
+    # -- pieces
+    def locality(self, i: int) -> int | None:
+        """A locality after a name: 'thành phố (Hải Phòng)', 'Tỉnh ủy', 'các xã, phường', 'Việt Nam'."""
+        reg = self.registry
+        end = match_any(self.tokens, i, reg.party_committees)
+        if end is not None and self.tokens[i].is_capitalized:
+            return end
+        for fixed in ("Việt Nam", "Trung ương"):
+            end = match_phrase(self.tokens, i, fixed)
+            if end is not None and self.tokens[i].is_capitalized:
+                return end
+        j = i
+        if self.fold_at(j) == "cac" or self.fold_at(j) == "cap":
+            j += 1
+        end = match_any(self.tokens, j, reg.locality_types)
+        if end is None:
+            return None
+        # a list of locality types: 'huyện, thị xã, thành phố'
+        while self.fold_at(end) in {",", "va"}:
+            nxt = match_any(self.tokens, end + 1, reg.locality_types)
+            if nxt is None:
+                break
+            end = nxt
+        if self.fold_at(end) == "." and self.tok(i).fold == "tp":
+            end += 1
+        return self.proper_name(end)
+
+    def proper_name(self, i: int) -> int:
+        """Extend over a place name: capitalized words that open no agency ('Hải Phòng')."""
+        j = i
+        while j - i < 4 and (t := self.tok(j)) and t.is_word and t.is_capitalized and not t.text.isdigit():
+            if self.head_at(j) is not None or self.party_at(j):
+                break
+            j += 1
+        return j
+
+    def party_at(self, i: int) -> bool:
+        return match_any(self.tokens, i, self.registry.party_committees) is not None
+
+    def head_at(self, i: int) -> int | None:
+        t = self.tok(i)
+        if t is None or not t.is_word:
+            return None
+        end = match_any(self.tokens, i, self.registry.heads)
+        if end is not None and (t.is_capitalized or t.is_abbreviation):
+            return end
+        return match_any(self.tokens, i, self.registry.lowercase_heads)
+
+    def named(self, i: int) -> int | None:
+        """A named body: registry alias or head + capitalized name, then an optional locality."""
+        t = self.tok(i)
+        if t is None or not t.is_word or not (t.is_capitalized or t.fold in {"cong"}):
+            return None
+        alias_end = match_any(self.tokens, i, self.registry.aliases)
+        head_end = self.head_at(i)
+        if alias_end is None and head_end is None:
+            return None
+        end = max(e for e in (alias_end, head_end) if e is not None)
+        body_end = self.name_body(end)
+        is_generic = alias_end is None or fold(" ".join(x.text for x in self.tokens[i:alias_end])) in _GENERIC_HEADS
+        if is_generic:
+            if body_end == end and self.locality(end) is None and fold(self.tokens[i].text) in _GENERIC_HEADS:
+                return None
+            end = body_end
+        loc = self.locality(end)
+        if loc is not None:
+            end = loc
+        elif self.fold_at(end) == "cac" or (is_generic and self.fold_at(end) in {"cap"}):
+            coll = self.collective(end, bare=False)
+            if coll is not None and self.is_local_body(i):
+                end = coll
+        return end
+
+    def is_local_body(self, i: int) -> bool:
+        return self.fold_at(i) in {"ubnd", "ub", "uy", "hdnd", "hoi", "cong"}
+
+    def name_body(self, i: int) -> int:
+        """Capitalized words (each with at most one lowercase syllable), abbreviations, joiners."""
+        j = i
+        while (t := self.tok(j)) is not None:
+            if t.is_word and (t.is_capitalized or t.is_abbreviation) and not t.text.isdigit():
+                if self.locality(j) is not None and not t.is_abbreviation and j > i:
+                    break
+                if self.head_at(j) is not None and j > i and fold(t.text) not in {"bo", "ban"}:
+                    break
+                j += 1
+                nxt = self.tok(j)
+                if nxt and nxt.is_word and not nxt.is_capitalized and self.plain_word(j):
+                    j += 1
+                continue
+            name_word = match_any(self.tokens, j, self.registry.name_words)
+            if name_word is not None and self.fold_at(j) != "cac":
+                j = name_word
+                continue
+            if t.text in {"-", "và"} or t.fold == "va":
+                nxt = self.tok(j + 1)
+                if nxt and nxt.is_word and nxt.is_capitalized and self.head_at(j + 1) is None:
+                    j += 1
+                    continue
+            if t.text == "," and self.comma_inside_name(j):
+                j += 1
+                continue
+            break
+        return j
+
+    def comma_inside_name(self, j: int) -> bool:
+        """'Văn hóa, Thể thao và Du lịch': a comma followed by capitalized words that end in 'và X'."""
+        k = j + 1
+        while k < len(self.tokens) and k - j <= 4:
+            t = self.tokens[k]
+            if not t.is_word or (not t.is_capitalized and t.fold != "va" and k == j + 1):
+                return False
+            if self.head_at(k) is not None:
+                return False
+            if t.fold == "va":
+                nxt = self.tok(k + 1)
+                return bool(nxt and nxt.is_word and nxt.is_capitalized and self.head_at(k + 1) is None)
+            k += 1
+        return False
+
+    def plain_word(self, j: int) -> bool:
+        t = self.tokens[j]
+        if t.fold in {"cac", "va", "cua", "voi", "thuoc", "tai", "tren", "trong", "o", "cho", "de", "la"}:
+            return False
+        return self.locality(j) is None and match_any(self.tokens, j, self.registry.name_words) is None
+
+    def collective(self, i: int, *, bare: bool) -> int | None:
+        """'các sở, ban, ngành, địa phương liên quan', 'cơ quan, tổ chức liên quan' (bare)."""
+        reg = self.registry
+        j = i
+        opener = match_any(self.tokens, j, reg.collective_openers)
+        if opener is not None:
+            j = opener
+        elif not bare:
+            return None
+        end = match_any(self.tokens, j, reg.collective_nouns)
+        if end is None:
+            return None
+        modified = False
+        while True:
+            sep = self.fold_at(end)
+            if sep in {",", "va"} and not modified:
+                k = end + 1
+                if sep == "va" and self.fold_at(k) == "cac":
+                    k += 1
+                nxt = match_any(self.tokens, k, reg.collective_nouns)
+                if nxt is not None and (self.tok(k).fold != "cac"):
+                    end = nxt
+                    continue
+            mod = match_any(self.tokens, end, reg.collective_modifiers)
+            if mod is not None:
+                end, modified = self.proper_name(mod) if self.tokens[mod - 1].fold in {
+                    "tinh", "pho", "huyen", "xa", "phuong"} else mod, True
+                continue
+            if self.fold_at(end) in {"thuoc", "cua"} or (modified and self.tok(end) and self.tok(end).is_capitalized):
+                k = end + 1 if self.fold_at(end) in {"thuoc", "cua"} else end
+                named = self.named(k)
+                if named is not None:
+                    end, modified = named, True
+                    continue
+            break
+        if self.fold_at(end) in _DEMONSTRATIVES and self.tok(end).text.lower() in {"đó", "này", "nào", "kia", "ấy"}:
+            return None
+        return end
+
+    def person(self, i: int) -> int | None:
+        """'Thủ trưởng các đơn vị, địa phương', 'lực lượng Công an thành phố'."""
+        end = match_any(self.tokens, i, self.registry.person_heads)
+        if end is None:
+            return None
+        inner = self.named(end)
+        if inner is None and fold(self.tokens[i].text) != "luc":
+            inner = self.collective(end, bare=True)
+        return inner
+
+    def item(self, i: int, *, bare: bool) -> int | None:
+        for parse in (self.person, self.named):
+            end = parse(i)
+            if end is not None:
+                return end
+        return self.collective(i, bare=bare)
+
+    def agency_list(self, i: int, *, bare: bool = False, semicolons: bool = False) -> list[tuple[int, int]]:
+        """Items of an agency list starting at token i: [(first token, end token)], maybe empty."""
+        items: list[tuple[int, int]] = []
+        end = self.item(i, bare=bare)
+        if end is None:
+            return items
+        items.append((i, end))
+        while True:
+            k = end
+            seps = {",", "va"} | ({";"} if semicolons else set())
+            if self.fold_at(k) not in seps:
+                break
+            k += 1
+            if self.fold_at(k) == "va":
+                k += 1
+            nxt = self.item(k, bare=bare)
+            if nxt is None:
+                break
+            items.append((k, nxt))
+            end = nxt
+        return items
+
+    def text_of(self, text: str, span: tuple[int, int]) -> str:
+        a, b = span
+        return clean_spaces(text[self.tokens[a].start : self.tokens[b - 1].end])
+
+
+def parse_heading_agencies(title: str, registry: Registry | None = None) -> list[str]:
+    """Agencies named by a 'Tổ chức thực hiện' heading, or [] when the heading is not only agencies."""
+    registry = registry or load_registry()
+    title = clean_spaces(title).rstrip(" :.;")
+    tokens = tokenize(title)
+    start = 0
+    if match_phrase(tokens, 0, "Đề nghị") is not None:
+        start = 2
+    parser = AgencyParser(tokens, registry)
+    items = parser.agency_list(start, bare=True, semicolons=True)
+    if not items or items[-1][1] != len(tokens):
+        return []
+    return [parser.text_of(title, span) for span in items]
+
+
+# ---------------------------------------------------------------- resolution
+
+
+@dataclass(frozen=True)
+class Locality:
+    """A place the document belongs to: kind ('thành phố') and name ('Hải Phòng')."""
+
+    kind: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}".strip()
+
+
+@dataclass
+class AgencyResolver:
+    """Canonical names and stable ids, resolved against the issuer's locality and places named in the text."""
+
+    home: Locality | None
+    places: dict[str, str]  # locality kind (folded) -> name, e.g. {'thanh pho': 'Hải Phòng'}
+    registry: Registry
+
+    def resolve(self, printed: str) -> dict:
+        tokens = tokenize(printed)
+        parser = AgencyParser(tokens, self.registry)
+        i = 0
+        person = match_any(tokens, 0, self.registry.person_heads)
+        if person is not None and fold(tokens[0].text) == "luc" and parser.named(person):
+            i = person
+        if parser.named(i) is not None:
+            return self._named(printed, tokens, i)
+        return self._collective(printed)
+
+    def _named(self, printed: str, tokens: list[Token], i: int) -> dict:
+        end = match_any(tokens, i, self.registry.aliases)
+        agency_type = self._type_of(tokens, i, end) if end is not None else None
+        rest_start = end if agency_type is not None and fold(agency_type.name) != fold("Báo") else len(tokens)
+        loc = self._locality(printed, tokens, rest_start)
+        if agency_type is not None and agency_type.scope == "national":
+            return {"name": printed, "canonical": agency_type.name, "id": f"vn/{agency_type.key}"}
+        if agency_type is not None:
+            extra = ""
+            if rest_start < len(tokens) and loc is None:
+                extra = " " + clean_spaces(printed[tokens[rest_start].start :])
+            base = agency_type.name + extra
+            key = agency_type.key + (("-" + slug(extra)) if extra else "")
+        else:
+            base, key = printed, None
+        if loc is None and agency_type is not None:
+            loc = self.home
+        canonical = f"{base} {loc.label}" if loc and agency_type is not None else base
+        key = key or slug(self._strip_locality(printed, tokens))
+        scope = slug(loc.label) if loc else "unknown"
+        return {"name": printed, "canonical": clean_spaces(canonical), "id": f"{scope}/{key}"}
+
+    def _type_of(self, tokens: list[Token], i: int, end: int) -> AgencyType | None:
+        phrase = fold(" ".join(t.text for t in tokens[i:end]))
+        for agency_type in self.registry.types:
+            if any(fold(" ".join(x.text for x in tokenize(a))) == phrase for a in agency_type.aliases):
+                return agency_type
+        return None
+
+    def _locality(self, printed: str, tokens: list[Token], start: int) -> Locality | None:
+        for k in range(start, len(tokens)):
+            end = match_any(tokens, k, self.registry.locality_types)
+            if end is None:
+                continue
+            kind = clean_spaces(printed[tokens[k].start : tokens[end - 1].end]).lower()
+            kind = "thành phố" if fold(kind) == "tp" else kind
+            name = clean_spaces(printed[tokens[end].start :]) if end < len(tokens) else ""
+            if not name or not name[0].isupper():
+                name = self.places.get(fold(kind), "")
+            return Locality(kind, name)
+        party = next((k for k in range(start, len(tokens)) if match_any(tokens, k, self.registry.party_committees)), None)
+        if party is not None and self.home:
+            return Locality(self.home.kind, self.home.name)
+        return None
+
+    def _strip_locality(self, printed: str, tokens: list[Token]) -> str:
+        for k in range(1, len(tokens)):
+            if match_any(tokens, k, self.registry.locality_types):
+                return printed[: tokens[k].start]
+        return printed
+
+    def _collective(self, printed: str) -> dict:
+        words = printed[0].lower() + printed[1:] if printed[:3].lower() == "các" else printed
+        scope = slug(self.home.label) if self.home else "unknown"
+        canonical = f"{words} ({self.home.label})" if self.home else words
+        return {"name": printed, "canonical": canonical, "id": f"{scope}/group:{slug(words)}"}
+
+
+def find_places(text: str, registry: Registry | None = None) -> dict[str, str]:
+    """Place names the text prints after a locality kind: {'thanh pho': 'Hải Phòng', 'tinh': 'Nghệ An'}."""
+    registry = registry or load_registry()
+    tokens = tokenize(text)
+    counts: dict[tuple[str, str], int] = {}
+    for k in range(len(tokens)):
+        end = match_any(tokens, k, registry.locality_types)
+        if end is None or end >= len(tokens) or not tokens[end].is_capitalized:
+            continue
+        j = end
+        while j < len(tokens) and j - end < 3 and tokens[j].is_word and tokens[j].is_capitalized:
+            j += 1
+        name = clean_spaces(text[tokens[end].start : tokens[j - 1].end])
+        kind = fold(" ".join(t.text for t in tokens[k:end]))
+        kind = "thanh pho" if kind == "tp" else kind
+        counts[(kind, name)] = counts.get((kind, name), 0) + 1
+    places: dict[str, str] = {}
+    for (kind, name), _ in sorted(counts.items(), key=lambda kv: -kv[1]):
+        places.setdefault(kind, name)
+    return places

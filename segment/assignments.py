@@ -1,0 +1,204 @@
+"""Agency assignments: who leads, supports or carries out each task, and by when."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from segment.agencies import AgencyParser, Registry, load_registry, parse_heading_agencies
+from segment.lexicon import Token, clean_spaces, fold, match_any, match_phrase, tokenize
+
+_PART_TITLES = ("to chuc thuc hien", "phan cong nhiem vu", "trach nhiem thuc hien", "phan cong trach nhiem")
+_DIRECTIVES = ("Giao cho", "Giao", "Yêu cầu", "Đề nghị")
+_LEAD_PREFIXES = ("có trách nhiệm", "được giao", "sẽ", "tiếp tục", "là cơ quan", "làm cơ quan")
+_SUPPORT_SKIP = ("chặt chẽ với", "chặt chẽ", "với", ", hướng dẫn", ", chỉ đạo", "cùng với", "cùng")
+_SUBJECT_SUPPORT = ("chủ động tham gia", "tích cực tham gia", "tham gia", "phối hợp", "chủ động phối hợp")
+_DEADLINE_RE = re.compile(
+    r"(?:(?:hoàn thành|xong|thực hiện|triển khai)\s+)?(?:trước|trong|chậm nhất(?:\s+(?:trước|vào|là))?|"
+    r"hạn chót)\s+(?:ngày\s+\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?|quý\s+[IV]{1,3}(?:\s*/\s*|\s+năm\s+)\d{4}|"
+    r"tháng\s+\d{1,2}(?:\s*/\s*|\s+năm\s+)\d{4}|năm\s+\d{4}|\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Unit:
+    """One task: a paragraph or bullet of a section body, with the agencies its heading names."""
+
+    section: str
+    lines: list[int]  # line indexes
+    text: str
+    subject: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Roles:
+    lead: list[str] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
+    executors: list[str] = field(default_factory=list)
+    explicit: bool = False  # the unit names its own subject (Giao X, X chủ trì, (X thực hiện))
+
+    def add(self, role: str, names: list[str]) -> None:
+        target = getattr(self, role)
+        for name in names:
+            if name and name not in target:
+                target.append(name)
+
+
+def is_assignment_part(title: str) -> bool:
+    """'Tổ chức thực hiện', 'Phân công nhiệm vụ và tổ chức thực hiện' (OCR-tolerant)."""
+    key = fold(title)
+    return any(p in key or fuzz.partial_ratio(p, key) >= 88 for p in _PART_TITLES)
+
+
+def heading_agencies(title: str, registry: Registry) -> list[str]:
+    return parse_heading_agencies(title, registry)
+
+
+def find_deadline(text: str) -> str | None:
+    m = _DEADLINE_RE.search(text)
+    return clean_spaces(m.group(0)) if m else None
+
+
+class RoleFinder:
+    """Applies the assignment patterns of one unit's text."""
+
+    def __init__(self, text: str, registry: Registry):
+        self.text = text
+        self.tokens: list[Token] = tokenize(text)
+        self.parser = AgencyParser(self.tokens, registry)
+        self.roles = Roles()
+        self.claimed: set[int] = set()  # token indexes of 'chủ trì' already explained
+
+    def names(self, spans) -> list[str]:
+        return [self.parser.text_of(self.text, s) for s in spans]
+
+    def at_clause_start(self, i: int) -> bool:
+        return i == 0 or self.tokens[i - 1].text in {".", ";", ":", "(", "-", "+", ","}
+
+    def parentheticals(self) -> None:
+        """'(Công an thành phố chủ trì, phối hợp các sở ... thực hiện)', '(Sở Tư pháp, ... thực hiện)'."""
+        depth_start = None
+        for i, t in enumerate(self.tokens):
+            if t.text == "(":
+                depth_start = i + 1
+            elif t.text == ")" and depth_start is not None:
+                self._parenthetical(depth_start, i)
+                depth_start = None
+
+    def _parenthetical(self, start: int, end: int) -> None:
+        spans = self.parser.agency_list(start, bare=True)
+        if not spans or spans[-1][1] >= end:
+            return
+        after = spans[-1][1]
+        tail = fold(" ".join(t.text for t in self.tokens[after:end]))
+        if tail.startswith("chu tri"):
+            self.roles.add("lead", self.names(spans))
+            self.claimed.add(after)
+            k = self._skip_to_support(after + 2)
+            if k is not None:
+                self.roles.add("support", self.names(self.parser.agency_list(k, bare=True)))
+        elif tail.endswith("thuc hien") and len(tail.split()) <= 4:
+            self.roles.add("executors", self.names(spans))
+        else:
+            return
+        self.roles.explicit = True
+
+    def _skip_to_support(self, k: int) -> int | None:
+        if self.tokens[k].text == "," if k < len(self.tokens) else False:
+            k += 1
+        end = match_phrase(self.tokens, k, "phối hợp")
+        if end is None:
+            return None
+        skip = match_any(self.tokens, end, ("với", "chặt chẽ với"))
+        return skip if skip is not None else end
+
+    def directives(self) -> None:
+        """'Giao X chủ trì, ...' -> X leads; 'Yêu cầu X ...', 'Đề nghị X ...' -> X carries out."""
+        for i, t in enumerate(self.tokens):
+            if not t.is_capitalized or not self.at_clause_start(i):
+                continue
+            end = match_any(self.tokens, i, _DIRECTIVES)
+            if end is None:
+                continue
+            spans = self.parser.agency_list(end, semicolons=True)
+            if not spans:
+                continue
+            after = spans[-1][1]
+            k = match_any(self.tokens, after, (",",)) or after
+            if match_phrase(self.tokens, k, "chủ trì") is not None:
+                self.roles.add("lead", self.names(spans))
+                self.claimed.add(k)
+            else:
+                self.roles.add("executors", self.names(spans))
+            self.roles.explicit = True
+
+    def subject_leads(self) -> None:
+        """'lực lượng Công an thành phố có trách nhiệm chủ trì ...; các lực lượng khác chủ động tham gia'."""
+        for c in range(len(self.tokens)):
+            if c in self.claimed or match_phrase(self.tokens, c, "chủ trì") is None:
+                continue
+            stop = c
+            for prefix in _LEAD_PREFIXES:
+                n = len(tokenize(prefix))
+                if c - n >= 0 and match_phrase(self.tokens, c - n, prefix) == c:
+                    stop = c - n
+                    break
+            for s in range(max(0, stop - 25), stop):
+                spans = self.parser.agency_list(s)
+                if spans and spans[-1][1] == stop and self.at_clause_start(s) or (
+                    spans and spans[-1][1] == stop and self.tokens[s - 1].fold in {"do", "thi", "de"}
+                ):
+                    self.roles.add("lead", self.names(spans))
+                    self.roles.explicit = True
+                    self.claimed.add(c)
+                    self._subject_supports(c)
+                    break
+
+    def _subject_supports(self, after: int) -> None:
+        for s in range(after, len(self.tokens)):
+            if not self.at_clause_start(s):
+                continue
+            spans = self.parser.agency_list(s)
+            if spans and match_any(self.tokens, spans[-1][1], _SUBJECT_SUPPORT) is not None:
+                self.roles.add("support", self.names(spans))
+
+    def supports(self) -> None:
+        """Every 'phối hợp (với) Y' names Y as support."""
+        for i in range(len(self.tokens)):
+            end = match_phrase(self.tokens, i, "phối hợp")
+            if end is None:
+                continue
+            k = end
+            for skip in _SUPPORT_SKIP:
+                nxt = match_phrase(self.tokens, k, skip)
+                if nxt is not None:
+                    k = nxt
+                    break
+            spans = self.parser.agency_list(k, bare=True)
+            self.roles.add("support", self.names(spans))
+
+    def heading_subject_leads(self) -> bool:
+        """True when a 'chủ trì' with no agency before it makes the heading's agency the lead."""
+        return any(
+            match_phrase(self.tokens, i, "chủ trì") is not None and i not in self.claimed
+            for i in range(len(self.tokens))
+        )
+
+
+def find_roles(text: str, subject: list[str], registry: Registry | None = None) -> Roles | None:
+    """Roles of one unit; None when it assigns nothing."""
+    finder = RoleFinder(text, registry or load_registry())
+    finder.parentheticals()
+    finder.directives()
+    finder.subject_leads()
+    roles = finder.roles
+    if subject and not roles.explicit:
+        roles.add("lead" if finder.heading_subject_leads() else "executors", subject)
+    if not roles.lead and not roles.executors:
+        return None
+    finder.supports()
+    roles.support = [s for s in roles.support if s not in roles.lead and s not in roles.executors]
+    return roles

@@ -1,0 +1,97 @@
+"""Word-level helpers for the segmenter: tokens with spans, mark-free folding, phrase matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+
+from restore.text import strip_marks
+
+_TOKEN_RE = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:[&'’][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lowercase without marks (đ -> d): the form keywords are compared in."""
+    return strip_marks(unicodedata.normalize("NFC", text)).lower()
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word or punctuation mark of a text, with its character span."""
+
+    text: str
+    start: int
+    end: int
+
+    @property
+    def fold(self) -> str:
+        return fold(self.text)
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalnum()
+
+    @property
+    def is_capitalized(self) -> bool:
+        return self.text[0].isupper()
+
+    @property
+    def is_abbreviation(self) -> bool:
+        letters = [c for c in self.text if c.isalpha()]
+        return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def tokenize(text: str) -> list[Token]:
+    return [Token(m.group(0), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+@lru_cache(maxsize=4096)
+def phrase_folds(phrase: str) -> tuple[str, ...]:
+    return tuple(fold(t.text) for t in tokenize(phrase))
+
+
+def match_phrase(tokens: list[Token], i: int, phrase: str) -> int | None:
+    """End index if `phrase` (marks and case ignored) starts at token i, else None."""
+    folds = phrase_folds(phrase)
+    if i + len(folds) > len(tokens):
+        return None
+    for k, f in enumerate(folds):
+        if tokens[i + k].fold != f:
+            return None
+    return i + len(folds)
+
+
+@lru_cache(maxsize=256)
+def _phrase_index(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        folds = phrase_folds(phrase)
+        if folds:
+            index.setdefault(folds[0], []).append(folds)
+    for entries in index.values():
+        entries.sort(key=len, reverse=True)
+    return index
+
+
+def match_any(tokens: list[Token], i: int, phrases: tuple[str, ...]) -> int | None:
+    """End index of the longest phrase from `phrases` starting at token i."""
+    if i >= len(tokens):
+        return None
+    for folds in _phrase_index(tuple(phrases)).get(tokens[i].fold, ()):
+        end = i + len(folds)
+        if end <= len(tokens) and all(tokens[i + k].fold == f for k, f in enumerate(folds)):
+            return end
+    return None
+
+
+def clean_spaces(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")

@@ -1,0 +1,416 @@
+"""Numbered headings -> a section tree: label schemes, OCR label repair from the sequence, titles and bodies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from segment.lexicon import clean_spaces, fold
+
+LETTERS = ["a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y"]
+_LETTER_OCR = {"¢": "c", "c¢": "c", "¢c": "c", "€": "e", "ð": "đ", "f": "f", "j": "j"}
+_ROMAN_OCR = str.maketrans({"l": "I", "1": "I", "|": "I", "!": "I", "i": "I", "v": "V", "x": "X"})
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+_FIXED_RANK = {"part": 0, "chapter": 1, "article": 3}
+_PART_WORDS = {"phan": "part", "chuong": "chapter"}
+_ARTICLE_WORDS = {"dieu", "pieu", "bieu"}
+_BULLET_RE = re.compile(r"^\s*([-–—+•*●○▪■◦]|[①-⑳])\s*")
+_TERMINAL_RE = re.compile(r"[.;:!?…][”\"»)]?\W{0,3}(\s+\S{1,2})?\s*$")
+_CLOSING_RE = re.compile(r"^\W*(n[oơ]i nh[aậ]n|noi nhan)\b", re.IGNORECASE)
+
+
+def to_roman(n: int) -> str:
+    out = ""
+    for value, sym in ((100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + sym, n - value
+    return out
+
+
+def roman_value(text: str) -> int | None:
+    """Integer value of a well-formed Roman numeral, else None."""
+    if not text or any(c not in _ROMAN_VALUES for c in text):
+        return None
+    total = 0
+    for k, c in enumerate(text):
+        v = _ROMAN_VALUES[c]
+        total += -v if k + 1 < len(text) and _ROMAN_VALUES[text[k + 1]] > v else v
+    return total if to_roman(total) == text else None
+
+
+def clean_markdown(text: str) -> str:
+    """Drop markdown marks (#, **, _, emphasis *) but keep a leading '* ' bullet."""
+    text = re.sub(r"^\s*#{1,6}\s*", "", text)
+    text = text.replace("**", "").replace("__", "")
+    bullet = re.match(r"^\s*\*\s+", text)
+    head, rest = (text[: bullet.end()], text[bullet.end() :]) if bullet else ("", text)
+    rest = re.sub(r"(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])", "", rest)
+    return (head + rest).rstrip()
+
+
+def is_junk(text: str) -> bool:
+    """Page numbers, scan specks and stray marks: lines with almost no letters."""
+    letters = sum(c.isalpha() for c in text)
+    return letters < 3 and not re.match(r"^\s*[a-zđ¢]\s*\)", text)
+
+
+def ends_sentence(text: str) -> bool:
+    return bool(_TERMINAL_RE.search(text))
+
+
+def starts_upper(text: str) -> bool:
+    for c in text.lstrip(" \"'“‘(*"):
+        if c.isalpha():
+            return c.isupper()
+        if c.isdigit():
+            return False
+    return False
+
+
+def is_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+
+
+@dataclass
+class Candidate:
+    """A line that may open a numbered section."""
+
+    index: int  # line index
+    scheme: str  # part | chapter | article | roman | arabic | decimal | letter
+    raw: str  # label as printed ('Il', 'd', '2.1')
+    title: str  # text after the label on the same line
+    digits_roman: bool = False  # '1.', '11.' that could be a Roman numeral misread
+
+
+_PART_RE = re.compile(r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC]{1,5})\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE)
+_ROMAN_RE = re.compile(r"^([IVXLCl1|!]{1,5})\s*[.:]\s*(.*)$")
+_DECIMAL_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s*(\S.*)$")
+_ARABIC_RE = re.compile(r"^(\d{1,2})\s*[.)]\s*(\S.*)$")
+_LETTER_RE = re.compile(r"^(c¢|¢c|[a-zđ¢€ð])\s*\)\s*(.*)$")
+
+
+def find_candidate(index: int, text: str) -> Candidate | None:
+    """Classify the start of a (markdown-free, stripped) line as a heading label, if it looks like one."""
+    m = _PART_RE.match(text)
+    if m:
+        word = fold(m.group(1))
+        if word in _PART_WORDS:
+            return Candidate(index, _PART_WORDS[word], m.group(2), m.group(3))
+        if word in _ARTICLE_WORDS and m.group(2).isdigit():
+            return Candidate(index, "article", m.group(2), m.group(3))
+    m = _DECIMAL_RE.match(text)
+    if m and m.group(2)[0].isalpha():
+        return Candidate(index, "decimal", m.group(1), m.group(2))
+    m = _ROMAN_RE.match(text)
+    if m and (m.group(2)[:1].isalpha() or m.group(2)[:1] in "\"“"):
+        raw = m.group(1)
+        if roman_value(raw.translate(_ROMAN_OCR)) is not None:
+            if not raw.isdigit():
+                return Candidate(index, "roman", raw, m.group(2))
+            if is_caps(m.group(2)):
+                return Candidate(index, "arabic", raw, m.group(2), digits_roman=True)
+    m = _ARABIC_RE.match(text)
+    if m and (m.group(2)[0].isalpha() or m.group(2)[0] in "\"“"):
+        return Candidate(index, "arabic", m.group(1), m.group(2))
+    m = _LETTER_RE.match(text)
+    if m and m.group(2)[:1].strip():
+        return Candidate(index, "letter", m.group(1), m.group(2))
+    return None
+
+
+@dataclass
+class Section:
+    """One numbered heading and the lines it owns."""
+
+    scheme: str
+    value: str  # normalized label used for sequence checks ('II', '3', '2.1', 'đ', '3')
+    number: str  # label as it goes into the id ('II', 'Phần 3', 'Điều 2', 'đ')
+    level: int
+    id: str
+    heading_start: int
+    heading_end: int  # last line index of the heading block
+    title: str = ""
+    inline: str = ""  # body text printed on the heading lines themselves
+    body: list[int] = field(default_factory=list)  # line indexes of the own body
+    end: int = 0
+    parent: Section | None = None
+    children: list[Section] = field(default_factory=list)
+
+
+def _next_letter(value: str) -> str:
+    k = LETTERS.index(value) if value in LETTERS else -1
+    return LETTERS[k + 1] if 0 <= k + 1 < len(LETTERS) else value
+
+
+class TreeBuilder:
+    """Reads candidates in order and keeps a stack of open sections; rejects labels that break the sequence."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.sections: list[Section] = []
+        self.stack: list[Section] = []
+        self.has_roman_caps = False
+
+    # -- label logic
+    def _letter_value(self, cand: Candidate, sibling: Section | None, upcoming: list[Candidate]) -> str:
+        raw = _LETTER_OCR.get(cand.raw, cand.raw)
+        if sibling is None:
+            return "a" if raw in {"a", "¢", "€"} else raw
+        expected = _next_letter(sibling.value)
+        if raw == expected:
+            return raw
+        if raw == sibling.value or raw == "d" and expected == "đ":
+            return expected
+        if raw in {"f", "j"}:
+            nxt = next((c for c in upcoming if c.scheme == "letter"), None)
+            if raw == "f" and nxt is not None and _LETTER_OCR.get(nxt.raw, nxt.raw) == "g":
+                return "f"
+            return expected
+        if raw in LETTERS and LETTERS.index(raw) > LETTERS.index(expected):
+            return raw
+        return expected if raw not in LETTERS else raw
+
+    def _find_sibling(self, scheme: str, depth: int = 0) -> int | None:
+        for k in range(len(self.stack) - 1, -1, -1):
+            s = self.stack[k]
+            if s.scheme == scheme and (scheme != "decimal" or s.value.count(".") == depth):
+                return k
+        return None
+
+    def _accept(self, cand: Candidate, context_ok: bool, upcoming: list[Candidate]) -> tuple[int, str] | None:
+        """(stack depth to keep, normalized value) if the candidate opens a section, else None."""
+        scheme = cand.scheme
+        if scheme in _FIXED_RANK:
+            keep = 0
+            for k, s in enumerate(self.stack):
+                if s.scheme in _FIXED_RANK and _FIXED_RANK[s.scheme] < _FIXED_RANK[scheme]:
+                    keep = k + 1
+            return keep, cand.raw
+        if scheme == "roman" or cand.digits_roman:
+            value = roman_value(cand.raw.translate(_ROMAN_OCR))
+            k = self._find_sibling("roman")
+            expected = roman_value(self.stack[k].value) + 1 if k is not None else 1
+            if cand.digits_roman and value != expected:
+                cand.digits_roman = False  # a plain Arabic heading after all
+            else:
+                cand.scheme = "roman"
+                if k is None:
+                    return (self._fixed_depth(), to_roman(value)) if value <= 2 or context_ok else None
+                if value == expected or (value > expected and context_ok):
+                    return k, to_roman(value)
+                return (k, to_roman(expected)) if context_ok and is_caps(cand.title) else None
+        if scheme == "arabic":
+            value = int(cand.raw)
+            k = self._find_sibling("arabic")
+            if k is not None:
+                expected = int(self.stack[k].value) + 1
+                if value == expected or (expected < value <= expected + 2 and context_ok):
+                    return k, str(value)
+                if value == 1 and context_ok and k < len(self.stack) - 1 and self.stack[-1].scheme != "letter":
+                    return len(self.stack), "1"  # a numbered list inside a deeper section
+                return None
+            if value <= 2 or (context_ok and value <= 3):
+                return len(self.stack), str(value)
+            return None
+        if scheme == "decimal":
+            depth = cand.raw.count(".")
+            parts = cand.raw.split(".")
+            k = self._find_sibling("decimal", depth)
+            if k is not None and self.stack[k].value.rsplit(".", 1)[0] == ".".join(parts[:-1]):
+                prev = int(self.stack[k].value.rsplit(".", 1)[1])
+                if int(parts[-1]) == prev + 1 or (prev < int(parts[-1]) <= prev + 2 and context_ok):
+                    return k, cand.raw
+                return None
+            parent_prefix = ".".join(parts[:-1])
+            for k in range(len(self.stack) - 1, -1, -1):
+                s = self.stack[k]
+                if s.scheme in {"arabic", "decimal"} and s.value == parent_prefix:
+                    return (k + 1, cand.raw) if int(parts[-1]) <= 2 or context_ok else None
+            return None
+        if scheme == "letter":
+            k = self._find_sibling("letter")
+            if k is not None:
+                return k, self._letter_value(cand, self.stack[k], upcoming)
+            value = self._letter_value(cand, None, upcoming)
+            return (len(self.stack), value) if value in {"a", "b"} or context_ok else None
+        return None
+
+    def _fixed_depth(self) -> int:
+        depth = 0
+        for k, s in enumerate(self.stack):
+            if s.scheme in _FIXED_RANK and s.scheme != "article":
+                depth = k + 1
+        return depth
+
+    def _number(self, scheme: str, value: str) -> str:
+        if scheme == "part":
+            return f"Phần {value}"
+        if scheme == "chapter":
+            return f"Chương {value}"
+        if scheme == "article":
+            return f"Điều {value}"
+        return value
+
+    def _make_id(self, parent: Section | None, scheme: str, number: str) -> str:
+        if parent is None:
+            return number
+        if scheme == "decimal" and parent.scheme in {"arabic", "decimal"} and number.startswith(parent.value + "."):
+            return parent.id + number[len(parent.value) :]
+        return f"{parent.id}.{number}"
+
+    # -- building
+    def open_section(self, cand: Candidate, keep: int, value: str) -> Section:
+        del self.stack[keep:]
+        parent = self.stack[-1] if self.stack else None
+        number = self._number(cand.scheme, value)
+        section = Section(
+            scheme=cand.scheme, value=value, number=number, level=len(self.stack) + 1,
+            id=self._make_id(parent, cand.scheme, number), heading_start=cand.index, heading_end=cand.index,
+            parent=parent,
+        )
+        if parent:
+            parent.children.append(section)
+        self.stack.append(section)
+        self.sections.append(section)
+        return section
+
+    def close_all(self) -> None:
+        self.stack.clear()
+
+
+def context_ok(lines: list[str], index: int, previous_heading: int | None) -> bool:
+    """True when line `index` starts a paragraph: after a blank line, a heading or a finished sentence."""
+    k = index - 1
+    if k < 0:
+        return True
+    if not lines[k].strip() or is_junk(lines[k]):
+        return True
+    if previous_heading is not None and previous_heading >= k:
+        return True
+    return ends_sentence(lines[k]) or is_caps(lines[k])
+
+
+def heading_block(lines: list[str], cand: Candidate, section: Section) -> int:
+    """Last line index of a multi-line heading: lowercase continuations, or caps lines after a caps title."""
+    end = cand.index
+    title = cand.title
+    if section.scheme in {"part", "chapter"} and not title.strip():
+        k = end + 1
+        while k < len(lines) and not lines[k].strip():
+            k += 1
+        if k < len(lines) and is_caps(lines[k]) and find_candidate(k, lines[k].strip()) is None:
+            end = k
+            title = lines[k]
+    caps = is_caps(title)
+    while end + 1 < len(lines):
+        current, nxt = lines[end], lines[end + 1].strip()
+        if not nxt or find_candidate(end + 1, nxt) is not None or _BULLET_RE.match(nxt):
+            break
+        if caps:
+            if is_caps(nxt) and end - cand.index < 3:
+                end += 1
+                continue
+            break
+        if ends_sentence(current) or starts_upper(nxt):
+            break
+        if end - cand.index >= 6:
+            break
+        end += 1
+    return end
+
+
+def split_title(section: Section, text: str, cand: Candidate) -> None:
+    """Title = the heading words; inline = body text printed on the heading lines ('a) Chủ trì, ...')."""
+    text = clean_spaces(text)
+    if section.scheme in {"part", "chapter"} or is_caps(text):
+        section.title = text
+        return
+    colon = re.match(r"^([^:.;]{3,120}):\s+(\S.*)$", text)
+    if colon and len(colon.group(1).split()) <= 16:
+        section.title, section.inline = colon.group(1).strip(), colon.group(2)
+        return
+    sentence = re.match(r"^(.{3,300}?[.;:!?])(\s+|$)", text)
+    if not ends_sentence(text) and len(text) <= 300:
+        section.title = text
+    elif sentence and len(sentence.group(1)) < len(text):
+        section.title, section.inline = sentence.group(1).rstrip(".;: "), text
+    else:
+        section.title, section.inline = text.rstrip(".;: "), text
+
+
+def build_sections(lines: list[str]) -> list[Section]:
+    """Sections in document order; each owns its heading lines and body lines up to the next heading."""
+    builder = TreeBuilder(lines)
+    candidates: list[Candidate] = []
+    for index, text in enumerate(lines):
+        stripped = text.strip()
+        cand = find_candidate(index, stripped) if stripped else None
+        if cand:
+            candidates.append(cand)
+    by_line = {c.index: k for k, c in enumerate(candidates)}
+    current: Section | None = None
+    previous_heading: int | None = None
+    skip_until = -1
+    closed = False
+    for index, text in enumerate(lines):
+        if index <= skip_until:
+            continue
+        stripped = text.strip()
+        if _CLOSING_RE.match(stripped):
+            builder.close_all()
+            current, closed = None, True
+        k = by_line.get(index)
+        if k is not None:
+            cand = candidates[k]
+            accepted = builder._accept(cand, context_ok(lines, index, previous_heading), candidates[k + 1 :])
+            if accepted is not None and not (closed and cand.scheme not in _FIXED_RANK):
+                closed = False
+                section = builder.open_section(cand, *accepted)
+                section.heading_end = heading_block(lines, cand, section)
+                block = [cand.title] + [lines[j].strip() for j in range(index + 1, section.heading_end + 1)]
+                split_title(section, " ".join(block), cand)
+                current, previous_heading, skip_until = section, section.heading_end, section.heading_end
+                continue
+        if current is not None and builder.stack and stripped:
+            current.body.append(index)
+    for section in builder.sections:
+        last = section.body[-1] if section.body else section.heading_end
+        for child in section.children:
+            last = max(last, child.end or child.heading_end)
+        section.end = last
+    for section in reversed(builder.sections):
+        last = max([section.body[-1] if section.body else section.heading_end] + [c.end for c in section.children])
+        section.end = last
+    return builder.sections
+
+
+def paragraphs(lines: list[str], indexes: list[int]) -> list[list[int]]:
+    """Group body lines into paragraphs: a bullet or a capitalized line after a finished sentence starts one."""
+    groups: list[list[int]] = []
+    previous = None
+    for index in indexes:
+        text = lines[index]
+        if is_junk(text):
+            continue
+        stripped = text.strip()
+        new = (
+            previous is None
+            or bool(_BULLET_RE.match(stripped))
+            or (ends_sentence(lines[previous]) and starts_upper(stripped))
+            or (index - previous > 1 and starts_upper(stripped) and ends_sentence(lines[previous]))
+        )
+        if new or not groups:
+            groups.append([index])
+        else:
+            groups[-1].append(index)
+        previous = index
+    return groups
+
+
+def is_bullet(text: str) -> bool:
+    return bool(_BULLET_RE.match(text.strip()))
+
+
+def strip_bullet(text: str) -> str:
+    return _BULLET_RE.sub("", text.strip(), count=1)
