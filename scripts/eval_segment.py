@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from restore.text import strip_marks  # noqa: E402
 from segment import segment_document, segment_text  # noqa: E402
+from segment.lexicon import clear_caches  # noqa: E402
 from vanban.records import Provenance, TextLine  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -172,11 +173,13 @@ def main() -> int:
         print(f"| {name} | {sec} | {asg} | {s['fields']}/7 | {', '.join(s['wrong']) or '-'} |")
 
     total_lines = sum(len(text.split("\n")) for _, text, _ in inputs)
-    t0 = time.perf_counter()
+    seconds = 0.0
     for _ in range(args.repeat):
         for name, text, _ in inputs:
+            clear_caches()  # cold runs: no tokens or folds kept from the previous run
+            t0 = time.perf_counter()
             segment_text(text, source=name)
-    seconds = time.perf_counter() - t0
+            seconds += time.perf_counter() - t0
     lines_per_s = total_lines * args.repeat / seconds
     print(f"\nspeed: {lines_per_s:,.0f} lines/s = {lines_per_s / LINES_PER_PAGE:,.0f} pages/s "
           f"({LINES_PER_PAGE}-line pages; {args.repeat} runs over {total_lines} lines, one process)")

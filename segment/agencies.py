@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from segment.lexicon import Token, clean_spaces, fold, match_any, match_phrase, slug, tokenize
+from segment.lexicon import Token, clean_spaces, fold, match_any, match_phrase, phrase_folds, slug, tokenize
 
 REGISTRY_PATH = Path(__file__).with_name("agencies.json")
 _DEMONSTRATIVES = {"do", "nay", "nao", "kia", "ay"}  # đó, này, nào, kia, ấy (after marks are stripped)
@@ -41,7 +41,24 @@ class Registry:
 
     @property
     def aliases(self) -> tuple[str, ...]:
-        return tuple(a for t in self.types for a in t.aliases)
+        return _aliases(self)
+
+    def type_of(self, printed_alias: str) -> AgencyType | None:
+        return _alias_types(self).get(" ".join(phrase_folds(printed_alias)))
+
+
+@cache
+def _aliases(registry: Registry) -> tuple[str, ...]:
+    return tuple(a for t in registry.types for a in t.aliases)
+
+
+@cache
+def _alias_types(registry: Registry) -> dict[str, AgencyType]:
+    table: dict[str, AgencyType] = {}
+    for agency_type in registry.types:
+        for alias in agency_type.aliases:
+            table.setdefault(" ".join(phrase_folds(alias)), agency_type)
+    return table
 
 
 @cache
@@ -350,11 +367,7 @@ class AgencyResolver:
         return {"name": printed, "canonical": clean_spaces(canonical), "id": f"{scope}/{key}"}
 
     def _type_of(self, tokens: list[Token], i: int, end: int) -> AgencyType | None:
-        phrase = fold(" ".join(t.text for t in tokens[i:end]))
-        for agency_type in self.registry.types:
-            if any(fold(" ".join(x.text for x in tokenize(a))) == phrase for a in agency_type.aliases):
-                return agency_type
-        return None
+        return self.registry.type_of(" ".join(t.text for t in tokens[i:end]))
 
     def _locality(self, printed: str, tokens: list[Token], start: int) -> Locality | None:
         for k in range(start, len(tokens)):

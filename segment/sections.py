@@ -48,10 +48,12 @@ def clean_markdown(text: str) -> str:
     return (head + rest).rstrip()
 
 
+_THREE_LETTERS = re.compile(r"[^\W\d_].*?[^\W\d_].*?[^\W\d_]", re.DOTALL)
+
+
 def is_junk(text: str) -> bool:
     """Page numbers, scan specks and stray marks: lines with almost no letters."""
-    letters = sum(c.isalpha() for c in text)
-    return letters < 3 and not re.match(r"^\s*[a-zđ¢]\s*\)", text)
+    return not _THREE_LETTERS.search(text) and not re.match(r"^\s*[a-zđ¢]\s*\)", text)
 
 
 def ends_sentence(text: str) -> bool:
