@@ -1,0 +1,343 @@
+"""Candidate syllables for a noisy OCR chunk, with a learned channel log P(noisy | candidate).
+
+The channel is a table of character-block confusions (clean block -> noisy block, e.g. ư -> ir,
+ủ -> ti, ộ -> 6, đ -> p) plus a token table (noisy token -> clean tokens), both estimated from
+real pairs and true-channel (rendered + OCR'd) pairs by `ChannelModel.fit`. Candidates come from
+the token table, from inventory entries whose mark-stripped form equals the noisy token after
+zero, one or two learned rewrites, and from a fuzzy search over those stripped forms.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from restore.lexicon import LEXICON_DIR, base_form, load_inventory
+from restore.text import normalize, split_chunks, strip_marks, strip_tone
+
+CHANNEL_PATH = LEXICON_DIR / "channel.json"
+MAX_BLOCK = 3  # longest block (either side) kept as one confusion event
+
+# Generic (backoff) probabilities for confusions never seen in training.
+P_IDENTITY = 0.9
+P_SAME_BASE = 0.02  # a vowel read with other marks, đ read as d
+P_OTHER = 2e-4  # any other substitution, insertion or deletion of one character
+
+
+# ---------------------------------------------------------------- alignment of pairs
+
+
+def _core_distance(noisy: str, clean: str) -> float:
+    return Levenshtein.normalized_distance(base_form(noisy), base_form(clean))
+
+
+def align_cores(noisy: list[str], clean: list[str]) -> list[tuple[str, str]]:
+    """Align two lines' chunk cores (DP with 1:1, 1:0, 0:1, 2:1, 1:2 steps); return 1:1 pairs."""
+    n, m = len(noisy), len(clean)
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            c = cost[i][j]
+            if c == inf:
+                continue
+            steps = [(1, 0, 1.0), (0, 1, 1.0)]
+            if i < n and j < m:
+                steps.append((1, 1, _core_distance(noisy[i], clean[j])))
+            if i + 1 < n and j < m:
+                steps.append((2, 1, 0.3 + _core_distance(noisy[i] + noisy[i + 1], clean[j])))
+            if i < n and j + 1 < m:
+                steps.append((1, 2, 0.3 + _core_distance(noisy[i], clean[j] + clean[j + 1])))
+            for di, dj, step in steps:
+                a, b = i + di, j + dj
+                if a <= n and b <= m and c + step < cost[a][b]:
+                    cost[a][b] = c + step
+                    back[a][b] = (di, dj)
+    pairs = []
+    i, j = n, m
+    while i or j:
+        di, dj = back[i][j]
+        if di == 1 and dj == 1:
+            pairs.append((noisy[i - 1], clean[j - 1]))
+        i, j = i - di, j - dj
+    return pairs[::-1]
+
+
+def token_pairs(noisy_lines: Iterable[str], clean_lines: Iterable[str]) -> list[tuple[str, str]]:
+    """Aligned (noisy, clean) lowercase token pairs from line-aligned text."""
+    pairs = []
+    for noisy, clean in zip(noisy_lines, clean_lines, strict=False):
+        n = [c.core for c in split_chunks(normalize(noisy).lower()) if c.core]
+        g = [c.core for c in split_chunks(normalize(clean).lower()) if c.core]
+        if n and g:
+            pairs.extend(align_cores(n, g))
+    return pairs
+
+
+def blocks(clean: str, noisy: str) -> list[tuple[str, str]]:
+    """Confusion events turning `clean` into `noisy`: single characters where they match or are
+    substituted one for one, and merged blocks around insertions and deletions ('ủ' -> 'ti')."""
+    events: list[tuple[str, str]] = []
+    pending_c, pending_n = "", ""
+
+    def flush():
+        nonlocal pending_c, pending_n
+        if pending_c or pending_n:
+            if len(pending_c) == len(pending_n):
+                events.extend(zip(pending_c, pending_n, strict=True))
+            else:
+                events.append((pending_c, pending_n))
+            pending_c, pending_n = "", ""
+
+    for op in Levenshtein.opcodes(clean, noisy):
+        if op.tag == "equal":
+            flush()
+            events.extend((ch, ch) for ch in clean[op.src_start : op.src_end])
+        else:
+            pending_c += clean[op.src_start : op.src_end]
+            pending_n += noisy[op.dest_start : op.dest_end]
+    flush()
+    return events
+
+
+# ---------------------------------------------------------------- the channel
+
+
+def _generic_prob(clean: str, noisy: str) -> float:
+    """Backoff probability of an unseen block, built from single-character edits."""
+    if clean == noisy:
+        return P_IDENTITY ** len(clean)
+    if len(clean) == 1 and len(noisy) == 1:
+        return P_SAME_BASE if strip_marks(clean) == strip_marks(noisy) else P_OTHER
+    prob = 1.0
+    for a, b in zip(clean, noisy, strict=False):
+        prob *= _generic_prob(a, b)
+    return prob * P_OTHER ** abs(len(clean) - len(noisy))
+
+
+@dataclass
+class ChannelModel:
+    """Learned block confusions and token table: log P(noisy | clean)."""
+
+    block_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    source_counts: dict[str, int] = field(default_factory=dict)
+    token_table: dict[str, dict[str, int]] = field(default_factory=dict)
+    prior_weight: float = 2.0  # pseudo-count of the generic backoff
+
+    @classmethod
+    def fit(
+        cls, pairs: Iterable[tuple[str, str]], weight: int = 1, into: ChannelModel | None = None
+    ) -> ChannelModel:
+        """Add (noisy, clean) token pairs, each counted `weight` times."""
+        model = into or cls()
+        blocks_ = defaultdict(Counter, {k: Counter(v) for k, v in model.block_counts.items()})
+        sources = Counter(model.source_counts)
+        table = defaultdict(Counter, {k: Counter(v) for k, v in model.token_table.items()})
+        pair_list = [(n, c) for n, c in pairs if n and c]
+        for noisy, clean in pair_list:
+            table[noisy][clean] += weight
+            for c_block, n_block in blocks(clean, noisy):
+                if len(c_block) <= MAX_BLOCK and len(n_block) <= MAX_BLOCK:
+                    blocks_[c_block][n_block] += weight
+        for _, clean in pair_list:
+            sources[""] += weight * (len(clean) + 1)  # insertion opportunities
+            for width in range(1, MAX_BLOCK + 1):
+                for i in range(len(clean) - width + 1):
+                    piece = clean[i : i + width]
+                    if width == 1 or piece in blocks_:
+                        sources[piece] += weight
+        model.block_counts = {k: dict(v) for k, v in blocks_.items()}
+        model.source_counts = dict(sources)
+        model.token_table = {k: dict(v) for k, v in table.items()}
+        model._cache_clear()
+        return model
+
+    # -- persistence
+    def save(self, path: Path = CHANNEL_PATH) -> None:
+        data = {
+            "prior_weight": self.prior_weight,
+            "block_counts": self.block_counts,
+            "source_counts": self.source_counts,
+            "token_table": {n: c for n, c in self.token_table.items() if n not in c or len(c) > 1
+                            or sum(c.values()) > 1},
+        }  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path = CHANNEL_PATH) -> ChannelModel:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(data["block_counts"], data["source_counts"], data["token_table"],
+                   data.get("prior_weight", 2.0))  # fmt: skip
+
+    # -- scoring
+    def _cache_clear(self) -> None:
+        self.__dict__.pop("_block_cache", None)
+        self.__dict__.pop("_classes", None)
+
+    def block_logprob(self, clean: str, noisy: str) -> float:
+        return math.log(min(self._block_prob(clean, noisy), 1.0))
+
+    def _block_prob(self, clean: str, noisy: str) -> float:
+        cache = self.__dict__.setdefault("_block_cache", {})
+        key = (clean, noisy)
+        if key not in cache:
+            cache[key] = self._estimate(clean, noisy)
+        return cache[key]
+
+    def _estimate(self, clean: str, noisy: str) -> float:
+        """Seen counts, smoothed towards the same block with any tone (OCR that cannot see the
+        tone confuses ủ, ú, ù alike), smoothed towards a split into smaller known blocks."""
+        alpha = self.prior_weight
+        classes = self.__dict__.get("_classes")
+        if classes is None:
+            classes = self._tone_classes()
+        tone_free = strip_tone(clean)
+        c_seen, c_total = classes[0].get((tone_free, noisy), 0), classes[1].get(tone_free, 0)
+        class_prob = (c_seen + alpha * self._split_prob(clean, noisy)) / (c_total + alpha)
+        seen = self.block_counts.get(clean, {}).get(noisy, 0)
+        total = self.source_counts.get(clean, 0)
+        return (seen + alpha * class_prob) / (total + alpha)
+
+    def _tone_classes(self) -> tuple[dict, dict]:
+        seen: Counter = Counter()
+        total: Counter = Counter()
+        for c_block, targets in self.block_counts.items():
+            for n_block, count in targets.items():
+                seen[(strip_tone(c_block), n_block)] += count
+        for c_block, count in self.source_counts.items():
+            total[strip_tone(c_block)] += count
+        self.__dict__["_classes"] = (dict(seen), dict(total))
+        return self.__dict__["_classes"]
+
+    def _split_prob(self, clean: str, noisy: str) -> float:
+        """Best split of a block into single-character edits and smaller learned blocks."""
+        if len(clean) + len(noisy) <= 2:
+            return _generic_prob(clean, noisy)
+        n, m = len(clean), len(noisy)
+        best = [[0.0] * (m + 1) for _ in range(n + 1)]
+        best[0][0] = 1.0
+        for i in range(n + 1):
+            for j in range(m + 1):
+                here = best[i][j]
+                if not here:
+                    continue
+                for a in range(0, min(2, n - i) + 1):
+                    for b in range(0, min(2, m - j) + 1):
+                        if (a, b) == (0, 0) or (a == n and b == m):
+                            continue
+                        piece_c, piece_n = clean[i : i + a], noisy[j : j + b]
+                        if a + b > 2 and piece_n not in self.block_counts.get(piece_c, {}):
+                            continue
+                        p = here * self._block_prob(piece_c, piece_n)
+                        if p > best[i + a][j + b]:
+                            best[i + a][j + b] = p
+        return best[n][m] or _generic_prob(clean, noisy)
+
+    def logprob(self, noisy: str, clean: str) -> float:
+        """log P(noisy | clean) for lowercase tokens, summed over the confusion blocks."""
+        return sum(self.block_logprob(c, n) for c, n in blocks(clean, noisy))
+
+    def rewrites(self, min_count: int = 2) -> dict[str, set[str]]:
+        """Noisy block -> mark-stripped clean blocks it was seen for (for candidate search)."""
+        rules: dict[str, set[str]] = defaultdict(set)
+        for c_block, targets in self.block_counts.items():
+            for n_block, count in targets.items():
+                if count < min_count or not n_block:
+                    continue
+                src, dst = strip_marks(n_block), strip_marks(c_block)
+                if src != dst:
+                    rules[n_block].add(dst)
+        return dict(rules)
+
+
+# ---------------------------------------------------------------- candidate generation
+
+
+class CandidateGenerator:
+    """Lowercase inventory entries for a noisy chunk core, with log P(noisy | candidate)."""
+
+    def __init__(self, inventory: dict[str, int], channel: ChannelModel, prior_weight: float = 0.3,
+                 fuzzy_distance: int = 2, min_found: int = 24):  # fmt: skip
+        self.inventory = inventory
+        self.channel = channel
+        self.prior_weight = prior_weight
+        self.fuzzy_distance = fuzzy_distance
+        self.min_found = min_found
+        total = sum(inventory.values()) + len(inventory)
+        self.log_prior = {t: math.log((n + 1) / total) for t, n in inventory.items()}
+        self.by_base: dict[str, list[str]] = defaultdict(list)
+        for token in inventory:
+            self.by_base[base_form(token)].append(token)
+        self.bases = list(self.by_base)
+        self.rules = channel.rewrites()
+        self.max_rule = max((len(k) for k in self.rules), default=1)
+        self.candidates = lru_cache(maxsize=200_000)(self._candidates)
+
+    @classmethod
+    def load(cls, lexicon_dir: Path = LEXICON_DIR, **kw) -> CandidateGenerator:
+        return cls(load_inventory(lexicon_dir / "syllables.tsv"),
+                   ChannelModel.load(lexicon_dir / "channel.json"), **kw)  # fmt: skip
+
+    def _variants(self, noisy: str) -> set[str]:
+        """Mark-stripped forms reachable from `noisy` with up to two learned rewrites."""
+        first = {strip_marks(noisy)} | self._rewrite_once(noisy)
+        second = set()
+        for v in list(first):
+            second |= self._rewrite_once(v)
+        return first | {strip_marks(v) for v in second}
+
+    def _rewrite_once(self, text: str) -> set[str]:
+        out = set()
+        for i in range(len(text)):
+            for width in range(1, self.max_rule + 1):
+                piece = text[i : i + width]
+                if len(piece) < width:
+                    break
+                for dst in self.rules.get(piece, ()):
+                    out.add(strip_marks(text[:i] + dst + text[i + width :]))
+        return out
+
+    def _gather(self, noisy: str) -> set[str]:
+        found = {c for c in self.channel.token_table.get(noisy, ()) if c in self.inventory}
+        if noisy in self.inventory:
+            found.add(noisy)
+        for base in self._variants(noisy):
+            found.update(self.by_base.get(base, ()))
+        stripped = strip_marks(noisy)
+        for limit in range(1, self.fuzzy_distance + 1):
+            if limit > 1 and (len(found) >= self.min_found or len(noisy) < 4):
+                break
+            near = process.extract(
+                stripped, self.bases, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+            )
+            for base, _, _ in near:
+                found.update(self.by_base[base])
+        return found
+
+    def _candidates(self, noisy_core: str, k: int = 24) -> list[tuple[str, float]]:
+        noisy = normalize(noisy_core).lower()
+        if not noisy:
+            return []
+        scored = []
+        for cand in self._gather(noisy):
+            channel = self.channel.logprob(noisy, cand)
+            scored.append((channel + self.prior_weight * self.log_prior[cand], cand, channel))
+        scored.sort(reverse=True)
+        return [(cand, channel) for _, cand, channel in scored[:k]]

@@ -1,0 +1,131 @@
+"""Build the shipped syllable inventory and channel model in `models/lexicon/`.
+
+    .venv/bin/python scripts/build_lexicon.py [--shared ../shared] [--max-lines 3000000]
+    .venv/bin/python scripts/build_lexicon.py --channel-only   # re-learn channel.json only
+
+Valid syllables come from the word lists in `corpus/lexicon/` and from counts over the corpus;
+non-syllable tokens (abbreviations: ubnd, hđnd, nq, cp, tw ...) are kept when frequent in the
+administrative and legal texts (the Wikipedia part would bring foreign words).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+from collections import Counter
+from itertools import islice
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from restore.candidates import CHANNEL_PATH, ChannelModel, token_pairs  # noqa: E402
+from restore.lexicon import (  # noqa: E402
+    INVENTORY_PATH,
+    count_tokens,
+    save_inventory,
+    select_inventory,
+    word_list_tokens,
+)
+from restore.text import is_valid_syllable  # noqa: E402
+
+DOMAIN_FILES = ("vn-admin-congbao.txt.gz", "vn-legal-phapdien.txt.gz")
+GENERAL_FILES = ("vn-general-viwiki.txt.gz",)
+TRUSTED_LIST = "hunspell-vi-syllables.txt"  # curated syllables + common abbreviations (UBND, HĐND)
+WORD_LISTS = ("tesseract-vie-words.txt", "underthesea-Viet74K.txt")
+SEED = "seeds/000_33b23e2610885f83.txt"
+GOLD_PART1 = "dev/000.gold.part1.txt"  # lines 1-370: the only real pairs allowed for training
+REAL_WEIGHT = 3  # real scans carry Đ->P, l->1, ứng->tmg, which rendering does not reproduce
+MAX_TRUE_PAIRS = 60_000  # lines read per true-channel pair file
+
+
+def read_gz(path: Path, limit: int):
+    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
+        yield from islice(f, limit)
+
+
+def word_list_words(lexicon_dir: Path):
+    for name in (TRUSTED_LIST, *WORD_LISTS):
+        yield from (lexicon_dir / name).read_text(encoding="utf-8").splitlines()
+    for line in (lexicon_dir / "wordfreq-vi.tsv").read_text(encoding="utf-8").splitlines():
+        yield line.split("\t")[0]
+
+
+def real_pairs(shared: Path) -> list[tuple[str, str]]:
+    """Token pairs from seed 000 lines 1-370 and their gold (never part 2)."""
+    gold = (shared / GOLD_PART1).read_text(encoding="utf-8").rstrip("\n").split("\n")
+    seed = (shared / SEED).read_text(encoding="utf-8").split("\n")[: len(gold)]
+    return token_pairs(seed, gold)
+
+
+def tsv_pairs(path: Path, limit: int) -> list[tuple[str, str]]:
+    """Token pairs from a `noisy<TAB>clean` file."""
+    noisy, clean = [], []
+    with path.open(encoding="utf-8") as f:
+        for line in islice(f, limit):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 2:
+                noisy.append(parts[0])
+                clean.append(parts[1])
+    return token_pairs(noisy, clean)
+
+
+def build_channel(shared: Path, pair_files: list[Path], out: Path) -> None:
+    model = ChannelModel.fit(real_pairs(shared), weight=REAL_WEIGHT)
+    for path in pair_files:
+        pairs = tsv_pairs(path, MAX_TRUE_PAIRS)
+        print(f"{path}: {len(pairs):,} token pairs", file=sys.stderr)
+        ChannelModel.fit(pairs, into=model)
+    model.save(out)
+    print(f"{out}: {len(model.block_counts)} block sources, {len(model.token_table)} noisy tokens",
+          file=sys.stderr)  # fmt: skip
+
+
+def build_inventory(corpus: Path, max_lines: int, out: Path) -> None:
+    domain: Counter[str] = Counter()
+    for name in DOMAIN_FILES:
+        domain.update(count_tokens(read_gz(corpus / name, max_lines)))
+        print(f"{name}: {sum(domain.values()):,} tokens so far", file=sys.stderr)
+    general: Counter[str] = Counter()
+    for name in GENERAL_FILES:
+        general.update(count_tokens(read_gz(corpus / name, max_lines)))
+        print(f"{name}: {sum(general.values()):,} tokens", file=sys.stderr)
+    # Syllables count over everything; other tokens only over the domain texts.
+    counts = domain.copy()
+    counts.update({t: n for t, n in general.items() if is_valid_syllable(t)})
+    lexicon = corpus / "lexicon"
+    trusted = word_list_tokens(
+        (lexicon / TRUSTED_LIST).read_text(encoding="utf-8").splitlines(), syllables_only=False
+    )
+    listed = word_list_tokens(word_list_words(lexicon))
+    inventory = select_inventory(counts, trusted, listed)
+    save_inventory(inventory, out)
+    n_syl = sum(1 for t in inventory if is_valid_syllable(t))
+    print(f"{out}: {len(inventory)} tokens ({n_syl} syllables)", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    default_shared = Path(__file__).resolve().parents[2] / "shared"
+    parser.add_argument("--shared", type=Path, default=default_shared)
+    parser.add_argument("--max-lines", type=int, default=3_000_000, help="lines per corpus file")
+    parser.add_argument("--pairs", type=Path, nargs="*", default=None,
+                        help="true-channel noisy<TAB>clean files (default /work/data/pairs/*true*)")
+    parser.add_argument("--channel-only", action="store_true")
+    parser.add_argument("--out-dir", type=Path, default=INVENTORY_PATH.parent)
+    args = parser.parse_args(argv)
+    corpus = args.shared / "corpus"
+    if not corpus.is_dir():
+        print(f"{corpus}: corpus folder not found", file=sys.stderr)
+        return 1
+    if not args.channel_only:
+        build_inventory(corpus, args.max_lines, args.out_dir / INVENTORY_PATH.name)
+    pair_files = args.pairs
+    if pair_files is None:
+        pair_files = sorted(Path("/work/data/pairs").glob("*true*.tsv"))
+    build_channel(args.shared, pair_files, args.out_dir / CHANNEL_PATH.name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

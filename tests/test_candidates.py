@@ -1,0 +1,53 @@
+"""Candidate generation: the right syllable is among a small set for typical OCR damage."""
+
+import pytest
+
+from restore.candidates import CandidateGenerator, ChannelModel, align_cores, blocks, token_pairs
+from restore.lexicon import load_inventory
+
+
+@pytest.fixture(scope="module")
+def generator() -> CandidateGenerator:
+    return CandidateGenerator.load()
+
+
+@pytest.mark.parametrize(
+    "noisy, gold",
+    [("ctia", "của"), ("t6i", "tội"), ("Pé", "đề"), ("1y", "lý"), ("tmg", "ứng"), ("s&", "sở"),
+     ("Pang", "đảng"), ("véi", "với"), ("ngira", "ngừa"), ("¢én", "đến"), ("phd", "phố"),
+     ("nhiém", "nhiệm"), ("UBND", "ubnd"), ("cua", "của")],
+)  # fmt: skip
+def test_gold_syllable_is_among_candidates(generator, noisy, gold):
+    found = [c for c, _ in generator.candidates(noisy)]
+    assert gold in found
+    assert len(found) <= 24
+
+
+def test_candidates_are_lowercase_inventory_entries_best_first(generator):
+    inventory = load_inventory()
+    result = generator.candidates("Chinh", k=10)
+    assert result and len(result) <= 10
+    assert all(c in inventory and c == c.lower() for c, _ in result)
+    assert all(score <= 0 for _, score in result)
+    assert "chính" in [c for c, _ in result[:3]]
+
+
+def test_empty_core_has_no_candidates(generator):
+    assert generator.candidates("") == []
+
+
+def test_blocks_group_insertions_with_their_neighbour():
+    assert blocks("của", "ctia") == [("c", "c"), ("ủ", "ti"), ("a", "a")]
+    assert blocks("đến", "¢én") == [("đ", "¢"), ("ế", "é"), ("n", "n")]
+
+
+def test_alignment_pairs_tokens_across_a_split_word():
+    pairs = align_cores(["Thlrc", "hién", "N", "ghl", "quyét"], ["Thực", "hiện", "Nghị", "quyết"])
+    assert ("Thlrc", "Thực") in pairs and ("quyét", "quyết") in pairs
+    assert all(n not in ("N", "ghl") for n, _ in pairs)
+
+
+def test_learned_confusion_beats_unseen_one():
+    model = ChannelModel.fit(token_pairs(["tw do ctia"] * 5, ["tự do của"] * 5))
+    assert model.logprob("ctia", "của") > model.logprob("ctia", "cha")
+    assert model.logprob("tw", "tự") > model.logprob("tw", "tô")
