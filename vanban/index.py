@@ -1,0 +1,638 @@
+"""Read a vanban output directory and keep a SQLite FTS5 index of it up to date (incrementally)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from restore.text import normalize, strip_marks
+from vanban.records import VanbanError
+
+SCHEMA_VERSION = 1
+MANIFEST_NAMES = ("vanban-manifest.json", "vanban-manifest.jsonl")
+ROLES = ("lead", "support", "executors")
+ROLE_NAMES = {"lead": "lead", "support": "support", "executors": "executor"}
+DEFAULT_TIMEOUT = 5.0
+
+_SCHEMA_SQL = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    outdir TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    source TEXT, issuer TEXT, doc_type TEXT, number TEXT, date TEXT, year INTEGER,
+    place TEXT, title TEXT, signer TEXT,
+    issuer_plain TEXT, doc_type_plain TEXT,
+    UNIQUE (outdir, path)
+);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    section_id TEXT, section_key TEXT, section_title TEXT,
+    line_start INTEGER, line_end INTEGER, page INTEGER,
+    line_pages TEXT,
+    deadline TEXT
+);
+CREATE INDEX passages_doc ON passages(doc_id);
+CREATE TABLE roles (
+    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    name TEXT, canonical TEXT, agency_id TEXT,
+    plain TEXT NOT NULL
+);
+CREATE INDEX roles_passage ON roles(passage_id);
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    body, plain, tags, tags_plain, tokenize = 'unicode61 remove_diacritics 0'
+);
+INSERT INTO passages_fts (passages_fts, rank) VALUES ('rank', 'bm25(1.0, 1.0, 2.0, 2.0)');
+"""
+
+
+def fold(text: str | None) -> str:
+    """Lowercase, marks stripped (đ -> d), NFC: the form filters and the plain column compare."""
+    return strip_marks(normalize(text or "")).lower()
+
+
+# ---------------------------------------------------------------- reading an OUTDIR
+
+
+@dataclass
+class Passage:
+    """One searchable unit: a section's lines, an assignment, or the document header."""
+
+    kind: str  # "document" | "text" | "assignment"
+    body: str
+    section_id: str | None = None
+    section_title: str | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+    page: int | None = None
+    line_pages: list[list[int | None]] | None = None  # [[line, page], ...] for multi-page text
+    tags: str = ""
+    deadline: str | None = None
+    roles: list[tuple[str, dict]] = field(default_factory=list)  # (role, agency)
+
+
+@dataclass
+class OutputDocument:
+    """One document of a vanban output directory: its JSON tree and where it lives."""
+
+    path: Path  # the <name>.json file
+    rel: str  # path relative to the OUTDIR
+    tree: dict
+
+    @property
+    def meta(self) -> dict:
+        return self.tree.get("document") or {}
+
+    @property
+    def sections(self) -> list[dict]:
+        return [s for s in self.tree.get("sections") or [] if isinstance(s, dict)]
+
+    @property
+    def assignments(self) -> list[dict]:
+        return [a for a in self.tree.get("assignments") or [] if isinstance(a, dict)]
+
+    @property
+    def source(self) -> str:
+        return str(self.tree.get("source") or self.rel)
+
+    def text_lines(self) -> list[tuple[int, int | None, str]]:
+        """Restored lines (line, page, text): from the JSON `lines`, else the sibling <name>.txt."""
+        lines = self.tree.get("lines")
+        if isinstance(lines, list) and lines:
+            out = []
+            for k, item in enumerate(lines, start=1):
+                if isinstance(item, dict):
+                    out.append(
+                        (int(item.get("line") or k), item.get("page"), str(item.get("text") or ""))
+                    )
+            return out
+        txt = self.path.with_suffix(".txt")
+        if txt.is_file():
+            text = txt.read_text(encoding="utf-8", errors="replace")
+            return [(k, None, line) for k, line in enumerate(text.split("\n"), start=1)]
+        return []
+
+
+def is_document_tree(data: object) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("document"), dict) and "sections" in data
+
+
+def document_files(outdir: Path) -> list[Path]:
+    """The document JSON files of OUTDIR (sorted), or VanbanError when it is not a vanban output."""
+    if not outdir.is_dir():
+        raise VanbanError(str(outdir), "not a directory")
+    has_manifest = any((outdir / name).is_file() for name in MANIFEST_NAMES)
+    files = sorted(
+        p for p in outdir.rglob("*.json") if p.name not in MANIFEST_NAMES and p.is_file()
+    )
+    if not has_manifest and not any(_looks_like_document(p) for p in files[:50]):
+        raise VanbanError(
+            str(outdir), "not a vanban output directory (no vanban-manifest.json, no document JSON)"
+        )
+    return files
+
+
+def _looks_like_document(path: Path) -> bool:
+    try:
+        return is_document_tree(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
+
+
+def load_document(path: Path, outdir: Path) -> OutputDocument:
+    """Parse one <name>.json; VanbanError when it is unreadable or not a vanban document tree."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise VanbanError(
+            str(path), f"unreadable document JSON ({exc.__class__.__name__})"
+        ) from None
+    if not is_document_tree(data):
+        raise VanbanError(str(path), "not a vanban document (no 'document' and 'sections')")
+    return OutputDocument(path, path.relative_to(outdir).as_posix(), data)
+
+
+def iter_documents(
+    outdir: Path, errors: list[VanbanError] | None = None
+) -> Iterator[OutputDocument]:
+    """Every document of OUTDIR in path order; bad files go to `errors` (or raise when None)."""
+    for path in document_files(outdir):
+        try:
+            yield load_document(path, outdir)
+        except VanbanError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+
+
+def agency_names(agency: object) -> tuple[str, str, str]:
+    """(printed name, canonical name, id) of an agency item, tolerating plain strings."""
+    if isinstance(agency, dict):
+        name = str(agency.get("name") or agency.get("canonical") or "")
+        return name, str(agency.get("canonical") or name), str(agency.get("id") or "")
+    return str(agency), str(agency), ""
+
+
+def document_passages(doc: OutputDocument) -> list[Passage]:
+    """Split a document into passages: header, each section's own lines, each assignment."""
+    passages = [_header_passage(doc)]
+    lines = doc.text_lines()
+    if lines:
+        passages += _line_passages(doc, lines)
+    else:
+        passages += _section_text_passages(doc)
+    titles = {s.get("id"): s.get("title") for s in doc.sections}
+    passages += [_assignment_passage(a, titles) for a in doc.assignments]
+    return passages
+
+
+def _header_passage(doc: OutputDocument) -> Passage:
+    meta = doc.meta
+    refs = [
+        r.get("text", "") if isinstance(r, dict) else str(r) for r in meta.get("references") or []
+    ]
+    parts = [meta.get(k) for k in ("doc_type", "number", "title", "issuer", "place", "signer")]
+    body = " · ".join(str(p) for p in parts if p)
+    return Passage("document", body, tags="; ".join(refs), line_start=1)
+
+
+def _line_passages(doc: OutputDocument, lines: list[tuple[int, int | None, str]]) -> list[Passage]:
+    """Group restored lines by the innermost section whose heading precedes them."""
+    starts = sorted(
+        ((s.get("line_start"), s) for s in doc.sections if isinstance(s.get("line_start"), int)),
+        key=lambda pair: pair[0],
+    )
+    last_line = max((s.get("line_end") or 0 for _, s in starts), default=0)
+    groups: list[tuple[dict | None, list[tuple[int, int | None, str]]]] = []
+    cursor = 0
+    current: dict | None = None
+    for line in lines:
+        number = line[0]
+        while cursor < len(starts) and starts[cursor][0] <= number:
+            current = starts[cursor][1]
+            cursor += 1
+        owner = (
+            current if (current is None or number <= last_line or cursor < len(starts)) else None
+        )
+        if not groups or groups[-1][0] is not owner:
+            groups.append((owner, []))
+        groups[-1][1].append(line)
+    return [p for owner, group in groups if (p := _text_passage(owner, group)) is not None]
+
+
+def _text_passage(section: dict | None, group: list[tuple[int, int | None, str]]) -> Passage | None:
+    while group and not group[-1][2].strip():
+        group = group[:-1]
+    while group and not group[0][2].strip():
+        group = group[1:]
+    if not group:
+        return None
+    pages = sorted({page for _, page, _ in group if page is not None})
+    return Passage(
+        "text",
+        "\n".join(text for _, _, text in group),
+        section_id=section.get("id") if section else None,
+        section_title=section.get("title") if section else None,
+        line_start=group[0][0],
+        line_end=group[-1][0],
+        page=group[0][1],
+        line_pages=[[n, p] for n, p, _ in group] if len(pages) > 1 else None,
+    )
+
+
+def _section_text_passages(doc: OutputDocument) -> list[Passage]:
+    out = []
+    for s in doc.sections:
+        body = "\n".join(str(x) for x in (s.get("title"), s.get("text")) if x)
+        if body:
+            out.append(
+                Passage(
+                    "text",
+                    body,
+                    section_id=s.get("id"),
+                    section_title=s.get("title"),
+                    line_start=s.get("line_start"),
+                    line_end=s.get("line_end"),
+                    page=s.get("page"),
+                )
+            )
+    return out
+
+
+def _assignment_passage(assignment: dict, titles: dict) -> Passage:
+    roles = [(ROLE_NAMES[r], agency) for r in ROLES for agency in assignment.get(r) or []]
+    names = []
+    for _, agency in roles:
+        name, canonical, _ = agency_names(agency)
+        names += [name] if name == canonical else [name, canonical]
+    section = assignment.get("section")
+    return Passage(
+        "assignment",
+        str(assignment.get("task") or ""),
+        section_id=section,
+        section_title=titles.get(section),
+        line_start=assignment.get("line_start"),
+        line_end=assignment.get("line_end"),
+        page=assignment.get("page"),
+        tags="; ".join(names),
+        deadline=assignment.get("deadline"),
+        roles=roles,
+    )
+
+
+# ---------------------------------------------------------------- the database
+
+
+@contextmanager
+def open_db(
+    db: Path, *, create: bool, timeout: float = DEFAULT_TIMEOUT
+) -> Iterator[sqlite3.Connection]:
+    """Open (or create) the index; VanbanError for a locked, foreign or outdated database."""
+    if not create and not db.is_file():
+        raise VanbanError(str(db), "no such index; build it with `vanban index OUTDIR --db DB`")
+    try:
+        conn = sqlite3.connect(db, timeout=timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise VanbanError(str(db), f"cannot open database ({exc})") from None
+    with closing(conn):
+        try:
+            _prepare(conn, db, create)
+            yield conn
+        except sqlite3.OperationalError as exc:
+            raise db_error(db, exc, timeout) from None
+        except sqlite3.DatabaseError as exc:
+            raise VanbanError(str(db), f"not a vanban index ({exc})") from None
+
+
+def db_error(db: Path, exc: sqlite3.Error, timeout: float) -> VanbanError:
+    message = str(exc)
+    if "locked" in message or "busy" in message:
+        return VanbanError(str(db), f"database is locked by another process (waited {timeout:g} s)")
+    return VanbanError(str(db), f"database error ({message})")
+
+
+def _prepare(conn: sqlite3.Connection, db: Path, create: bool) -> None:
+    conn.execute("PRAGMA foreign_keys = ON")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        if not create:
+            raise VanbanError(str(db), "empty database, not a vanban index")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA_SQL}\nCOMMIT;")
+        return
+    if "meta" not in tables:
+        raise VanbanError(str(db), "not a vanban index (no meta table)")
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = int(row[0]) if row else 0
+    if version != SCHEMA_VERSION:
+        raise VanbanError(
+            str(db),
+            f"index schema version {version}, this vanban needs {SCHEMA_VERSION}: "
+            "rebuild it with `vanban index OUTDIR --db DB --rebuild`",
+        )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class IndexReport:
+    """What one `index` run did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    seconds: float = 0.0
+    failed: list[VanbanError] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"indexed {self.added} new, {self.updated} changed, {self.removed} removed, "
+            f"{self.unchanged} unchanged documents ({self.passages} passages) "
+            f"in {self.seconds:.1f} s; {len(self.failed)} failed"
+        )
+
+
+def index_outdir(
+    outdir: Path, db: Path, *, timeout: float = DEFAULT_TIMEOUT, batch: int = 50, progress=None
+) -> IndexReport:
+    """Bring the index of OUTDIR in `db` up to date: add new/changed documents, drop removed."""
+    started = time.perf_counter()
+    outdir = outdir.resolve()
+    files = document_files(outdir)
+    report = IndexReport()
+    with open_db(db, create=True, timeout=timeout) as conn:
+        known = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT path, id, size, mtime_ns, sha256 FROM documents WHERE outdir = ?",
+                (str(outdir),),
+            )
+        }
+        pending: list[tuple[int | None, OutputDocument, os.stat_result, str]] = []
+        for path in files:
+            rel = path.relative_to(outdir).as_posix()
+            try:
+                change = _change(path, known.pop(rel, None), conn)
+                if change is None:
+                    report.unchanged += 1
+                    continue
+                old_id, stat, sha = change
+                pending.append((old_id, load_document(path, outdir), stat, sha))
+            except (VanbanError, OSError) as exc:
+                known.pop(rel, None)  # keep what the index has for it
+                report.failed.append(
+                    exc if isinstance(exc, VanbanError) else VanbanError(str(path), str(exc))
+                )
+                continue
+            if len(pending) >= batch:
+                _write_batch(conn, outdir, pending, report)
+                pending = []
+                if progress:
+                    progress(report)
+        _write_batch(conn, outdir, pending, report)
+        _remove(conn, [row[0] for row in known.values()], report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _change(path: Path, known: tuple | None, conn) -> tuple[int | None, os.stat_result, str] | None:
+    """None when the file is as indexed, else (old row id or None, stat, sha256)."""
+    stat = path.stat()
+    if known is not None:
+        doc_id, size, mtime_ns, sha = known
+        if size == stat.st_size and mtime_ns == stat.st_mtime_ns:
+            return None
+        new_sha = file_sha256(path)
+        if new_sha == sha:  # touched, not changed
+            with _transaction(conn):
+                conn.execute(
+                    "UPDATE documents SET mtime_ns = ? WHERE id = ?", (stat.st_mtime_ns, doc_id)
+                )
+            return None
+        return doc_id, stat, new_sha
+    return None, stat, file_sha256(path)
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _write_batch(conn, outdir: Path, pending: list, report: IndexReport) -> None:
+    """Replace/add a batch of documents in one transaction (all or nothing)."""
+    if not pending:
+        return
+    with _transaction(conn):
+        for old_id, doc, stat, sha in pending:
+            if old_id is not None:
+                _delete_document(conn, old_id)
+                report.updated += 1
+            else:
+                report.added += 1
+            report.passages += _insert_document(conn, outdir, doc, stat, sha)
+
+
+def _remove(conn, doc_ids: list[int], report: IndexReport) -> None:
+    if not doc_ids:
+        return
+    with _transaction(conn):
+        for doc_id in doc_ids:
+            _delete_document(conn, doc_id)
+    report.removed += len(doc_ids)
+
+
+def _delete_document(conn, doc_id: int) -> None:
+    conn.execute(
+        "DELETE FROM passages_fts WHERE rowid IN (SELECT id FROM passages WHERE doc_id = ?)",
+        (doc_id,),
+    )
+    conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+
+def _insert_document(conn, outdir: Path, doc: OutputDocument, stat, sha: str) -> int:
+    meta = doc.meta
+    date = meta.get("date") if isinstance(meta.get("date"), str) else None
+    year = int(date[:4]) if date and date[:4].isdigit() else None
+    cur = conn.execute(
+        "INSERT INTO documents (outdir, path, size, mtime_ns, sha256, source, issuer, doc_type,"
+        " number, date, year, place, title, signer, issuer_plain, doc_type_plain)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            str(outdir),
+            doc.rel,
+            stat.st_size,
+            stat.st_mtime_ns,
+            sha,
+            doc.source,
+            meta.get("issuer"),
+            meta.get("doc_type"),
+            meta.get("number"),
+            date,
+            year,
+            meta.get("place"),
+            meta.get("title"),
+            meta.get("signer"),
+            fold(meta.get("issuer")),
+            fold(meta.get("doc_type")),
+        ),
+    )
+    doc_id = cur.lastrowid
+    passages = document_passages(doc)
+    for passage in passages:
+        _insert_passage(conn, doc_id, passage)
+    return len(passages)
+
+
+def _insert_passage(conn, doc_id: int, p: Passage) -> None:
+    cur = conn.execute(
+        "INSERT INTO passages (doc_id, kind, section_id, section_key, section_title, line_start,"
+        " line_end, page, line_pages, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            doc_id,
+            p.kind,
+            p.section_id,
+            p.section_id.lower() if p.section_id else None,
+            p.section_title,
+            p.line_start,
+            p.line_end,
+            p.page,
+            json.dumps(p.line_pages) if p.line_pages else None,
+            p.deadline,
+        ),
+    )
+    body = normalize(p.body)
+    tags = normalize(p.tags)
+    conn.execute(
+        "INSERT INTO passages_fts (rowid, body, plain, tags, tags_plain) VALUES (?, ?, ?, ?, ?)",
+        (cur.lastrowid, body, strip_marks(body), tags, strip_marks(tags)),
+    )
+    for role, agency in p.roles:
+        name, canonical, agency_id = agency_names(agency)
+        conn.execute(
+            "INSERT INTO roles (passage_id, role, name, canonical, agency_id, plain)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                cur.lastrowid,
+                role,
+                name,
+                canonical,
+                agency_id,
+                fold(f"{name} | {canonical} | {agency_id}"),
+            ),
+        )
+
+
+def rebuild_index(
+    outdir: Path, db: Path, *, timeout: float = DEFAULT_TIMEOUT, progress=None
+) -> IndexReport:
+    """Build a fresh index beside `db` and swap it in atomically."""
+    tmp = db.with_name(f".{db.name}.rebuild-{os.getpid()}")
+    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        leftover.unlink(missing_ok=True)
+    try:
+        report = index_outdir(outdir, tmp, timeout=timeout, progress=progress)
+        with closing(sqlite3.connect(tmp)) as conn:
+            conn.execute(
+                "PRAGMA journal_mode = DELETE"
+            )  # fold the WAL into the file before the swap
+        if db.exists():
+            _check_not_busy(db, timeout)
+        os.replace(tmp, db)
+        for stale in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+            stale.unlink(missing_ok=True)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+    return report
+
+
+def _check_not_busy(db: Path, timeout: float) -> None:
+    try:
+        with closing(sqlite3.connect(db, timeout=timeout, isolation_level=None)) as conn:
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        raise db_error(db, exc, timeout) from None
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def run_index(args: argparse.Namespace) -> int:
+    """`vanban index OUTDIR --db DB`: exit 0 when every document is indexed, 1 when some failed."""
+    db = Path(args.db)
+    quiet = getattr(args, "quiet", False)
+    progress = None if quiet else _progress_printer()
+    try:
+        build = rebuild_index if args.rebuild else index_outdir
+        report = build(Path(args.outdir), db, timeout=args.timeout, progress=progress)
+    except VanbanError as exc:
+        print(f"vanban: error: {exc}", file=sys.stderr)
+        return 1
+    for failure in report.failed:
+        print(f"vanban: error: {failure}", file=sys.stderr)
+    if not quiet:
+        print(f"{db}: {report.summary()}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _progress_printer():
+    if not sys.stderr.isatty():
+        return None
+
+    def show(report: IndexReport) -> None:
+        print(f"\r  {report.added + report.updated} documents written...", end="", file=sys.stderr)
+
+    return show
+
+
+def add_index_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "index",
+        help="build or update the full-text index of a vanban output directory",
+        description="Index restored lines, sections and assignments of OUTDIR into a SQLite FTS5 "
+        "database. Re-running adds only new or changed documents and drops removed ones.",
+    )
+    parser.add_argument("outdir", metavar="OUTDIR", help="a vanban output directory")
+    parser.add_argument("--db", default="corpus.sqlite", help="index file (default: corpus.sqlite)")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build from scratch (e.g. after an upgrade)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds to wait for a locked database",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    parser.set_defaults(func=run_index)

@@ -1,0 +1,501 @@
+"""Full-text search over a vanban index: safe FTS5 queries, filters, snippets with provenance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import regex
+
+from restore.text import normalize, strip_marks
+from vanban.index import DEFAULT_TIMEOUT, add_index_parser, db_error, fold, open_db
+from vanban.records import VanbanError
+
+KINDS = ("document", "text", "assignment")
+ROLE_CHOICES = ("lead", "support", "executor")
+_TOKEN_RE = regex.compile(r"[\p{L}\p{M}\p{N}\p{Co}]+")
+_QUERY_PIECE_RE = regex.compile(r'(-?)"([^"]*)("?)|(\S+)')
+EXACT_COLUMNS = "{body tags}"
+PLAIN_COLUMNS = "{plain tags_plain}"
+SNIPPET_CHARS = 240
+
+
+# ---------------------------------------------------------------- query parsing
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a phrase of the user's query, already split into index tokens."""
+
+    words: tuple[str, ...]
+    prefix: bool = False  # last word is a prefix (word*)
+    negated: bool = False
+
+
+@dataclass
+class ParsedQuery:
+    """A user query as OR-groups of AND-ed terms, and whether it asks for exact diacritics."""
+
+    groups: list[list[Term]] = field(default_factory=list)
+    exact: bool = False
+
+    @property
+    def positive_terms(self) -> list[Term]:
+        return [t for group in self.groups for t in group if not t.negated]
+
+    def is_empty(self) -> bool:
+        return not self.positive_terms
+
+    def to_fts(self) -> str:
+        """Safe FTS5 syntax: every word quoted, operators only where we put them."""
+        columns = EXACT_COLUMNS if self.exact else PLAIN_COLUMNS
+        clauses = []
+        for group in self.groups:
+            positives = [_fts_term(t, columns) for t in group if not t.negated]
+            negatives = [_fts_term(t, columns) for t in group if t.negated]
+            if not positives:
+                continue
+            clause = "(" + " AND ".join(positives) + ")"
+            for negative in negatives:
+                clause = f"({clause} NOT {negative})"
+            clauses.append(clause)
+        return " OR ".join(clauses)
+
+
+def _fts_term(term: Term, columns: str) -> str:
+    phrase = '"' + " ".join(term.words) + '"'
+    return f"{columns} : {phrase}{' *' if term.prefix else ''}"
+
+
+def parse_query(query: str, *, ignore_marks: bool = False) -> ParsedQuery:
+    """Turn free text into terms: "phrases", OR, -word / NOT word, word*; other syntax is text.
+
+    A query typed with any Vietnamese mark matches marks exactly; one typed without marks (or with
+    ignore_marks) matches any marks ("cong an" finds "Công an").
+    """
+    query = normalize(query)
+    exact = not ignore_marks and strip_marks(query) != query
+    parsed = ParsedQuery(groups=[[]], exact=exact)
+    negate_next = False
+    for piece in _QUERY_PIECE_RE.finditer(query):
+        negated_quote, phrase, _closing, word = piece.groups()
+        if word in ("OR", "|", "||"):
+            if parsed.groups[-1]:
+                parsed.groups.append([])
+            continue
+        if word in ("AND", "&&", "+"):
+            continue
+        if word == "NOT":
+            negate_next = True
+            continue
+        if phrase is not None:
+            text, prefix, negated = phrase, False, bool(negated_quote)
+        else:
+            negated = word.startswith("-") and len(word) > 1
+            text = word[1:] if negated else word
+            prefix = text.endswith("*")
+        term = _make_term(text, exact, prefix, negated or negate_next)
+        negate_next = False
+        if term is not None:
+            parsed.groups[-1].append(term)
+    parsed.groups = [g for g in parsed.groups if any(not t.negated for t in g)]
+    return parsed
+
+
+def _make_term(text: str, exact: bool, prefix: bool, negated: bool) -> Term | None:
+    words = tuple(w if exact else strip_marks(w).lower() for w in _TOKEN_RE.findall(text))
+    if not words:
+        return None
+    return Term(words, prefix=prefix, negated=negated)
+
+
+# ---------------------------------------------------------------- snippets
+
+
+def find_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
+    """Character spans of `text` matched by the query's positive terms (whole phrases only)."""
+    tokens = list(_TOKEN_RE.finditer(text))
+    keys = [m.group(0).casefold() if parsed.exact else fold(m.group(0)) for m in tokens]
+    spans = []
+    for term in parsed.positive_terms:
+        words = [w.casefold() if parsed.exact else w for w in term.words]
+        n = len(words)
+        for i in range(len(tokens) - n + 1):
+            if all(
+                _word_matches(keys[i + k], words[k], term.prefix and k == n - 1) for k in range(n)
+            ):
+                spans.append((tokens[i].start(), tokens[i + n - 1].end()))
+    return _merge(sorted(spans))
+
+
+def _word_matches(token: str, word: str, prefix: bool) -> bool:
+    return token.startswith(word) if prefix else token == word
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def make_snippet(
+    text: str, spans: list[tuple[int, int]], mark: tuple[str, str] = ("**", "**")
+) -> str:
+    """About SNIPPET_CHARS characters around the first match, matches wrapped in `mark`."""
+    first = spans[0][0] if spans else 0
+    start = 0 if first < 60 else text.rfind(" ", 0, first - 50) + 1
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        cut = text.rfind(" ", first, end)
+        end = cut if cut > first else end
+    out, cursor = [], start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out += [text[cursor:s], mark[0], text[s:e], mark[1]]
+        cursor = e
+    out.append(text[cursor:end])
+    snippet = " ".join("".join(out).split())
+    return ("…" if start > 0 else "") + snippet + ("…" if end < len(text) else "")
+
+
+# ---------------------------------------------------------------- searching
+
+
+@dataclass
+class Filters:
+    """Restrictions on results beyond the text query."""
+
+    agency: str | None = None
+    role: str | None = None
+    doc_type: str | None = None
+    issuer: str | None = None
+    year: int | None = None
+    section: str | None = None
+    kind: str | None = None  # None = every kind
+
+    def any(self) -> bool:
+        return any(v is not None for v in asdict(self).values())
+
+    def sql(self) -> tuple[str, list]:
+        clauses, params = [], []
+        kind = self.kind
+        if self.agency or self.role:
+            if kind not in (None, "assignment"):
+                raise VanbanError("--agency/--role", "only assignments have agencies (drop --kind)")
+            kind = "assignment"
+            role_sql, role_params = self._role_sql()
+            clauses.append(f"EXISTS (SELECT 1 FROM roles r WHERE r.passage_id = p.id{role_sql})")
+            params += role_params
+        if kind:
+            clauses.append("p.kind = ?")
+            params.append(kind)
+        for column, value in (("d.doc_type_plain", self.doc_type), ("d.issuer_plain", self.issuer)):
+            if value:
+                clauses.append(f"{column} LIKE ? ESCAPE '\\'")
+                params.append(_like(fold(value)))
+        if self.year is not None:
+            clauses.append("d.year = ?")
+            params.append(self.year)
+        if self.section:
+            key = self.section.strip().strip(".").lower()
+            clauses.append("(p.section_key = ? OR p.section_key LIKE ? ESCAPE '\\')")
+            params += [key, _escape(key) + ".%"]
+        return "".join(f" AND {c}" for c in clauses), params
+
+    def _role_sql(self) -> tuple[str, list]:
+        sql, params = "", []
+        if self.role:
+            sql += " AND r.role = ?"
+            params.append(self.role)
+        if self.agency:
+            sql += " AND r.plain LIKE ? ESCAPE '\\'"
+            params.append(_like(fold(self.agency)))
+        return sql, params
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like(text: str) -> str:
+    return "%" + _escape(" ".join(text.split())) + "%"
+
+
+@dataclass
+class Hit:
+    """One search result with its provenance."""
+
+    kind: str
+    document: dict
+    json_file: str
+    source: str
+    section_id: str | None
+    section_title: str | None
+    line: int | None
+    line_start: int | None
+    line_end: int | None
+    page: int | None
+    snippet: str
+    score: float | None
+    roles: dict[str, list[dict]] = field(default_factory=dict)
+    deadline: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+_SELECT = """
+SELECT p.id, p.kind, p.section_id, p.section_title, p.line_start, p.line_end, p.page,
+       p.line_pages, p.deadline, d.id, d.outdir, d.path, d.source, d.issuer, d.doc_type, d.number,
+       d.date, d.title, d.place
+"""
+
+
+def search(
+    db: Path,
+    query: str,
+    filters: Filters | None = None,
+    *,
+    limit: int = 10,
+    ignore_marks: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    mark: tuple[str, str] = ("**", "**"),
+) -> tuple[ParsedQuery, list[Hit]]:
+    """Run a user query against the index; VanbanError for an unusable query or database."""
+    filters = filters or Filters()
+    parsed = parse_query(query, ignore_marks=ignore_marks)
+    if parsed.is_empty() and not filters.any():
+        raise VanbanError(query or "<query>", "nothing to search for (give words or a filter)")
+    where, params = filters.sql()
+    with open_db(db, create=False, timeout=timeout) as conn:
+        try:
+            rows = _fetch(conn, parsed, where, params, limit)
+            hits = [_hit(conn, row, parsed, mark) for row in rows]
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc) or "syntax" in str(exc):
+                raise VanbanError(query, f"cannot search for this ({exc})") from None
+            raise db_error(db, exc, timeout) from None
+    return parsed, _drop_covered_text_hits(hits)[:limit]
+
+
+def _fetch(conn, parsed: ParsedQuery, where: str, params: list, limit: int) -> list[tuple]:
+    fetch = limit * 3 + 5  # room for text hits dropped as covered by an assignment hit
+    if parsed.is_empty():
+        sql = (
+            f"{_SELECT}, NULL FROM passages p JOIN documents d ON d.id = p.doc_id WHERE 1{where}"
+            " ORDER BY d.outdir, d.path, p.line_start, p.id LIMIT ?"
+        )
+        return conn.execute(sql, [*params, fetch]).fetchall()
+    sql = (
+        f"{_SELECT}, passages_fts.rank FROM passages_fts"
+        " JOIN passages p ON p.id = passages_fts.rowid JOIN documents d ON d.id = p.doc_id"
+        f" WHERE passages_fts MATCH ?{where} ORDER BY passages_fts.rank LIMIT ?"
+    )
+    return conn.execute(sql, [parsed.to_fts(), *params, fetch]).fetchall()
+
+
+def _hit(conn, row: tuple, parsed: ParsedQuery, mark: tuple[str, str]) -> Hit:
+    (
+        pid,
+        kind,
+        section_id,
+        section_title,
+        line_start,
+        line_end,
+        page,
+        line_pages,
+        deadline,
+        _doc_id,
+        outdir,
+        path,
+        source,
+        issuer,
+        doc_type,
+        number,
+        date,
+        title,
+        place,
+        score,
+    ) = row
+    body = conn.execute("SELECT body FROM passages_fts WHERE rowid = ?", (pid,)).fetchone()[0]
+    spans = find_spans(body, parsed)
+    line = line_start
+    if kind == "text" and spans and line_start is not None:
+        line = line_start + body.count("\n", 0, spans[0][0])
+        page = _page_of(line, line_pages, page)
+    return Hit(
+        kind=kind,
+        document={
+            "number": number,
+            "doc_type": doc_type,
+            "issuer": issuer,
+            "date": date,
+            "title": title,
+            "place": place,
+        },
+        json_file=str(Path(outdir) / path),
+        source=source,
+        section_id=section_id,
+        section_title=section_title,
+        line=line,
+        line_start=line_start,
+        line_end=line_end,
+        page=page,
+        snippet=make_snippet(body, spans, mark),
+        score=round(score, 4) if score is not None else None,
+        roles=_roles(conn, pid) if kind == "assignment" else {},
+        deadline=deadline,
+    )
+
+
+def _page_of(line: int, line_pages: str | None, default: int | None) -> int | None:
+    if not line_pages:
+        return default
+    for number, page in json.loads(line_pages):
+        if number == line:
+            return page
+    return default
+
+
+def _roles(conn, passage_id: int) -> dict[str, list[dict]]:
+    roles: dict[str, list[dict]] = {}
+    for role, name, canonical, agency_id in conn.execute(
+        "SELECT role, name, canonical, agency_id FROM roles WHERE passage_id = ? ORDER BY rowid",
+        (passage_id,),
+    ):
+        roles.setdefault(role, []).append({"name": name, "canonical": canonical, "id": agency_id})
+    return roles
+
+
+def _drop_covered_text_hits(hits: list[Hit]) -> list[Hit]:
+    """A text hit on a line that an assignment hit of the same document covers adds nothing."""
+    covered = {
+        (h.json_file, n)
+        for h in hits
+        if h.kind == "assignment" and h.line_start is not None
+        for n in range(h.line_start, (h.line_end or h.line_start) + 1)
+    }
+    return [h for h in hits if h.kind != "text" or (h.json_file, h.line) not in covered]
+
+
+# ---------------------------------------------------------------- output
+
+
+def format_hit(rank: int, hit: Hit) -> str:
+    """A few human-readable lines for one hit."""
+    doc = hit.document
+    head = " · ".join(
+        str(x) for x in (doc.get("number"), doc.get("doc_type"), doc.get("date")) if x
+    )
+    issuer = f" — {doc['issuer']}" if doc.get("issuer") else ""
+    where = f"line {hit.line}" if hit.line is not None else "header"
+    if hit.page is not None:
+        where += f", page {hit.page}"
+    section = f"  § {hit.section_id} {hit.section_title or ''}".rstrip() if hit.section_id else ""
+    section = section if len(section) <= 90 else section[:89] + "…"
+    lines = [
+        f"{rank}. {head or hit.source}{issuer}",
+        f"   [{hit.kind}] {hit.json_file}:{where}{section}",
+        f"   {hit.snippet}",
+    ]
+    if hit.roles or hit.deadline:
+        parts = [
+            f"{role}: {', '.join(a['canonical'] or a['name'] for a in agencies)}"
+            for role, agencies in hit.roles.items()
+        ]
+        if hit.deadline:
+            parts.append(f"deadline: {hit.deadline}")
+        lines.append("   " + " | ".join(parts))
+    return "\n".join(lines)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """`vanban search QUERY --db DB [filters]`: exit 0 with results, 1 with none or on error."""
+    filters = Filters(
+        agency=args.agency,
+        role=args.role,
+        doc_type=args.doc_type,
+        issuer=args.issuer,
+        year=args.year,
+        section=args.section,
+        kind=None if args.kind == "all" else args.kind,
+    )
+    color = not args.json and sys.stdout.isatty()
+    mark = ("\033[1;33m", "\033[0m") if color else ("**", "**")
+    try:
+        parsed, hits = search(
+            Path(args.db),
+            " ".join(args.query),
+            filters,
+            limit=args.limit,
+            ignore_marks=args.ignore_marks,
+            timeout=args.timeout,
+            mark=mark,
+        )
+    except VanbanError as exc:
+        print(f"vanban: error: {exc}", file=sys.stderr)
+        return 2 if "nothing to search" in exc.reason else 1
+    if args.json:
+        payload = {
+            "query": " ".join(args.query),
+            "fts_query": parsed.to_fts() or None,
+            "marks": "exact" if parsed.exact else "any",
+            "count": len(hits),
+            "results": [h.to_json() for h in hits],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(format_hit(k, h) for k, h in enumerate(hits, start=1)) or "no results")
+    return 0 if hits else 1
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_search_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "search",
+        help="search an index built by `vanban index`",
+        description='Words match with or without diacritics ("cong an chu tri" finds "Công an ... '
+        'chủ trì"; a query typed with marks matches them exactly). "..." is a phrase, OR joins '
+        "alternatives, -word excludes, word* is a prefix; other punctuation is ignored.",
+    )
+    parser.add_argument(
+        "query", nargs="*", metavar="QUERY", help="words; may be empty with filters"
+    )
+    parser.add_argument("--db", default="corpus.sqlite", help="index file (default: corpus.sqlite)")
+    parser.add_argument("--agency", help="assignments naming this agency (name, canonical or id)")
+    parser.add_argument(
+        "--role", choices=ROLE_CHOICES, help="assignments where the agency has this role"
+    )
+    parser.add_argument("--doc-type", help='e.g. "Kế hoạch", "ke hoach"')
+    parser.add_argument("--issuer", help="issuing body (substring, marks optional)")
+    parser.add_argument("--year", type=int, help="year of the document date")
+    parser.add_argument("--section", help='section id and its subsections, e.g. "V" or "II.2.a"')
+    parser.add_argument("--kind", choices=("all", *KINDS), default="all", help="kind of passage")
+    parser.add_argument("--ignore-marks", action="store_true", help="match any marks even if typed")
+    parser.add_argument(
+        "--limit", type=_positive_int, default=10, help="results to show (default 10)"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=argparse.SUPPRESS)
+    parser.set_defaults(func=run_search)
+
+
+def register_cli(subparsers) -> None:
+    """Add the `index` and `search` subcommands to the vanban CLI."""
+    add_index_parser(subparsers)
+    add_search_parser(subparsers)
