@@ -378,7 +378,10 @@ class AgencyResolver:
             kind = "thành phố" if fold(kind) == "tp" else kind
             name = clean_spaces(printed[tokens[end].start :]) if end < len(tokens) else ""
             if not name or not name[0].isupper():
-                name = self.places.get(fold(kind), "")
+                if self.home and fold(kind) == fold(self.home.kind):
+                    name = self.home.name
+                else:
+                    name = self.places.get(fold(kind), "")
             return Locality(kind, name)
         party = next((k for k in range(start, len(tokens)) if match_any(tokens, k, self.registry.party_committees)), None)
         if party is not None and self.home:
@@ -409,7 +412,11 @@ def find_places(text: str, registry: Registry | None = None) -> dict[str, str]:
             continue
         j = end
         while j < len(tokens) and j - end < 3 and tokens[j].is_word and tokens[j].is_capitalized:
+            if tokens[j].is_abbreviation:
+                break
             j += 1
+        if j == end:
+            continue
         name = clean_spaces(text[tokens[end].start : tokens[j - 1].end])
         kind = fold(" ".join(t.text for t in tokens[k:end]))
         kind = "thanh pho" if kind == "tp" else kind

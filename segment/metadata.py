@@ -33,7 +33,7 @@ _DATE_RE = re.compile(r"ng\S{1,3}\s+(\d{1,2})\s+th\S{1,4}\s+(\d{1,2})\s+n\S{1,3}
 _SHORT_DATE_RE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
 _REFERENCE_RE = re.compile(
     r"\b(Nghị quyết|Quyết định|Kế hoạch|Chỉ thị|Nghị định|Thông tư|Kết luận|Hướng dẫn|Công văn|Thông báo|"
-    r"Tờ trình|Luật|Đề án|Chiến lược)\s+(?:số\s+)(\d{1,5}(?:/\d{4})?\s*[/-]\s*[A-ZĐ0-9]+(?:\s*-\s*[A-ZĐ0-9]+)*)"
+    r"Tờ trình|Luật|Đề án|Chiến lược)\s+(?:số\s+)(\d{1,5}(?:/\d{4})?\s*[/-]\s*[A-ZĐ][A-ZĐa-z0-9]*(?:\s*-\s*[A-ZĐ0-9][A-ZĐa-z0-9]*)*)"
     r"(?:\s+ngày\s+(\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}))?")
 _CAPACITY_RE = re.compile(r"\b(TM|KT|Q|TL|TUQ|TQ)\s*\.\s*(.+)$")
 _NOT_NAMES = {"so", "ban", "bo", "ubnd", "uy", "phong", "cong", "van", "hoi", "bao", "dai", "luu", "noi", "tm", "kt"}

@@ -11,12 +11,12 @@ LETTERS = ["a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m", "n", "o"
 _LETTER_OCR = {"¢": "c", "c¢": "c", "¢c": "c", "€": "e", "ð": "đ", "f": "f", "j": "j"}
 _ROMAN_OCR = str.maketrans({"l": "I", "1": "I", "|": "I", "!": "I", "i": "I", "v": "V", "x": "X"})
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
-_FIXED_RANK = {"part": 0, "chapter": 1, "article": 3}
+_FIXED_RANK = {"part": 0, "chapter": 1, "article": 3, "clause": 4}
 _PART_WORDS = {"phan": "part", "chuong": "chapter"}
 _ARTICLE_WORDS = {"dieu", "pieu", "bieu"}
 _BULLET_RE = re.compile(r"^\s*([-–—+•*●○▪■◦]|[①-⑳])\s*")
 _TERMINAL_RE = re.compile(r"[.;:!?…][”\"»)]?\W{0,3}(\s+\S{1,2})?\s*$")
-_CLOSING_RE = re.compile(r"^\W*(n[oơ]i nh[aậ]n|noi nhan)\b", re.IGNORECASE)
+_CLOSING_RE = re.compile(r"^\W*(n[oơ]i nh[aậ]n|noi nhan)\b|^\W*(TM|KT|TL|TUQ)\s*\.\s*\S", re.IGNORECASE)
 
 
 def to_roman(n: int) -> str:
@@ -101,6 +101,8 @@ def find_candidate(index: int, text: str) -> Candidate | None:
             return Candidate(index, _PART_WORDS[word], m.group(2), m.group(3))
         if word in _ARTICLE_WORDS and m.group(2).isdigit():
             return Candidate(index, "article", m.group(2), m.group(3))
+        if word == "khoan" and m.group(2).isdigit():
+            return Candidate(index, "clause", m.group(2), m.group(3))
     m = _DECIMAL_RE.match(text)
     if m and m.group(2)[0].isalpha():
         return Candidate(index, "decimal", m.group(1), m.group(2))
@@ -252,6 +254,8 @@ class TreeBuilder:
             return f"Chương {value}"
         if scheme == "article":
             return f"Điều {value}"
+        if scheme == "clause":
+            return f"Khoản {value}"
         return value
 
     def _make_id(self, parent: Section | None, scheme: str, number: str) -> str:
@@ -307,7 +311,7 @@ def heading_block(lines: list[str], cand: Candidate, section: Section) -> int:
     caps = is_caps(title)
     while end + 1 < len(lines):
         current, nxt = lines[end], lines[end + 1].strip()
-        if not nxt or find_candidate(end + 1, nxt) is not None or _BULLET_RE.match(nxt):
+        if not nxt or is_junk(nxt) or find_candidate(end + 1, nxt) is not None or _BULLET_RE.match(nxt):
             break
         if caps:
             if is_caps(nxt) and end - cand.index < 3:

@@ -12,7 +12,7 @@ from segment.assignments import Unit, find_deadline, find_roles, heading_agencie
 from segment.lexicon import clean_spaces, fold, match_any, tokenize
 from segment.metadata import extract_metadata
 from segment.sections import (
-    Section, build_sections, clean_markdown, ends_sentence, find_candidate, is_bullet, is_caps, paragraphs,
+    Section, build_sections, clean_markdown, ends_sentence, find_candidate, is_bullet, is_caps, is_junk, paragraphs,
     starts_upper, strip_bullet,
 )
 from vanban.records import Provenance, TextLine
@@ -90,7 +90,7 @@ def _title_only(section: Section, texts: list[str], subjects: dict) -> bool:
         return True
     if section.scheme == "letter":
         return False
-    nxt = next((k for k in range(section.heading_end + 1, len(texts)) if texts[k].strip()), None)
+    nxt = next((k for k in range(section.heading_end + 1, len(texts)) if texts[k].strip() and not is_junk(texts[k])), None)
     if nxt is None or find_candidate(nxt, texts[nxt].strip()) is not None or is_bullet(texts[nxt]):
         return True
     if ends_sentence(texts[section.heading_end]) or starts_upper(texts[nxt]):

@@ -1,0 +1,217 @@
+"""segment/: numbering schemes, assignment patterns, metadata, malformed input, schema validity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from segment import load_schema, segment_document, segment_text
+from segment.agencies import parse_heading_agencies
+from vanban.records import Provenance, TextLine
+
+FIXTURES = Path(__file__).parent / "fixtures" / "segment"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def run(name: str) -> dict:
+    result = segment_text((FIXTURES / name).read_text(encoding="utf-8"), source=name)
+    jsonschema.validate(result, load_schema())
+    return result
+
+
+def ids(result: dict) -> list[str]:
+    return [s["id"] for s in result["sections"]]
+
+
+def roles(result: dict, section: str) -> list[tuple[list[str], list[str], list[str]]]:
+    return [
+        ([a["name"] for a in x["lead"]], [a["name"] for a in x["support"]], [a["name"] for a in x["executors"]])
+        for x in result["assignments"]
+        if x["section"] == section
+    ]
+
+
+@pytest.fixture(scope="module")
+def plan() -> dict:
+    return run("plan.txt")
+
+
+# ---------------------------------------------------------------- numbering schemes
+
+
+def test_roman_arabic_decimal_and_letters_nest_into_dotted_ids(plan):
+    assert ids(plan)[:11] == [
+        "I", "I.1", "I.2", "II", "II.1", "II.1.1", "II.1.1.a", "II.1.1.b", "II.1.1.c", "II.1.1.d", "II.1.1.đ",
+    ]
+    levels = {s["id"]: s["level"] for s in plan["sections"]}
+    assert levels["II"] == 1 and levels["II.1.1"] == 3 and levels["II.1.1.a"] == 4
+
+
+def test_ocr_labels_are_repaired_from_the_sequence(plan):
+    # 'Il.' is II, '¢)' is c), and a second 'd)' after 'd)' is 'đ)'
+    numbers = [s["number"] for s in plan["sections"]]
+    assert "II" in numbers and "c" in ids(plan)[8] and ids(plan)[10].endswith(".đ")
+
+
+def test_multi_line_heading_keeps_its_whole_title(plan):
+    section = next(s for s in plan["sections"] if s["id"] == "II.1")
+    assert section["title"].endswith("trên địa bàn thành phố")
+
+
+def test_bullets_and_page_numbers_are_not_sections(plan):
+    assert not any(s["title"].startswith(("Các nội dung", "Dấu cộng")) for s in plan["sections"])
+    two = next(s for s in plan["sections"] if s["id"] == "II.2")
+    assert two["title"] == "Xây dựng lực lượng"
+    assert ids(plan)[ids(plan).index("II.2") + 1] == "III"  # the footnote '3' did not break the tree
+
+
+def test_decision_parts_chapters_articles():
+    result = run("decision.txt")
+    assert ids(result)[:3] == ["Điều 1", "Điều 2", "Điều 3"]
+    assert "Phần 1.Chương I.Điều 1.2" in ids(result)
+    assert "Phần 2.1" in ids(result)
+    assert roles(result, "Phần 2.1") == [(["Công an tỉnh"], [], [])]
+
+
+def test_khoan_clauses():
+    result = segment_text("Điều 1. Phạm vi\nKhoản 1. Quy định chung.\nKhoản 2. Quy định riêng.\n")
+    assert ids(result) == ["Điều 1", "Điều 1.Khoản 1", "Điều 1.Khoản 2"]
+
+
+def test_markdown_input():
+    result = run("plan.md")
+    assert ids(result) == ["I", "I.1", "I.2", "I.2.1", "II", "II.1", "II.2"]
+    assert result["document"]["doc_type"] == "Kế hoạch"
+    assert result["document"]["issuer"] == "Ủy ban nhân dân tỉnh Nghệ An"
+
+
+# ---------------------------------------------------------------- assignment patterns
+
+
+def test_parenthetical_executors(plan):
+    assert roles(plan, "II.1.1.a") == [([], [], ["Sở Tư pháp", "Công an thành phố"])]
+
+
+def test_parenthetical_lead_and_support_with_deadline(plan):
+    assert roles(plan, "II.1.1.b") == [(["Công an thành phố"], ["các sở, ban, ngành, địa phương"], [])]
+    task = next(a for a in plan["assignments"] if a["section"] == "II.1.1.b")
+    assert task["deadline"] == "hoàn thành trong quý I/2026"
+
+
+def test_subject_with_chu_tri_and_participants(plan):
+    assert roles(plan, "II.2") == [(["Lực lượng Công an thành phố"], ["các lực lượng khác"], [])]
+
+
+def test_heading_agency_leads_its_chu_tri_tasks(plan):
+    lead, support, executors = roles(plan, "III.1.a")[0]
+    assert lead == ["Sở Văn hóa, Thể thao và Du lịch"]  # a name with a comma and 'và' stays whole
+    assert support == ["Sở Giáo dục và Đào tạo", "các sở, ban, ngành, địa phương"]
+    deadline = next(a for a in plan["assignments"] if a["section"] == "III.1.a")["deadline"]
+    assert deadline == "hoàn thành trước năm 2027"
+
+
+def test_heading_agency_carries_out_other_tasks(plan):
+    assert roles(plan, "III.1.b") == [([], ["Công an thành phố"], ["Sở Văn hóa, Thể thao và Du lịch"])]
+    assert roles(plan, "III.2") == [([], [], ["Sở Tài chính"])]
+
+
+def test_de_nghi_heading_and_bare_collective(plan):
+    assert roles(plan, "III.3") == [
+        ([], ["cơ quan, tổ chức liên quan"], ["Ủy ban Mặt trận Tổ quốc Việt Nam thành phố"])
+    ]
+
+
+def test_giao_sentence_after_the_last_heading_belongs_to_the_part(plan):
+    assert roles(plan, "III") == [(["Công an thành phố"], [], [])]
+
+
+def test_agency_lists_split_on_commas_and_va_but_keep_names_whole():
+    assert parse_heading_agencies("Bộ Chỉ huy Quân sự thành phố, Ban Chỉ huy Bộ đội Biên phòng thành phố") == [
+        "Bộ Chỉ huy Quân sự thành phố", "Ban Chỉ huy Bộ đội Biên phòng thành phố"]
+    assert parse_heading_agencies("Đề nghị Ủy ban MTTQ và các tổ chức chính trị - xã hội tỉnh") == [
+        "Ủy ban MTTQ", "các tổ chức chính trị - xã hội tỉnh"]
+    assert parse_heading_agencies("Các sở, ban, ngành khác ở cấp tỉnh") == ["Các sở, ban, ngành khác ở cấp tỉnh"]
+    assert parse_heading_agencies("Sở Giáo dục và Đào tạo") == ["Sở Giáo dục và Đào tạo"]
+    assert parse_heading_agencies("Mục tiêu cụ thể") == []
+
+
+def test_guided_or_demonstrative_agencies_get_no_role():
+    text = "III. TỔ CHỨC THỰC HIỆN\n1. Sở Tài chính\nChủ trì, hướng dẫn các sở, ngành, địa phương lập dự toán.\n"
+    assert roles(segment_text(text), "III.1") == [(["Sở Tài chính"], [], [])]
+    text = "I. QUAN ĐIỂM\nViệc này do sở, ngành, địa phương đó chủ trì ứng phó.\n"
+    assert segment_text(text)["assignments"] == []
+
+
+def test_agencies_resolve_against_the_issuers_locality(plan):
+    lead = next(a for a in plan["assignments"] if a["section"] == "II.1.1.b")["lead"][0]
+    assert lead["canonical"] == "Công an thành phố Hải Phòng"
+    assert lead["id"] == "thanh-pho-hai-pho-ng/cong-an" or lead["id"].endswith("/cong-an")
+    other = next(a for a in plan["assignments"] if a["section"] == "III.1.a")["lead"][0]
+    assert other["id"].endswith("/so-van-hoa-the-thao-du-lich")
+    assert other["canonical"] == "Sở Văn hóa, Thể thao và Du lịch thành phố Hải Phòng"
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def test_document_fields(plan):
+    doc = plan["document"]
+    assert doc["issuer"] == "Ủy ban nhân dân thành phố Hải Phòng"
+    assert (doc["doc_type"], doc["number"], doc["date"], doc["place"]) == (
+        "Kế hoạch", "12/KH-UBND", "2026-02-03", "Hải Phòng")
+    assert doc["title"].startswith("Triển khai Quyết định số 45/QĐ-TTg") and doc["title"].endswith("thiên tai")
+    assert doc["signer"] == "Nguyễn Văn Minh"
+    assert doc["signing_capacity"] == "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH"
+    assert doc["recipients"] == ["Thủ tướng Chính phủ (để báo cáo)", "Các sở, ban, ngành thành phố"]
+    assert doc["references"][0] == {
+        "text": "Quyết định số 45/QĐ-TTg ngày 10/1/2026", "type": "Quyết định", "number": "45/QĐ-TTg",
+        "date": "2026-01-10"}
+
+
+# ---------------------------------------------------------------- malformed input
+
+
+def test_empty_file():
+    result = segment_text("")
+    jsonschema.validate(result, load_schema())
+    assert result["sections"] == [] and result["assignments"] == []
+    assert result["document"]["issuer"] is None
+
+
+def test_no_headings_at_all():
+    result = segment_text("Một đoạn văn không có đề mục.\nDòng thứ hai của đoạn văn.\n")
+    jsonschema.validate(result, load_schema())
+    assert result["sections"] == []
+
+
+def test_heading_number_that_jumps():
+    text = "I. MỤC TIÊU\n1. Một\n2. Hai\n4. Bốn\n5. Năm\nII. NHIỆM VỤ\n1. Một\n"
+    assert ids(segment_text(text)) == ["I", "I.1", "I.2", "I.4", "I.5", "II", "II.1"]
+
+
+def test_far_jump_mid_sentence_is_not_a_heading():
+    text = "I. MỤC TIÊU\n1. Một nội dung kéo dài sang dòng sau, theo\n25. điểm của văn bản khác.\n"
+    assert ids(segment_text(text)) == ["I", "I.1"]
+
+
+def test_provenance_uses_input_line_numbers_and_pages():
+    lines = [TextLine(t, Provenance("x.pdf", line=k + 10, page=2)) for k, t in enumerate(
+        ["I. MỤC TIÊU", "1. Nội dung."])]
+    result = segment_document(lines, source="x.pdf")
+    jsonschema.validate(result, load_schema())
+    assert [(s["line_start"], s["page"]) for s in result["sections"]] == [(10, 2), (11, 2)]
+
+
+# ---------------------------------------------------------------- the shared seeds
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not (SHARED / "seeds").exists(), reason="../shared not present")
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "004"])
+def test_every_seed_gives_valid_json(prefix):
+    path = next((SHARED / "seeds").glob(f"{prefix}_*.txt"))
+    result = segment_text(path.read_text(encoding="utf-8"), source=str(path))
+    jsonschema.validate(result, load_schema())
+    assert len(result["sections"]) > 20
