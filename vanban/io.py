@@ -1,0 +1,82 @@
+"""File helpers for outputs: atomic writes, hashing, stale temp-file clean-up, input discovery."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+TEMP_PREFIX = ".vanban-tmp-"
+SUPPORTED_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt"}
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path`: readers see the old file or the whole new one, never a part."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Atomically write UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, data: object) -> None:
+    """Atomically write `data` as pretty, deterministic UTF-8 JSON (one trailing newline)."""
+    atomic_write_text(path, json_text(data))
+
+
+def json_text(data: object) -> str:
+    """The one JSON layout vanban writes: indented, real Unicode, trailing newline."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def remove_stale_temp_files(directory: Path) -> int:
+    """Delete temp files left by a killed run under `directory`; return how many."""
+    removed = 0
+    for temp in Path(directory).rglob(f"{TEMP_PREFIX}*"):
+        if temp.is_file():
+            temp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def is_supported(path: Path) -> bool:
+    """True when the file's extension is one `vanban process` reads."""
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def walk_inputs(root: Path, exclude: Path | None = None) -> Iterator[Path]:
+    """Supported files under `root` in a stable order, skipping hidden entries and `exclude`."""
+    excluded = exclude.resolve() if exclude else None
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and (here / d).resolve() != excluded
+        )
+        for name in sorted(filenames):
+            path = here / name
+            if not name.startswith(".") and is_supported(path):
+                yield path

@@ -1,0 +1,267 @@
+"""The vanban pipeline for one input: scan -> lines -> restored lines -> document tree -> outputs.
+
+`process_file` is a plain function from a small `FileContext` to a `FileResult`, so the batch runner
+can call it in-process or in a worker. Each step below is one named stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from vanban import __version__
+from vanban.io import atomic_write_json, atomic_write_text
+from vanban.records import RestoredLine, ScannedDocument, TextLine, VanbanError
+
+log = logging.getLogger("vanban")
+
+# Bump when the outputs of the same input and model would change (layout, fields, stage wiring).
+PIPELINE_VERSION = f"{__version__}+p1"
+DOUBTFUL_BELOW = 0.5  # tokens the restorer is less sure of than this are listed in the JSON
+OUTPUT_SUFFIXES = {"ocr_text": ".ocr.txt", "text": ".txt", "json": ".json"}
+STAGES = ("ocr", "restore", "segment", "done")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Per-run choices that change the outputs (recorded in the manifest)."""
+
+    force_ocr: bool = False
+    lang: str = "vie"
+
+    def to_dict(self) -> dict:
+        return {"force_ocr": self.force_ocr, "lang": self.lang}
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """Everything a worker needs to process one input."""
+
+    path: Path  # file to read
+    source: str  # the input as the user names it, recorded in the JSON
+    outdir: Path
+    name: str  # unique output name relative to `outdir`, without suffix
+    options: Options = Options()
+
+    def output(self, kind: str) -> Path:
+        return self.outdir / f"{self.name}{OUTPUT_SUFFIXES[kind]}"
+
+
+@dataclass
+class FileResult:
+    """What processing one input produced: counts, output files, or the failure."""
+
+    source: str
+    name: str
+    stage: str = "ocr"  # last stage reached: "done" when all outputs are written
+    outputs: dict[str, str] = field(default_factory=dict)  # kind -> path relative to outdir
+    pages: int = 0
+    lines: int = 0
+    sections: int = 0
+    assignments: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def process_file(context: FileContext) -> FileResult:
+    """Run one input through every stage, writing each output atomically as soon as it exists."""
+    result = FileResult(source=context.source, name=context.name)
+    started = time.perf_counter()
+    try:
+        scanned = read_scan(context)
+        lines = number_lines(scanned)
+        result.pages, result.lines = len(scanned.pages), len(lines)
+        _write(context, result, "ocr_text", render_text(lines, [ln.text for ln in lines]))
+        result.stage = "restore"
+        restored = restore_lines(lines)
+        _write(context, result, "text", render_text(lines, [r.text for r in restored]))
+        result.stage = "segment"
+        tree = build_document(scanned, lines, restored, context.source)
+        result.sections, result.assignments = len(tree["sections"]), len(tree["assignments"])
+        _write(context, result, "json", tree)
+        result.stage = "done"
+    except VanbanError as error:
+        result.error = error.reason
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def read_scan(context: FileContext) -> ScannedDocument:
+    """OCR stage: the input's pages of lines; an input without any text is an error."""
+    from ocr import read_document
+
+    try:
+        scanned = read_document(
+            context.path, force_ocr=context.options.force_ocr, lang=context.options.lang
+        )
+    except OSError as error:
+        raise VanbanError(context.source, f"cannot read: {error.strerror or error}") from error
+    if not any(line.text.strip() for line in scanned.lines()):
+        raise VanbanError(context.source, "no text found")
+    return scanned
+
+
+def number_lines(scanned: ScannedDocument) -> list[TextLine]:
+    """All lines, numbered by their line in the output text files (one blank line between pages)."""
+    numbered: list[TextLine] = []
+    number = 0
+    for index, page in enumerate(scanned.pages):
+        number += 1 if index else 0
+        for line in page.lines:
+            number += 1
+            text = " ".join(line.text.splitlines())
+            numbered.append(replace(line, text=text, prov=replace(line.prov, line=number)))
+    return numbered
+
+
+def render_text(lines: list[TextLine], texts: list[str]) -> str:
+    """Text file body: text k at line `lines[k].prov.line`, blank lines between pages."""
+    rows = [""] * (lines[-1].prov.line if lines else 0)
+    for line, text in zip(lines, texts, strict=True):
+        rows[line.prov.line - 1] = " ".join(text.splitlines())
+    return "\n".join(rows) + "\n"
+
+
+def restore_lines(lines: list[TextLine]) -> list[RestoredLine]:
+    """Restore stage: exactly one restored line per OCR line."""
+    texts = [line.text for line in lines]
+    restored = get_restorer().restore_lines(texts)
+    if len(restored) != len(texts):
+        raise RuntimeError(f"restorer returned {len(restored)} lines for {len(texts)}")
+    return restored
+
+
+def build_document(
+    scanned: ScannedDocument, lines: list[TextLine], restored: list[RestoredLine], source: str
+) -> dict:
+    """Segment stage on the restored lines, plus source, page count and the per-line record."""
+    from segment import segment_document
+
+    restored_lines = [
+        TextLine(text=r.text, prov=replace(line.prov, source=source), confidence=line.confidence)
+        for line, r in zip(lines, restored, strict=True)
+    ]
+    tree = segment_document(restored_lines, source=source)
+    text_only = all(page.method == "text" for page in scanned.pages)
+    head = {key: tree[key] for key in ("schema_version",) if key in tree}
+    return {
+        **head,
+        "source": source,
+        "pages": None if text_only else len(scanned.pages),
+        **{key: value for key, value in tree.items() if key not in head and key != "source"},
+        "lines": [line_record(line, r) for line, r in zip(lines, restored, strict=True)],
+    }
+
+
+def line_record(line: TextLine, restored: RestoredLine) -> dict:
+    """One entry of the JSON `lines` array: provenance, OCR text, restored text, doubtful tokens."""
+    prov = line.prov
+    return {
+        "line": prov.line,
+        "page": prov.page,
+        "page_line": prov.page_line,
+        "bbox": list(prov.bbox) if prov.bbox is not None else None,
+        "ocr_text": line.text,
+        "text": " ".join(restored.text.splitlines()),
+        "ocr_confidence": round(line.confidence, 2) if line.confidence is not None else None,
+        "tokens": [
+            {"source": t.source, "text": t.text, "confidence": t.confidence}
+            for t in restored.tokens
+            if t.changed or t.confidence < DOUBTFUL_BELOW
+        ],
+    }
+
+
+def _write(context: FileContext, result: FileResult, kind: str, content: str | dict) -> None:
+    path = context.output(kind)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            atomic_write_text(path, content)
+        else:
+            atomic_write_json(path, content)
+    except OSError as error:
+        raise VanbanError(
+            context.source, f"cannot write {path}: {error.strerror or error}"
+        ) from error
+    result.outputs[kind] = path.relative_to(context.outdir).as_posix()
+
+
+# --- the restorer, loaded once per process -----------------------------------------------------
+
+_restorer = None
+_worker_threads: int | None = None
+
+
+class _NormalizeOnly:
+    """Stand-in when no trained model is shipped: Unicode and tone-placement normalization only."""
+
+    def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
+        from restore.text import normalize
+
+        return [RestoredLine(text=normalize(line), source=line) for line in lines]
+
+
+def model_dir() -> Path | None:
+    """The restorer's model folder, or None when no model is installed."""
+    from restore.api import DEFAULT_MODEL_DIR
+
+    directory = Path(os.environ.get("VANBAN_MODEL_DIR") or DEFAULT_MODEL_DIR)
+    return directory if (directory / "config.json").exists() else None
+
+
+def model_version() -> str:
+    """Short content hash of the model folder ("none" without a model): outputs depend on it."""
+    directory = model_dir()
+    if directory is None:
+        return "none"
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def get_restorer():
+    """The process's restorer: the shipped model, or normalization only when none is installed."""
+    global _restorer
+    if _restorer is None:
+        if model_dir() is None:
+            _restorer = _NormalizeOnly()
+        else:
+            from restore import load_restorer
+
+            _restorer = load_restorer(model_dir())
+            if _worker_threads is not None:
+                import torch
+
+                torch.set_num_threads(_worker_threads)
+    return _restorer
+
+
+def init_worker(threads: int = 1) -> None:
+    """Prepare a worker process: one compute thread each, die with the parent."""
+    global _worker_threads
+    _worker_threads = threads
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no orphans after kill -9)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except OSError:
+        pass
