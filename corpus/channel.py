@@ -1,7 +1,7 @@
 """A fast statistical OCR-noise channel fitted on true-channel alignments and the real seed pairs.
 
-`NoiseChannel.corrupt(line, rng)` changes only the letters of word chunks (never digits, codes, foreign
-words or punctuation) and keeps the chunk count, so noisy chunk i is the reading of clean chunk i.
+`NoiseChannel.corrupt(line, rng)` changes only the letters of word chunks (never digits, codes,
+foreign words or punctuation) and keeps the chunk count: noisy chunk i reads clean chunk i.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ REAL_PRIOR = 2.0  # real share = n_real / (n_real + REAL_PRIOR) * REAL_LAMBDA_CA
 
 @lru_cache(maxsize=200_000)
 def is_corruptible(core: str) -> bool:
-    """Vietnamese word cores only: letters, and a valid syllable or a word with Vietnamese letters."""
+    """Vietnamese word cores only: letters forming a valid syllable or with Vietnamese letters."""
     if not core or not _LETTERS.fullmatch(core):
         return False
     return is_valid_syllable(core) or not core.isascii()
 
 
 def word_pairs(noisy: str, clean: str) -> list[tuple[str, str]]:
-    """(clean core, noisy core) of the corruptible chunks of a chunk-aligned line pair; [] if not aligned."""
+    """(clean core, noisy core) of corruptible chunks of a chunk-aligned pair; [] if not aligned."""
     noisy_chunks, clean_chunks = split_chunks(noisy), split_chunks(clean)
     if len(noisy_chunks) != len(clean_chunks):
         return []
@@ -47,18 +47,34 @@ def word_pairs(noisy: str, clean: str) -> list[tuple[str, str]]:
 
 
 def char_pieces(clean: str, noisy: str) -> list[tuple[str, str]]:
-    """Align a word and its reading by edit operations: (clean char, what it became) per clean char."""
+    """Align a word and its reading by edit operations: (clean char, what it became) per clean char.
+
+    An insertion goes with the changed char after it ("của" -> "ctia": ủ -> "ti"), else the one
+    before.
+    """
     pieces: list[tuple[str, str]] = []
-    for op in Levenshtein.opcodes(clean, noisy):
+    pending = ""
+    ops = Levenshtein.opcodes(clean, noisy)
+    for k, op in enumerate(ops):
         src, dst = clean[op.src_start : op.src_end], noisy[op.dest_start : op.dest_end]
+        if op.tag == "insert":
+            next_changes = k + 1 < len(ops) and ops[k + 1].tag in ("replace", "delete")
+            if pieces and not next_changes:
+                pieces[-1] = (pieces[-1][0], pieces[-1][1] + dst)
+            else:
+                pending += dst
+            continue
         if op.tag == "equal" or (op.tag == "replace" and len(src) == len(dst)):
             pieces.extend(zip(src, dst, strict=True))
-        elif op.tag == "insert":
-            if pieces:
-                pieces[-1] = (pieces[-1][0], pieces[-1][1] + dst)
         else:  # delete, or replace of unequal length: the block goes to its first char
             pieces.append((src[0], dst))
             pieces.extend((ch, "") for ch in src[1:])
+        if pending:
+            first = len(pieces) - len(src)
+            pieces[first] = (pieces[first][0], pending + pieces[first][1])
+            pending = ""
+    if pending and pieces:
+        pieces[-1] = (pieces[-1][0], pieces[-1][1] + pending)
     return pieces
 
 
@@ -100,7 +116,7 @@ class Table:
 
 @dataclass
 class NoiseChannel:
-    """Token confusions P(reading | syllable), char confusions for unseen syllables, real-pair char model."""
+    """Token confusions P(reading | syllable), char confusions for unseen ones, real char model."""
 
     tokens: dict[str, dict[str, float]]
     chars: dict[str, dict[str, float]]
@@ -124,7 +140,7 @@ class NoiseChannel:
         real_char_share: float = 0.0,
         meta: dict | None = None,
     ) -> NoiseChannel:
-        """Fit from (noisy, clean) line pairs; real pairs are mixed in per syllable (see REAL_PRIOR)."""
+        """Fit from (noisy, clean) line pairs; real pairs mixed in per syllable (see REAL_PRIOR)."""
         true_tokens: dict[str, Counter] = defaultdict(Counter)
         real_tokens: dict[str, Counter] = defaultdict(Counter)
         chars: dict[str, Counter] = defaultdict(Counter)
@@ -183,7 +199,7 @@ class NoiseChannel:
         return word if word and not any(c.isspace() for c in word) else strip_marks(core)
 
     def corrupt(self, line: str, rng: random.Random) -> str:
-        """A noisy reading of a clean line with the same chunks; digits, codes, punctuation unchanged."""
+        """A noisy reading of a line with the same chunks; digits, codes, punctuation unchanged."""
         parts = []
         for chunk in split_chunks(line):
             core = self.corrupt_word(chunk.core, rng) if is_corruptible(chunk.core) else chunk.core
@@ -220,7 +236,7 @@ class NoiseChannel:
 
 
 def mix_distributions(true: Counter, real: Counter) -> dict[str, float]:
-    """Per-syllable mixture: real pairs get a share growing with their count, up to REAL_LAMBDA_CAP."""
+    """Per-syllable mixture: the real share grows with the real count, up to REAL_LAMBDA_CAP."""
     n_true, n_real = sum(true.values()), sum(real.values())
     if not n_real:
         return {k: float(v) for k, v in true.items()}

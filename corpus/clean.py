@@ -1,4 +1,4 @@
-"""Clean training text: read the shared corpus, split by document, normalize, wrap into printed-line shape."""
+"""Clean training text: shared corpus split by document, normalized, wrapped like printed lines."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ _MD_TABLE_RULE = regex.compile(r"^\s*\|?\s*:?-{3,}.*$")
 
 @dataclass(frozen=True)
 class Source:
-    """One corpus file and the share of its documents used (Wikipedia is general text: smaller share)."""
+    """One corpus file and the share of its documents used (Wikipedia, general text: smaller)."""
 
     path: Path
     name: str

@@ -10,7 +10,7 @@ PART1_LINES = 370
 
 
 def real_part1_pairs(shared: Path) -> list[tuple[str, str]]:
-    """(noisy, clean) line pairs, normalized, in document order (empty lines kept as empty pairs)."""
+    """(noisy, clean) line pairs, normalized, in document order (empty lines kept as such)."""
     seed = next((shared / "seeds").glob("000_*.txt"))
     noisy = seed.read_text(encoding="utf-8").split("\n")[:PART1_LINES]
     clean = (

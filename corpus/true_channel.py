@@ -1,4 +1,4 @@
-"""The true channel: print clean lines, scan-degrade, OCR with Tesseract, align OCR lines back to sources."""
+"""The true channel: print clean lines, scan-degrade, OCR with Tesseract, align back to sources."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def similarity(ocr: str, clean: str) -> float:
 
 
 def align_lines(ocr_lines: list[str], clean_lines: list[str]) -> list[tuple[int, int]]:
-    """Order-preserving alignment (DP) of OCR lines to source lines; pairs below MIN_SIMILARITY dropped."""
+    """Order-preserving (DP) alignment of OCR lines to source lines, above MIN_SIMILARITY."""
     n, m = len(ocr_lines), len(clean_lines)
     sim = [[similarity(o, c) for c in clean_lines] for o in ocr_lines]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]

@@ -1,7 +1,8 @@
 """Build /work/data/clean/{train,valid,test}.txt from ../shared/corpus and seed 002.
 
 One wrapped, normalized line per line; documents separated by one empty line.
-Usage: .venv/bin/python scripts/build_clean_corpus.py [--shared ../shared] [--out /work/data/clean] [--jobs 2]
+Usage: .venv/bin/python scripts/build_clean_corpus.py [--shared ../shared] [--out /work/data/clean]
+       [--jobs 2]
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Build the restorer's training mix and evaluation pairs from /work/data (clean text, true channel, channels).
+"""Build the restorer's training mix and evaluation pairs from /work/data (clean text, channels).
 
 Writes (noisy<TAB>clean, one line pair per row, chunk-aligned):
-  pairs/train.tsv        shuffled mix: statistical eng channel, true-channel eng, true-channel vie + vie-like
-                         channel, accent-stripped (shares set by --shares)
+  pairs/train.tsv        shuffled mix: statistical eng channel, true-channel eng,
+                         true-channel vie + vie-like channel, accent-stripped (--shares)
   pairs/real_part1.tsv   the real seed 000 part-1 pairs (non-empty lines, document order)
+  pairs/true_{eng,vie}.tsv   every chunk-aligned true-channel pair of train documents
   eval/eng.tsv, eval/vie.tsv   true-channel pairs of held-out (test) documents
   eval/stripped.tsv      accent-stripped lines of held-out documents
 Usage: .venv/bin/python scripts/build_pairs.py [--total 1200000] [--jobs 2] [--data /work/data]
@@ -63,7 +64,7 @@ def _corrupt_block(args: tuple[str, int, list[str]]) -> list[tuple[str, str]]:
 def plan_counts(
     total: int, shares: dict[str, float], n_true_eng: int, n_true_vie: int
 ) -> dict[str, int]:
-    """How many pairs of each kind: true-channel pairs as available (up to their share), the rest synthetic."""
+    """Pairs per kind: true-channel pairs as available (up to their share), the rest synthetic."""
     true_eng = min(n_true_eng, round(total * shares["true_eng"]))
     true_vie = min(n_true_vie, round(total * shares["vie"]))
     vie_like = round(total * shares["vie"]) - true_vie
@@ -161,6 +162,12 @@ def main() -> None:
         "chunk-aligned",
         flush=True,
     )
+    for lang, pairs in (("eng", true_eng), ("vie", true_vie)):
+        write_tsv(
+            args.data / "pairs" / f"true_{lang}.tsv",
+            random.Random(args.seed).sample(pairs, len(pairs)),
+        )
+        print(f"pairs/true_{lang}.tsv: {len(pairs)} pairs (all true-channel {lang} train pairs)")
     for name, size in build_eval(args).items():
         print(f"{name}: {size} pairs", flush=True)
     pairs, kinds = build_train(args, counts, true_eng, true_vie)

@@ -1,9 +1,11 @@
 """How much of the real seed's OCR noise do our channels reproduce?
 
-Real error tokens: chunk pairs (gold core -> OCR core) that differ, in the chunk-aligned lines of seed 000
-part 1 (the only real pairs we may use). A channel reproduces one when, at the same position, its reading of
-the gold line gives exactly the same OCR token. Printed per channel: exact rate of one sample, coverage over
-several samples/styles (any of them matches), and type coverage (the distinct gold->OCR pairs seen anywhere).
+Real error tokens: chunk pairs (gold core -> OCR core) that differ, in the chunk-aligned lines of
+seed 000 part 1 (the only real pairs we may use). A channel reproduces one when, at the same
+position, its reading of the gold line gives exactly the same OCR token. Printed per channel: exact
+rate of one
+sample, coverage over several samples/styles (any of them matches), and type coverage (the gold->OCR
+pair seen anywhere in the readings).
 Usage: .venv/bin/python scripts/corpus_channel_coverage.py [--channel /work/data/channel.json ...]
        [--render freeserif:13:0,mix6] [--samples 10]
 """
@@ -54,7 +56,7 @@ def readings_hits(
 
 
 def type_hits(all_readings: list[dict[int, str]], pairs, errors) -> float:
-    """Share of real error occurrences whose gold->OCR pair appears anywhere in the synthetic readings."""
+    """Share of real error occurrences whose gold->OCR pair appears anywhere in the readings."""
     seen = set()
     for readings in all_readings:
         for i, text in readings.items():
@@ -65,7 +67,7 @@ def type_hits(all_readings: list[dict[int, str]], pairs, errors) -> float:
 
 
 def rendered_readings(pairs, style: PageStyle, seed: int, pool: Pool) -> dict[int, str]:
-    """Print the gold lines in document order with one style, OCR with eng, map readings to line numbers."""
+    """Print the gold lines in order with one style, OCR with eng, map readings to line numbers."""
     gold = [(i, clean) for i, (_, clean) in enumerate(pairs) if clean.strip()]
     size = lines_per_page(style)
     jobs = []

@@ -1,8 +1,10 @@
 """Fit the statistical noise channels and save them as JSON.
 
-eng channel: true-channel eng pairs (train documents) + the real seed part-1 pairs (weighted up per syllable).
+eng channel: true-channel eng pairs (train documents) + the real seed part-1 pairs (weighted up
+per syllable).
 vie channel: true-channel vie pairs only (light noise).
-Usage: .venv/bin/python scripts/corpus_fit_channel.py [--true-dir /work/data/true] [--shared ../shared]
+Usage: .venv/bin/python scripts/corpus_fit_channel.py [--true-dir /work/data/true]
+       [--shared ../shared]
        [--out /work/data]   -> /work/data/channel.json, /work/data/channel_vie.json
 """
 

@@ -1,9 +1,11 @@
 """Produce true-channel pairs: print clean lines, degrade, OCR with Tesseract, align back.
 
-Each plan item LANG:SPLIT:LINES renders random pages from /work/data/clean/SPLIT.txt until LINES aligned
-lines are collected (or the deadline passes) and writes /work/data/true/LANG.SPLIT.RUN.tsv with columns
+Each plan item LANG:SPLIT:LINES renders random pages from /work/data/clean/SPLIT.txt until LINES
+aligned lines are collected (or the deadline passes) and writes
+/work/data/true/LANG.SPLIT.RUN.tsv with columns
 noisy, clean, lang, font, size_pt, level, chunk_aligned (1/0), page_id.
-Usage: .venv/bin/python scripts/render_true_channel.py --plan eng:train:5000,vie:train:2000 --run r1 --jobs 2
+Usage: .venv/bin/python scripts/render_true_channel.py --plan eng:train:5000,vie:train:2000 \
+       --run r1 --jobs 2
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def run_item(
     deadline: dt.datetime | None,
     in_flight: int,
 ) -> tuple[int, int, int]:
-    """Render pages until `target` chunk-aligned lines; return (pages, lines, chunk-aligned lines)."""
+    """Render pages until `target` chunk-aligned lines; return (pages, lines, aligned lines)."""
     tmp = out.with_suffix(".tsv.part")
     pages = lines = aligned = 0
     start = time.time()
