@@ -1,12 +1,123 @@
-"""Entry point of the OCR stage (placeholder: the OCR helper replaces this module)."""
+"""Entry point of the OCR stage: a file in, a ScannedDocument of lines with provenance out.
+
+Reads like a pipeline: triage the input, list its pages, use a PDF's text layer where it has one,
+OCR the other pages (one worker process per page when `jobs` > 1), number the lines, report.
+"""
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
-from vanban.records import ScannedDocument
+from ocr import sources
+from ocr.engine import DEFAULT_PSM, image_to_data, tesseract_available
+from ocr.layout import order_lines
+from ocr.preprocess import CleanOptions, clean_page
+from ocr.sources import PageRef
+from vanban.records import Page, Provenance, ScannedDocument, TextLine, VanbanError
+
+log = logging.getLogger("vanban.ocr")
 
 
-def read_document(path: Path, *, force_ocr: bool = False, lang: str = "vie") -> ScannedDocument:
-    """Read a PDF, image or .txt file into pages of lines; raise VanbanError on bad input."""
-    raise NotImplementedError
+def read_document(
+    path: Path, *, force_ocr: bool = False, lang: str = "vie", jobs: int = 1
+) -> ScannedDocument:
+    """Read a PDF, image or .txt file into pages of lines; raise VanbanError on bad input.
+
+    PDF pages with a text layer keep it unless `force_ocr`; other pages are rendered at 300 DPI,
+    cleaned (deskew, denoise, stamp removal) and read by Tesseract in logical reading order.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise VanbanError(str(path), "no such file" if not path.exists() else "not a regular file")
+    kind = sources.file_kind(path)
+    if kind == "text":
+        return read_text_document(path)
+    if kind == "pdf":
+        pages = read_pdf_pages(path, force_ocr=force_ocr, lang=lang, jobs=jobs)
+    else:
+        count = sources.image_frame_count(path)
+        pages = ocr_pages([PageRef(str(path), "image", n) for n in range(1, count + 1)], lang, jobs)
+    return finish_document(str(path), pages)
+
+
+def read_text_document(path: Path) -> ScannedDocument:
+    """An already-OCR'd text file: one TextLine per non-empty line, numbered as in the file."""
+    lines = [
+        TextLine(text, Provenance(source=str(path), line=number))
+        for number, text in sources.read_text_lines(path)
+    ]
+    return ScannedDocument(source=str(path), pages=[Page(number=1, lines=lines, method="text")])
+
+
+def read_pdf_pages(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> list[Page]:
+    """Pages of a PDF: text-layer pages as they are, the others through OCR."""
+    count = sources.pdf_page_count(path)
+    layer = [""] * count if force_ocr else sources.pdf_text_layer(path, count)
+    pages: dict[int, Page] = {
+        number: text_layer_page(str(path), number, text)
+        for number, text in enumerate(layer, start=1)
+        if text
+    }
+    refs = [PageRef(str(path), "pdf", n) for n in range(1, count + 1) if n not in pages]
+    for page in ocr_pages(refs, lang, jobs):
+        pages[page.number] = page
+    return [pages[n] for n in sorted(pages)]
+
+
+def text_layer_page(source: str, number: int, text: str) -> Page:
+    """A page built from a PDF text layer (no boxes or confidences)."""
+    texts = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [
+        TextLine(t, Provenance(source=source, line=i, page=number, page_line=i))
+        for i, t in enumerate(texts, start=1)
+    ]
+    return Page(number=number, lines=lines, method="text-layer")
+
+
+def ocr_pages(refs: list[PageRef], lang: str, jobs: int) -> list[Page]:
+    """OCR pages in order, in `jobs` worker processes (inline when jobs == 1)."""
+    if not refs:
+        return []
+    if not tesseract_available(lang):
+        raise VanbanError(
+            refs[0].path,
+            f"Tesseract with language '{lang}' is not installed (tesseract-ocr-{lang})",
+        )
+    if jobs <= 1 or len(refs) == 1:
+        return [ocr_page(ref, lang) for ref in refs]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(refs))) as pool:
+        return list(pool.map(ocr_page, refs, [lang] * len(refs)))
+
+
+def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
+    """Load, clean and OCR one page; lines carry page-local numbers (renumbered by the caller)."""
+    image = sources.load_page(ref)
+    dpi = sources.image_dpi(image) if ref.kind == "image" else sources.RENDER_DPI
+    width, height = image.size
+    cleaned = clean_page(image, CleanOptions())
+    page = Page(number=ref.number, width=width, height=height, method="ocr")
+    if cleaned.blank:
+        return page
+    data = image_to_data(cleaned.image, lang=lang, psm=psm, dpi=round(dpi * cleaned.scale))
+    for index, segment in enumerate(order_lines(data), start=1):
+        bbox = tuple(round(v / cleaned.scale) for v in segment.bbox)
+        prov = Provenance(source=ref.path, line=index, page=ref.number, page_line=index, bbox=bbox)
+        page.lines.append(TextLine(segment.text, prov, confidence=segment.confidence))
+    return page
+
+
+def finish_document(source: str, pages: list[Page]) -> ScannedDocument:
+    """Number lines 1.. across the document, warn about blank pages, refuse an all-blank one."""
+    if not any(page.lines for page in pages):
+        raise VanbanError(source, "no text found on any page (blank or unreadable scan)")
+    number = 0
+    for page in pages:
+        if not page.lines:
+            log.warning("%s: page %d is blank (no text found)", source, page.number)
+        for i, line in enumerate(page.lines):
+            number += 1
+            page.lines[i] = replace(line, prov=replace(line.prov, line=number))
+    return ScannedDocument(source=source, pages=pages)

@@ -1,0 +1,36 @@
+"""Tesseract on one cleaned page image, through pytesseract's `image_to_data`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import cv2
+import numpy as np
+import pytesseract
+
+DEFAULT_PSM = 4  # chosen by CER on the bench pages (see docs/BENCHMARKS.md, ## OCR)
+
+
+def tesseract_available(lang: str = "vie") -> bool:
+    """True when the tesseract binary runs and knows `lang`."""
+    try:
+        return lang in pytesseract.get_languages(config="")
+    except (pytesseract.TesseractNotFoundError, OSError):
+        return False
+
+
+def image_to_data(
+    gray: np.ndarray, *, lang: str = "vie", psm: int = DEFAULT_PSM, dpi: int = 300
+) -> dict:
+    """Word boxes, confidences and block/paragraph/line numbers for a grayscale page."""
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per process: pages run in parallel
+    with tempfile.TemporaryDirectory(prefix="vanban-ocr-") as tmp:
+        path = os.path.join(tmp, "page.png")
+        cv2.imwrite(path, gray, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        return pytesseract.image_to_data(
+            path,
+            lang=lang,
+            config=f"--psm {psm} --dpi {dpi}",
+            output_type=pytesseract.Output.DICT,
+        )
