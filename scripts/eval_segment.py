@@ -2,16 +2,18 @@
 
 Usage: .venv/bin/python scripts/eval_segment.py [--restorer] [--repeat N]
 
-Inputs (fixed): 002 = the seed file itself (markdown); 000-gold = 000.gold.part1.txt + part2.txt (line-aligned
-with seed 000); 000-raw = the raw OCR seed; with --restorer also 000 through restore.load_restorer().
-Scores: section F1 on (path, level); assignment F1 on (section, role, agency) triples, counted as multisets
-(one triple per task, so a task found twice or split in two costs precision); document fields right out of 7.
+Inputs (fixed): 002 = the seed file itself (markdown); 000-gold = 000.gold.part1.txt + part2.txt
+(line-aligned with seed 000); 000-raw = the raw OCR seed; with --restorer also 000 through
+restore.load_restorer(). Scores: section F1 on (path, level); assignment F1 on
+(section, role, agency) triples counted as multisets (a task found twice or split in two costs
+precision); document fields right out of 7.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -97,10 +99,19 @@ def field_value(value) -> str:
 
 
 def score(result: dict, gold: dict) -> dict:
-    sec = f1(section_counter(reference_paths(gold["sections"])),
-             section_counter((s["id"], s["level"]) for s in result["sections"]))
-    asg = f1(triples(gold["assignments"], predicted=False), triples(result["assignments"], predicted=True))
-    wrong = [f for f in FIELDS if field_value(result["document"].get(f)) != field_value(gold["document"].get(f))]
+    sec = f1(
+        section_counter(reference_paths(gold["sections"])),
+        section_counter((s["id"], s["level"]) for s in result["sections"]),
+    )
+    asg = f1(
+        triples(gold["assignments"], predicted=False),
+        triples(result["assignments"], predicted=True),
+    )
+    wrong = [
+        f
+        for f in FIELDS
+        if field_value(result["document"].get(f)) != field_value(gold["document"].get(f))
+    ]
     return {"sections": sec, "assignments": asg, "fields": len(FIELDS) - len(wrong), "wrong": wrong}
 
 
@@ -129,7 +140,11 @@ def restored_lines(raw_lines: list[str], source: str) -> list[TextLine]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--restorer", action="store_true", help="also score seed 000 through restore.load_restorer()")
+    ap.add_argument(
+        "--restorer",
+        action="store_true",
+        help="also score seed 000 through restore.load_restorer()",
+    )
     ap.add_argument("--repeat", type=int, default=20, help="runs per input for the speed figure")
     ap.add_argument("--diff", action="store_true", help="print missed/extra triples and sections")
     args = ap.parse_args()
@@ -157,15 +172,21 @@ def main() -> int:
     if args.restorer:
         raw = seed000.read_text(encoding="utf-8").split("\n")
         t0 = time.perf_counter()
-        lines = restored_lines(raw, str(seed000))
+        try:
+            lines = restored_lines(raw, str(seed000))
+        except (FileNotFoundError, OSError) as err:
+            print(f"--restorer: {err}", file=sys.stderr)
+            return 2
         restore_seconds = time.perf_counter() - t0
         result = segment_document(lines, source=str(seed000))
-        rows.append((f"000 via restorer ({restore_seconds:.0f}s restoring)", score(result, gold000)))
+        rows.append(
+            (f"000 via restorer ({restore_seconds:.0f}s restoring)", score(result, gold000))
+        )
         if args.diff:
             print("000 via restorer")
             diff(result, gold000)
 
-    print(f"| input | sections P/R/F1 | assignments P/R/F1 | document fields | wrong fields |")
+    print("| input | sections P/R/F1 | assignments P/R/F1 | document fields | wrong fields |")
     print("|---|---|---|---|---|")
     for name, s in rows:
         sec = "/".join(f"{x:.3f}" for x in s["sections"])
@@ -173,16 +194,21 @@ def main() -> int:
         print(f"| {name} | {sec} | {asg} | {s['fields']}/7 | {', '.join(s['wrong']) or '-'} |")
 
     total_lines = sum(len(text.split("\n")) for _, text, _ in inputs)
-    seconds = 0.0
+    wall = cpu = 0.0
     for _ in range(args.repeat):
         for name, text, _ in inputs:
             clear_caches()  # cold runs: no tokens or folds kept from the previous run
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             segment_text(text, source=name)
-            seconds += time.perf_counter() - t0
-    lines_per_s = total_lines * args.repeat / seconds
-    print(f"\nspeed: {lines_per_s:,.0f} lines/s = {lines_per_s / LINES_PER_PAGE:,.0f} pages/s "
-          f"({LINES_PER_PAGE}-line pages; {args.repeat} runs over {total_lines} lines, one process)")
+            wall += time.perf_counter() - t0
+            cpu += time.process_time() - c0
+    pages = total_lines * args.repeat / LINES_PER_PAGE
+    print(
+        f"\nspeed: {pages / cpu:,.0f} pages/s of CPU time, {pages / wall:,.0f} pages/s wall clock "
+        f"({LINES_PER_PAGE}-line pages; {args.repeat} cold runs over {total_lines} lines, "
+        "one process; "
+        f"load average {os.getloadavg()[0]:.1f})"
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Agency phrases: find where agency lists start and end in a sentence, and resolve them to the registry."""
+"""Agency phrases: where agency lists start and end in a sentence; resolution to the registry."""
 
 from __future__ import annotations
 
@@ -7,14 +7,53 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from segment.lexicon import Token, clean_spaces, fold, match_any, match_phrase, phrase_folds, slug, tokenize
+from segment.lexicon import (
+    Token,
+    clean_spaces,
+    fold,
+    match_any,
+    match_phrase,
+    phrase_folds,
+    slug,
+    tokenize,
+)
 
 REGISTRY_PATH = Path(__file__).with_name("agencies.json")
-_DEMONSTRATIVES = {"do", "nay", "nao", "kia", "ay"}  # đó, này, nào, kia, ấy (after marks are stripped)
+_DEMONSTRATIVES = {
+    "do",
+    "nay",
+    "nao",
+    "kia",
+    "ay",
+}  # đó, này, nào, kia, ấy (after marks are stripped)
 _GENERIC_HEADS = {
-    "so", "ban", "bo", "uy ban", "ub", "van phong", "dai", "bao", "ngan hang", "lien doan", "hoi", "doan",
-    "cuc", "chi cuc", "phong", "trung tam", "truong", "vien", "cong ty", "tong cong ty", "lien minh",
-    "hoc vien", "toa an", "kho bac", "thanh tra", "bo doi", "quan doi",
+    "so",
+    "ban",
+    "bo",
+    "uy ban",
+    "ub",
+    "van phong",
+    "dai",
+    "bao",
+    "ngan hang",
+    "lien doan",
+    "hoi",
+    "doan",
+    "cuc",
+    "chi cuc",
+    "phong",
+    "trung tam",
+    "truong",
+    "vien",
+    "cong ty",
+    "tong cong ty",
+    "lien minh",
+    "hoc vien",
+    "toa an",
+    "kho bac",
+    "thanh tra",
+    "bo doi",
+    "quan doi",
 }
 
 
@@ -64,7 +103,9 @@ def _alias_types(registry: Registry) -> dict[str, AgencyType]:
 @cache
 def load_registry(path: Path = REGISTRY_PATH) -> Registry:
     data = json.loads(path.read_text(encoding="utf-8"))
-    types = tuple(AgencyType(t["key"], t["name"], tuple(t["aliases"]), t["scope"]) for t in data["types"])
+    types = tuple(
+        AgencyType(t["key"], t["name"], tuple(t["aliases"]), t["scope"]) for t in data["types"]
+    )
     fields = {k: tuple(data[k]) for k in Registry.__dataclass_fields__ if k != "types"}
     return Registry(types=types, **fields)
 
@@ -74,7 +115,7 @@ def load_registry(path: Path = REGISTRY_PATH) -> Registry:
 
 @dataclass
 class AgencyParser:
-    """Recognizes agency phrases in a token list (named bodies, collective phrases, person heads)."""
+    """Recognizes agency phrases in tokens: named bodies, collective phrases, person heads."""
 
     tokens: list[Token]
     registry: Registry
@@ -88,7 +129,7 @@ class AgencyParser:
 
     # -- pieces
     def locality(self, i: int) -> int | None:
-        """A locality after a name: 'thành phố (Hải Phòng)', 'Tỉnh ủy', 'các xã, phường', 'Việt Nam'."""
+        """A locality after a name: 'thành phố (Hải Phòng)', 'Tỉnh ủy', 'các xã, phường'."""
         reg = self.registry
         end = match_any(self.tokens, i, reg.party_committees)
         if end is not None and self.tokens[i].is_capitalized:
@@ -116,7 +157,13 @@ class AgencyParser:
     def proper_name(self, i: int) -> int:
         """Extend over a place name: capitalized words that open no agency ('Hải Phòng')."""
         j = i
-        while j - i < 4 and (t := self.tok(j)) and t.is_word and t.is_capitalized and not t.text.isdigit():
+        while (
+            j - i < 4
+            and (t := self.tok(j))
+            and t.is_word
+            and t.is_capitalized
+            and not t.text.isdigit()
+        ):
             if self.head_at(j) is not None or self.party_at(j):
                 break
             j += 1
@@ -145,9 +192,16 @@ class AgencyParser:
             return None
         end = max(e for e in (alias_end, head_end) if e is not None)
         body_end = self.name_body(end)
-        is_generic = alias_end is None or fold(" ".join(x.text for x in self.tokens[i:alias_end])) in _GENERIC_HEADS
+        is_generic = (
+            alias_end is None
+            or fold(" ".join(x.text for x in self.tokens[i:alias_end])) in _GENERIC_HEADS
+        )
         if is_generic:
-            if body_end == end and self.locality(end) is None and fold(self.tokens[i].text) in _GENERIC_HEADS:
+            if (
+                body_end == end
+                and self.locality(end) is None
+                and fold(self.tokens[i].text) in _GENERIC_HEADS
+            ):
                 return None
             end = body_end
         loc = self.locality(end)
@@ -192,7 +246,7 @@ class AgencyParser:
         return j
 
     def comma_inside_name(self, j: int) -> bool:
-        """'Văn hóa, Thể thao và Du lịch': a comma followed by capitalized words that end in 'và X'."""
+        """'Văn hóa, Thể thao và Du lịch': a comma, capitalized words, then 'và X'."""
         k = j + 1
         while k < len(self.tokens) and k - j <= 4:
             t = self.tokens[k]
@@ -202,15 +256,32 @@ class AgencyParser:
                 return False
             if t.fold == "va":
                 nxt = self.tok(k + 1)
-                return bool(nxt and nxt.is_word and nxt.is_capitalized and self.head_at(k + 1) is None)
+                return bool(
+                    nxt and nxt.is_word and nxt.is_capitalized and self.head_at(k + 1) is None
+                )
             k += 1
         return False
 
     def plain_word(self, j: int) -> bool:
         t = self.tokens[j]
-        if t.fold in {"cac", "va", "cua", "voi", "thuoc", "tai", "tren", "trong", "o", "cho", "de", "la"}:
+        if t.fold in {
+            "cac",
+            "va",
+            "cua",
+            "voi",
+            "thuoc",
+            "tai",
+            "tren",
+            "trong",
+            "o",
+            "cho",
+            "de",
+            "la",
+        }:
             return False
-        return self.locality(j) is None and match_any(self.tokens, j, self.registry.name_words) is None
+        return (
+            self.locality(j) is None and match_any(self.tokens, j, self.registry.name_words) is None
+        )
 
     def collective(self, i: int, *, bare: bool) -> int | None:
         """'các sở, ban, ngành, địa phương liên quan', 'cơ quan, tổ chức liên quan' (bare)."""
@@ -237,17 +308,29 @@ class AgencyParser:
                     continue
             mod = match_any(self.tokens, end, reg.collective_modifiers)
             if mod is not None:
-                end, modified = self.proper_name(mod) if self.tokens[mod - 1].fold in {
-                    "tinh", "pho", "huyen", "xa", "phuong"} else mod, True
+                end, modified = (
+                    self.proper_name(mod)
+                    if self.tokens[mod - 1].fold in {"tinh", "pho", "huyen", "xa", "phuong"}
+                    else mod,
+                    True,
+                )
                 continue
-            if self.fold_at(end) in {"thuoc", "cua"} or (modified and self.tok(end) and self.tok(end).is_capitalized):
+            if self.fold_at(end) in {"thuoc", "cua"} or (
+                modified and self.tok(end) and self.tok(end).is_capitalized
+            ):
                 k = end + 1 if self.fold_at(end) in {"thuoc", "cua"} else end
                 named = self.named(k)
                 if named is not None:
                     end, modified = named, True
                     continue
             break
-        if self.fold_at(end) in _DEMONSTRATIVES and self.tok(end).text.lower() in {"đó", "này", "nào", "kia", "ấy"}:
+        if self.fold_at(end) in _DEMONSTRATIVES and self.tok(end).text.lower() in {
+            "đó",
+            "này",
+            "nào",
+            "kia",
+            "ấy",
+        }:
             return None
         return end
 
@@ -268,7 +351,9 @@ class AgencyParser:
                 return end
         return self.collective(i, bare=bare)
 
-    def agency_list(self, i: int, *, bare: bool = False, semicolons: bool = False) -> list[tuple[int, int]]:
+    def agency_list(
+        self, i: int, *, bare: bool = False, semicolons: bool = False
+    ) -> list[tuple[int, int]]:
         """Items of an agency list starting at token i: [(first token, end token)], maybe empty."""
         items: list[tuple[int, int]] = []
         end = self.item(i, bare=bare)
@@ -296,7 +381,7 @@ class AgencyParser:
 
 
 def parse_heading_agencies(title: str, registry: Registry | None = None) -> list[str]:
-    """Agencies named by a 'Tổ chức thực hiện' heading, or [] when the heading is not only agencies."""
+    """Agencies a 'Tổ chức thực hiện' heading names, or [] when it is not only agencies."""
     registry = registry or load_registry()
     title = clean_spaces(title).rstrip(" :.;")
     tokens = tokenize(title)
@@ -327,7 +412,7 @@ class Locality:
 
 @dataclass
 class AgencyResolver:
-    """Canonical names and stable ids, resolved against the issuer's locality and places named in the text."""
+    """Canonical names and stable ids, resolved against the issuer's locality and named places."""
 
     home: Locality | None
     places: dict[str, str]  # locality kind (folded) -> name, e.g. {'thanh pho': 'Hải Phòng'}
@@ -347,7 +432,11 @@ class AgencyResolver:
     def _named(self, printed: str, tokens: list[Token], i: int) -> dict:
         end = match_any(tokens, i, self.registry.aliases)
         agency_type = self._type_of(tokens, i, end) if end is not None else None
-        rest_start = end if agency_type is not None and fold(agency_type.name) != fold("Báo") else len(tokens)
+        rest_start = (
+            end
+            if agency_type is not None and fold(agency_type.name) != fold("Báo")
+            else len(tokens)
+        )
         loc = self._locality(printed, tokens, rest_start)
         if agency_type is not None and agency_type.scope == "national":
             return {"name": printed, "canonical": agency_type.name, "id": f"vn/{agency_type.key}"}
@@ -383,7 +472,14 @@ class AgencyResolver:
                 else:
                     name = self.places.get(fold(kind), "")
             return Locality(kind, name)
-        party = next((k for k in range(start, len(tokens)) if match_any(tokens, k, self.registry.party_committees)), None)
+        party = next(
+            (
+                k
+                for k in range(start, len(tokens))
+                if match_any(tokens, k, self.registry.party_committees)
+            ),
+            None,
+        )
         if party is not None and self.home:
             return Locality(self.home.kind, self.home.name)
         return None
@@ -402,7 +498,7 @@ class AgencyResolver:
 
 
 def find_places(text: str, registry: Registry | None = None) -> dict[str, str]:
-    """Place names the text prints after a locality kind: {'thanh pho': 'Hải Phòng', 'tinh': 'Nghệ An'}."""
+    """Place names printed after a locality kind: {'thanh pho': 'Hải Phòng', 'tinh': 'Nghệ An'}."""
     registry = registry or load_registry()
     tokens = tokenize(text)
     counts: dict[tuple[str, str], int] = {}

@@ -10,14 +10,27 @@ from rapidfuzz import fuzz
 from segment.agencies import AgencyParser, Registry, load_registry, parse_heading_agencies
 from segment.lexicon import Token, clean_spaces, fold, match_any, match_phrase, tokenize
 
-_PART_TITLES = ("to chuc thuc hien", "phan cong nhiem vu", "trach nhiem thuc hien", "phan cong trach nhiem")
+_PART_TITLES = (
+    "to chuc thuc hien",
+    "phan cong nhiem vu",
+    "trach nhiem thuc hien",
+    "phan cong trach nhiem",
+)
 _DIRECTIVES = ("Giao cho", "Giao", "Yêu cầu", "Đề nghị")
 _LEAD_PREFIXES = ("có trách nhiệm", "được giao", "sẽ", "tiếp tục", "là cơ quan", "làm cơ quan")
 _SUPPORT_SKIP = ("chặt chẽ với", "chặt chẽ", "với", ", hướng dẫn", ", chỉ đạo", "cùng với", "cùng")
-_SUBJECT_SUPPORT = ("chủ động tham gia", "tích cực tham gia", "tham gia", "phối hợp", "chủ động phối hợp")
+_SUBJECT_SUPPORT = (
+    "chủ động tham gia",
+    "tích cực tham gia",
+    "tham gia",
+    "phối hợp",
+    "chủ động phối hợp",
+)
 _DEADLINE_RE = re.compile(
-    r"(?:(?:hoàn thành|xong|thực hiện|triển khai)\s+)?(?:trước|trong|chậm nhất(?:\s+(?:trước|vào|là))?|"
-    r"hạn chót)\s+(?:ngày\s+\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?|quý\s+[IV]{1,3}(?:\s*/\s*|\s+năm\s+)\d{4}|"
+    r"(?:(?:hoàn thành|xong|thực hiện|triển khai)\s+)?"
+    r"(?:trước|trong|chậm nhất(?:\s+(?:trước|vào|là))?|hạn chót)\s+"
+    r"(?:ngày\s+\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?|"
+    r"quý\s+[IV]{1,3}(?:\s*/\s*|\s+năm\s+)\d{4}|"
     r"tháng\s+\d{1,2}(?:\s*/\s*|\s+năm\s+)\d{4}|năm\s+\d{4}|\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})",
     re.IGNORECASE,
 )
@@ -79,7 +92,7 @@ class RoleFinder:
         return i == 0 or self.tokens[i - 1].text in {".", ";", ":", "(", "-", "+", ","}
 
     def parentheticals(self) -> None:
-        """'(Công an thành phố chủ trì, phối hợp các sở ... thực hiện)', '(Sở Tư pháp, ... thực hiện)'."""
+        """'(Công an thành phố chủ trì, phối hợp các sở ... thực hiện)', '(X thực hiện)'."""
         depth_start = None
         for i, t in enumerate(self.tokens):
             if t.text == "(":
@@ -136,7 +149,7 @@ class RoleFinder:
             self.roles.explicit = True
 
     def subject_leads(self) -> None:
-        """'lực lượng Công an thành phố có trách nhiệm chủ trì ...; các lực lượng khác chủ động tham gia'."""
+        """'lực lượng Công an có trách nhiệm chủ trì ...; các lực lượng khác chủ động tham gia'."""
         for c in range(len(self.tokens)):
             if c in self.claimed or match_phrase(self.tokens, c, "chủ trì") is None:
                 continue
@@ -148,8 +161,15 @@ class RoleFinder:
                     break
             for s in range(max(0, stop - 25), stop):
                 spans = self.parser.agency_list(s)
-                if spans and spans[-1][1] == stop and self.at_clause_start(s) or (
-                    spans and spans[-1][1] == stop and self.tokens[s - 1].fold in {"do", "thi", "de"}
+                if (
+                    spans
+                    and spans[-1][1] == stop
+                    and self.at_clause_start(s)
+                    or (
+                        spans
+                        and spans[-1][1] == stop
+                        and self.tokens[s - 1].fold in {"do", "thi", "de"}
+                    )
                 ):
                     self.roles.add("lead", self.names(spans))
                     self.roles.explicit = True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 
 import regex
@@ -20,25 +19,19 @@ def fold(text: str) -> str:
     return strip_marks(unicodedata.normalize("NFC", text)).lower()
 
 
-@dataclass(frozen=True)
 class Token:
-    """One word or punctuation mark of a text, with its character span."""
+    """A word or punctuation mark of a text: its span and its mark-free lowercase form."""
 
-    text: str
-    start: int
-    end: int
-    fold: str = ""
+    __slots__ = ("text", "start", "end", "fold", "is_word", "is_capitalized")
 
-    def __post_init__(self):
-        object.__setattr__(self, "fold", fold(self.text))
+    def __init__(self, text: str, start: int, end: int):
+        self.text, self.start, self.end = text, start, end
+        self.fold = fold(text)
+        self.is_word = text[0].isalnum()
+        self.is_capitalized = text[0].isupper()
 
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalnum()
-
-    @property
-    def is_capitalized(self) -> bool:
-        return self.text[0].isupper()
+    def __repr__(self) -> str:
+        return f"Token({self.text!r})"
 
     @property
     def is_abbreviation(self) -> bool:
@@ -63,7 +56,7 @@ def phrase_folds(phrase: str) -> tuple[str, ...]:
 def match_phrase(tokens: list[Token], i: int, phrase: str) -> int | None:
     """End index if `phrase` (marks and case ignored) starts at token i, else None."""
     folds = phrase_folds(phrase)
-    if i + len(folds) > len(tokens):
+    if i + len(folds) > len(tokens) or tokens[i].fold != folds[0]:
         return None
     for k, f in enumerate(folds):
         if tokens[i + k].fold != f:

@@ -1,4 +1,4 @@
-"""Document fields from the header and signature block: issuer, type, number, date, place, title, signer, ..."""
+"""Document fields from the header and signature block: issuer, type, number, date, signer..."""
 
 from __future__ import annotations
 
@@ -10,35 +10,111 @@ from rapidfuzz import fuzz, process
 from segment.lexicon import clean_spaces, fold
 
 DOC_TYPES = {
-    "ke hoach": "Kế hoạch", "quyet dinh": "Quyết định", "de an": "Đề án", "chi thi": "Chỉ thị",
-    "thong bao": "Thông báo", "bao cao": "Báo cáo", "nghi quyet": "Nghị quyết", "to trinh": "Tờ trình",
-    "huong dan": "Hướng dẫn", "chuong trinh": "Chương trình", "quy che": "Quy chế", "quy dinh": "Quy định",
-    "cong van": "Công văn", "ket luan": "Kết luận", "phuong an": "Phương án",
+    "ke hoach": "Kế hoạch",
+    "quyet dinh": "Quyết định",
+    "de an": "Đề án",
+    "chi thi": "Chỉ thị",
+    "thong bao": "Thông báo",
+    "bao cao": "Báo cáo",
+    "nghi quyet": "Nghị quyết",
+    "to trinh": "Tờ trình",
+    "huong dan": "Hướng dẫn",
+    "chuong trinh": "Chương trình",
+    "quy che": "Quy chế",
+    "quy dinh": "Quy định",
+    "cong van": "Công văn",
+    "ket luan": "Kết luận",
+    "phuong an": "Phương án",
 }
-_CODE_TYPES = {"KH": "Kế hoạch", "QĐ": "Quyết định", "QD": "Quyết định", "ĐA": "Đề án", "CT": "Chỉ thị",
-               "TB": "Thông báo", "BC": "Báo cáo", "NQ": "Nghị quyết", "TTr": "Tờ trình", "HD": "Hướng dẫn"}
+_CODE_TYPES = {
+    "KH": "Kế hoạch",
+    "QĐ": "Quyết định",
+    "QD": "Quyết định",
+    "ĐA": "Đề án",
+    "CT": "Chỉ thị",
+    "TB": "Thông báo",
+    "BC": "Báo cáo",
+    "NQ": "Nghị quyết",
+    "TTr": "Tờ trình",
+    "HD": "Hướng dẫn",
+}
 _CODE_FIX = {"QD": "QĐ", "ND": "NĐ", "DA": "ĐA", "HDND": "HĐND", "DU": "ĐU"}
 _ISSUER_TYPES = {
-    "uy ban nhan dan": "Ủy ban nhân dân", "hoi dong nhan dan": "Hội đồng nhân dân", "ubnd": "Ủy ban nhân dân",
-    "van phong": "Văn phòng", "cong an": "Công an", "so": "Sở", "bo": "Bộ", "ban": "Ban", "tinh uy": "Tỉnh ủy",
-    "thanh uy": "Thành ủy", "chinh phu": "Chính phủ", "thu tuong chinh phu": "Thủ tướng Chính phủ",
+    "uy ban nhan dan": "Ủy ban nhân dân",
+    "hoi dong nhan dan": "Hội đồng nhân dân",
+    "ubnd": "Ủy ban nhân dân",
+    "van phong": "Văn phòng",
+    "cong an": "Công an",
+    "so": "Sở",
+    "bo": "Bộ",
+    "ban": "Ban",
+    "tinh uy": "Tỉnh ủy",
+    "thanh uy": "Thành ủy",
+    "chinh phu": "Chính phủ",
+    "thu tuong chinh phu": "Thủ tướng Chính phủ",
 }
-_LOCALITY = {"tinh": "tỉnh", "thanh pho": "thành phố", "huyen": "huyện", "quan": "quận", "thi xa": "thị xã",
-             "xa": "xã", "phuong": "phường", "thi tran": "thị trấn", "dac khu": "đặc khu"}
+_LOCALITY = {
+    "tinh": "tỉnh",
+    "thanh pho": "thành phố",
+    "huyen": "huyện",
+    "quan": "quận",
+    "thi xa": "thị xã",
+    "xa": "xã",
+    "phuong": "phường",
+    "thi tran": "thị trấn",
+    "dac khu": "đặc khu",
+}
 _MOTTO = re.compile(
     r"(C[ỘO]NG\s+H[ÒO]A.*?VI[ỆE]T\s+NAM|[ĐDPB][ỘOQ]C\s+L[ẬA]P.*?H[ẠA]NH\s+PH[ÚU]C|"
-    r"\S{2,5}\s+\S?[l1I]\S*p\s*[-–—]\s*T\S*\s+do\s*[-–—]\s*H\S*\s+ph\S*c)", re.IGNORECASE)
-_NUMBER_RE = re.compile(r"\bS\S{0,2}\s*:\s*(\d{1,5})\s*/\s*((?:\d{4}/)?[A-ZĐa-zđ0-9]+(?:\s*-\s*[A-ZĐa-zđ0-9]+)*)")
-_DATE_RE = re.compile(r"ng\S{1,3}\s+(\d{1,2})\s+th\S{1,4}\s+(\d{1,2})\s+n\S{1,3}\s+(\d{4})", re.IGNORECASE)
+    r"\S{2,5}\s+\S?[l1I]\S*p\s*[-–—]\s*T\S*\s+do\s*[-–—]\s*H\S*\s+ph\S*c)",
+    re.IGNORECASE,
+)
+_NUMBER_RE = re.compile(
+    r"\bS\S{0,2}\s*:\s*(\d{1,5})\s*/\s*((?:\d{4}/)?[A-ZĐa-zđ0-9]+(?:\s*-\s*[A-ZĐa-zđ0-9]+)*)"
+)
+_DATE_RE = re.compile(
+    r"ng\S{1,3}\s+(\d{1,2})\s+th\S{1,4}\s+(\d{1,2})\s+n\S{1,3}\s+(\d{4})", re.IGNORECASE
+)
 _SHORT_DATE_RE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
 _REFERENCE_RE = re.compile(
-    r"\b(Nghị quyết|Quyết định|Kế hoạch|Chỉ thị|Nghị định|Thông tư|Kết luận|Hướng dẫn|Công văn|Thông báo|"
-    r"Tờ trình|Luật|Đề án|Chiến lược)\s+(?:số\s+)(\d{1,5}(?:/\d{4})?\s*[/-]\s*[A-ZĐ][A-ZĐa-z0-9]*(?:\s*-\s*[A-ZĐ0-9][A-ZĐa-z0-9]*)*)"
-    r"(?:\s+ngày\s+(\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}))?")
+    r"\b(Nghị quyết|Quyết định|Kế hoạch|Chỉ thị|Nghị định|Thông tư|Kết luận|Hướng dẫn|Công văn|"
+    r"Thông báo|Tờ trình|Luật|Đề án|Chiến lược)\s+(?:số\s+)"
+    r"(\d{1,5}(?:/\d{4})?\s*[/-]\s*[A-ZĐ][A-ZĐa-z0-9]*(?:\s*-\s*[A-ZĐ0-9][A-ZĐa-z0-9]*)*)"
+    r"(?:\s+ngày\s+(\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}))?"
+)
 _CAPACITY_RE = re.compile(r"\b(TM|KT|Q|TL|TUQ|TQ)\s*\.\s*(.+)$")
-_NOT_NAMES = {"so", "ban", "bo", "ubnd", "uy", "phong", "cong", "van", "hoi", "bao", "dai", "luu", "noi", "tm", "kt"}
-_POSITIONS = ("PHÓ CHỦ TỊCH", "CHỦ TỊCH", "PHÓ GIÁM ĐỐC", "GIÁM ĐỐC", "CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG",
-              "BỘ TRƯỞNG", "THỨ TRƯỞNG", "TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "BÍ THƯ", "PHÓ BÍ THƯ", "THỦ TRƯỞNG")
+_NOT_NAMES = {
+    "so",
+    "ban",
+    "bo",
+    "ubnd",
+    "uy",
+    "phong",
+    "cong",
+    "van",
+    "hoi",
+    "bao",
+    "dai",
+    "luu",
+    "noi",
+    "tm",
+    "kt",
+}
+_POSITIONS = (
+    "PHÓ CHỦ TỊCH",
+    "CHỦ TỊCH",
+    "PHÓ GIÁM ĐỐC",
+    "GIÁM ĐỐC",
+    "CHÁNH VĂN PHÒNG",
+    "PHÓ CHÁNH VĂN PHÒNG",
+    "BỘ TRƯỞNG",
+    "THỨ TRƯỞNG",
+    "TRƯỞNG BAN",
+    "PHÓ TRƯỞNG BAN",
+    "BÍ THƯ",
+    "PHÓ BÍ THƯ",
+    "THỦ TRƯỞNG",
+)
 
 
 def _iso(day: str, month: str, year: str) -> str | None:
@@ -60,7 +136,11 @@ def proper_case(text: str) -> str:
                 out.append(_ISSUER_TYPES[phrase])
                 k += size
                 break
-            if phrase in _LOCALITY and size <= 2 and (not out or out[-1][0].isupper() or len(out) >= 1):
+            if (
+                phrase in _LOCALITY
+                and size <= 2
+                and (not out or out[-1][0].isupper() or len(out) >= 1)
+            ):
                 out.append(_LOCALITY[phrase])
                 k += size
                 break
@@ -89,7 +169,7 @@ def find_doc_type(lines: list[str]) -> tuple[str | None, int | None]:
 
 
 def find_issuer(header: list[str]) -> str | None:
-    """Left column of the header: the capitals that are not the national motto, number or date line."""
+    """Left column of the header: capitals that are not the motto, number or date line."""
     parts = []
     for line in header:
         text = _MOTTO.sub(" ", line)
@@ -116,7 +196,11 @@ def find_place_and_date(lines: list[str]) -> tuple[str | None, str | None]:
         if m:
             before = line[: m.start()]
             before = _MOTTO.sub(" ", before)
-            before = re.sub(r".*?/\s*[A-ZĐa-zđ0-9-]+\s", "", before) if _NUMBER_RE.search(before) else before
+            before = (
+                re.sub(r".*?/\s*[A-ZĐa-zđ0-9-]+\s", "", before)
+                if _NUMBER_RE.search(before)
+                else before
+            )
             place = clean_spaces(before).strip(" ,")
             return (place or None), _iso(*m.groups())
     return None, None
@@ -141,7 +225,7 @@ def find_title(lines: list[str], doc_type_index: int | None) -> str | None:
 
 
 def _signature_lines(lines: list[str]) -> list[str]:
-    """From the first 'Nơi nhận' to a few lines after its 'Lưu:' line (the end when there is none)."""
+    """From the first 'Nơi nhận' to a few lines after its 'Lưu:' line (else the end)."""
     for k, line in enumerate(lines):
         if re.match(r"^\W*n\S{1,2}i\s+nh\S{1,2}n", line.strip(), re.IGNORECASE):
             for j in range(k + 1, len(lines)):
@@ -152,7 +236,7 @@ def _signature_lines(lines: list[str]) -> list[str]:
 
 
 def find_signing(lines: list[str]) -> tuple[str | None, str | None]:
-    """Signing capacity ('TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH') and the signer's name."""
+    """Signing capacity ('TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH') and signer."""
     block = _signature_lines(lines)
     capacity: list[str] = []
     for line in block:
@@ -207,13 +291,19 @@ def find_references(text: str) -> list[dict]:
             continue
         seen.add(number)
         when = _iso(*re.split(r"\s*/\s*", m.group(3))) if m.group(3) else None
-        refs.append({"text": clean_spaces(m.group(0)), "type": m.group(1), "number": number, "date": when})
+        refs.append(
+            {"text": clean_spaces(m.group(0)), "type": m.group(1), "number": number, "date": when}
+        )
     return refs
 
 
 def infer_issuer(text: str, number: str | None, place: str | None) -> str | None:
-    """When the header lost the issuer: 'UBND tỉnh Nghệ An ban hành ...', or the number code + place."""
-    pattern = r"(Ủy ban nhân dân|UBND|Uy ban nhan dan)\s+(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)\s+([A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){0,3})"
+    """When the header lost the issuer: 'UBND tỉnh Nghệ An ban hành ...', or number + place."""
+    pattern = (
+        r"(Ủy ban nhân dân|UBND|Uy ban nhan dan)\s+"
+        r"(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)\s+"
+        r"([A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){0,3})"
+    )
     issuing = re.findall(pattern + r"\s+(?:xây dựng|ban hành|xay dung|ban hanh)", text)
     if issuing and not number:
         _, kind, name = issuing[0]

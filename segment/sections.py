@@ -1,4 +1,4 @@
-"""Numbered headings -> a section tree: label schemes, OCR label repair from the sequence, titles and bodies."""
+"""Numbered headings -> section tree: label schemes, OCR label repair, titles and bodies."""
 
 from __future__ import annotations
 
@@ -7,7 +7,31 @@ from dataclasses import dataclass, field
 
 from segment.lexicon import clean_spaces, fold
 
-LETTERS = ["a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y"]
+LETTERS = [
+    "a",
+    "b",
+    "c",
+    "d",
+    "đ",
+    "e",
+    "g",
+    "h",
+    "i",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "p",
+    "q",
+    "r",
+    "s",
+    "t",
+    "u",
+    "v",
+    "x",
+    "y",
+]
 _LETTER_OCR = {"¢": "c", "c¢": "c", "¢c": "c", "€": "e", "ð": "đ", "f": "f", "j": "j"}
 _ROMAN_OCR = str.maketrans({"l": "I", "1": "I", "|": "I", "!": "I", "i": "I", "v": "V", "x": "X"})
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
@@ -16,12 +40,24 @@ _PART_WORDS = {"phan": "part", "chuong": "chapter"}
 _ARTICLE_WORDS = {"dieu", "pieu", "bieu"}
 _BULLET_RE = re.compile(r"^\s*([-–—+•*●○▪■◦]|[①-⑳])\s*")
 _TERMINAL_RE = re.compile(r"[.;:!?…][”\"»)]?\W{0,3}(\s+\S{1,2})?\s*$")
-_CLOSING_RE = re.compile(r"^\W*(n[oơ]i nh[aậ]n|noi nhan)\b|^\W*(TM|KT|TL|TUQ)\s*\.\s*\S", re.IGNORECASE)
+_CLOSING_RE = re.compile(
+    r"^\W*(n[oơ]i nh[aậ]n|noi nhan)\b|^\W*(TM|KT|TL|TUQ)\s*\.\s*\S", re.IGNORECASE
+)
 
 
 def to_roman(n: int) -> str:
     out = ""
-    for value, sym in ((100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+    for value, sym in (
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         while n >= value:
             out, n = out + sym, n - value
     return out
@@ -85,7 +121,9 @@ class Candidate:
     digits_roman: bool = False  # '1.', '11.' that could be a Roman numeral misread
 
 
-_PART_RE = re.compile(r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC]{1,5})\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE)
+_PART_RE = re.compile(
+    r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC]{1,5})\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE
+)
 _ROMAN_RE = re.compile(r"^([IVXLCl1|!]{1,5})\s*[.:]\s*(.*)$")
 _DECIMAL_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s*(\S.*)$")
 _ARABIC_RE = re.compile(r"^(\d{1,2})\s*[.)]\s*(\S.*)$")
@@ -93,7 +131,7 @@ _LETTER_RE = re.compile(r"^(c¢|¢c|[a-zđ¢€ð])\s*\)\s*(.*)$")
 
 
 def find_candidate(index: int, text: str) -> Candidate | None:
-    """Classify the start of a (markdown-free, stripped) line as a heading label, if it looks like one."""
+    """Classify the start of a (markdown-free, stripped) line as a heading label, if it is one."""
     m = _PART_RE.match(text)
     if m:
         word = fold(m.group(1))
@@ -107,7 +145,7 @@ def find_candidate(index: int, text: str) -> Candidate | None:
     if m and m.group(2)[0].isalpha():
         return Candidate(index, "decimal", m.group(1), m.group(2))
     m = _ROMAN_RE.match(text)
-    if m and (m.group(2)[:1].isalpha() or m.group(2)[:1] in "\"“"):
+    if m and (m.group(2)[:1].isalpha() or m.group(2)[:1] in '"“'):
         raw = m.group(1)
         if roman_value(raw.translate(_ROMAN_OCR)) is not None:
             if not raw.isdigit():
@@ -115,7 +153,7 @@ def find_candidate(index: int, text: str) -> Candidate | None:
             if is_caps(m.group(2)):
                 return Candidate(index, "arabic", raw, m.group(2), digits_roman=True)
     m = _ARABIC_RE.match(text)
-    if m and (m.group(2)[0].isalpha() or m.group(2)[0] in "\"“"):
+    if m and (m.group(2)[0].isalpha() or m.group(2)[0] in '"“'):
         return Candidate(index, "arabic", m.group(1), m.group(2))
     m = _LETTER_RE.match(text)
     if m and m.group(2)[:1].strip():
@@ -148,7 +186,7 @@ def _next_letter(value: str) -> str:
 
 
 class TreeBuilder:
-    """Reads candidates in order and keeps a stack of open sections; rejects labels that break the sequence."""
+    """Keeps a stack of open sections; rejects labels that break the sequence."""
 
     def __init__(self, lines: list[str]):
         self.lines = lines
@@ -157,7 +195,9 @@ class TreeBuilder:
         self.has_roman_caps = False
 
     # -- label logic
-    def _letter_value(self, cand: Candidate, sibling: Section | None, upcoming: list[Candidate]) -> str:
+    def _letter_value(
+        self, cand: Candidate, sibling: Section | None, upcoming: list[Candidate]
+    ) -> str:
         raw = _LETTER_OCR.get(cand.raw, cand.raw)
         if sibling is None:
             return "a" if raw in {"a", "¢", "€"} else raw
@@ -182,7 +222,9 @@ class TreeBuilder:
                 return k
         return None
 
-    def _accept(self, cand: Candidate, context_ok: bool, upcoming: list[Candidate]) -> tuple[int, str] | None:
+    def _accept(
+        self, cand: Candidate, context_ok: bool, upcoming: list[Candidate]
+    ) -> tuple[int, str] | None:
         """(stack depth to keep, normalized value) if the candidate opens a section, else None."""
         scheme = cand.scheme
         if scheme in _FIXED_RANK:
@@ -200,7 +242,9 @@ class TreeBuilder:
             else:
                 cand.scheme = "roman"
                 if k is None:
-                    return (self._fixed_depth(), to_roman(value)) if value <= 2 or context_ok else None
+                    return (
+                        (self._fixed_depth(), to_roman(value)) if value <= 2 or context_ok else None
+                    )
                 if value == expected or (value > expected and context_ok):
                     return k, to_roman(value)
                 return (k, to_roman(expected)) if context_ok and is_caps(cand.title) else None
@@ -211,7 +255,12 @@ class TreeBuilder:
                 expected = int(self.stack[k].value) + 1
                 if value == expected or (expected < value <= expected + 2 and context_ok):
                     return k, str(value)
-                if value == 1 and context_ok and k < len(self.stack) - 1 and self.stack[-1].scheme != "letter":
+                if (
+                    value == 1
+                    and context_ok
+                    and k < len(self.stack) - 1
+                    and self.stack[-1].scheme != "letter"
+                ):
                     return len(self.stack), "1"  # a numbered list inside a deeper section
                 return None
             if value <= 2 or (context_ok and value <= 3):
@@ -261,7 +310,11 @@ class TreeBuilder:
     def _make_id(self, parent: Section | None, scheme: str, number: str) -> str:
         if parent is None:
             return number
-        if scheme == "decimal" and parent.scheme in {"arabic", "decimal"} and number.startswith(parent.value + "."):
+        if (
+            scheme == "decimal"
+            and parent.scheme in {"arabic", "decimal"}
+            and number.startswith(parent.value + ".")
+        ):
             return parent.id + number[len(parent.value) :]
         return f"{parent.id}.{number}"
 
@@ -271,8 +324,13 @@ class TreeBuilder:
         parent = self.stack[-1] if self.stack else None
         number = self._number(cand.scheme, value)
         section = Section(
-            scheme=cand.scheme, value=value, number=number, level=len(self.stack) + 1,
-            id=self._make_id(parent, cand.scheme, number), heading_start=cand.index, heading_end=cand.index,
+            scheme=cand.scheme,
+            value=value,
+            number=number,
+            level=len(self.stack) + 1,
+            id=self._make_id(parent, cand.scheme, number),
+            heading_start=cand.index,
+            heading_end=cand.index,
             parent=parent,
         )
         if parent:
@@ -286,7 +344,7 @@ class TreeBuilder:
 
 
 def context_ok(lines: list[str], index: int, previous_heading: int | None) -> bool:
-    """True when line `index` starts a paragraph: after a blank line, a heading or a finished sentence."""
+    """True when line `index` starts a paragraph: after a blank, a heading or a full stop."""
     k = index - 1
     if k < 0:
         return True
@@ -298,7 +356,7 @@ def context_ok(lines: list[str], index: int, previous_heading: int | None) -> bo
 
 
 def heading_block(lines: list[str], cand: Candidate, section: Section) -> int:
-    """Last line index of a multi-line heading: lowercase continuations, or caps lines after a caps title."""
+    """Last line of a multi-line heading: lowercase continuations, or caps after caps."""
     end = cand.index
     title = cand.title
     if section.scheme in {"part", "chapter"} and not title.strip():
@@ -311,7 +369,12 @@ def heading_block(lines: list[str], cand: Candidate, section: Section) -> int:
     caps = is_caps(title)
     while end + 1 < len(lines):
         current, nxt = lines[end], lines[end + 1].strip()
-        if not nxt or is_junk(nxt) or find_candidate(end + 1, nxt) is not None or _BULLET_RE.match(nxt):
+        if (
+            not nxt
+            or is_junk(nxt)
+            or find_candidate(end + 1, nxt) is not None
+            or _BULLET_RE.match(nxt)
+        ):
             break
         if caps:
             if is_caps(nxt) and end - cand.index < 3:
@@ -327,7 +390,7 @@ def heading_block(lines: list[str], cand: Candidate, section: Section) -> int:
 
 
 def split_title(section: Section, text: str, cand: Candidate) -> None:
-    """Title = the heading words; inline = body text printed on the heading lines ('a) Chủ trì, ...')."""
+    """Title = the heading words; inline = body text on the heading lines ('a) Chủ trì...')."""
     text = clean_spaces(text)
     if section.scheme in {"part", "chapter"} or is_caps(text):
         section.title = text
@@ -346,7 +409,7 @@ def split_title(section: Section, text: str, cand: Candidate) -> None:
 
 
 def build_sections(lines: list[str]) -> list[Section]:
-    """Sections in document order; each owns its heading lines and body lines up to the next heading."""
+    """Sections in document order, each owning its heading and body lines."""
     builder = TreeBuilder(lines)
     candidates: list[Candidate] = []
     for index, text in enumerate(lines):
@@ -369,14 +432,22 @@ def build_sections(lines: list[str]) -> list[Section]:
         k = by_line.get(index)
         if k is not None:
             cand = candidates[k]
-            accepted = builder._accept(cand, context_ok(lines, index, previous_heading), candidates[k + 1 :])
+            accepted = builder._accept(
+                cand, context_ok(lines, index, previous_heading), candidates[k + 1 :]
+            )
             if accepted is not None and not (closed and cand.scheme not in _FIXED_RANK):
                 closed = False
                 section = builder.open_section(cand, *accepted)
                 section.heading_end = heading_block(lines, cand, section)
-                block = [cand.title] + [lines[j].strip() for j in range(index + 1, section.heading_end + 1)]
+                block = [cand.title] + [
+                    lines[j].strip() for j in range(index + 1, section.heading_end + 1)
+                ]
                 split_title(section, " ".join(block), cand)
-                current, previous_heading, skip_until = section, section.heading_end, section.heading_end
+                current, previous_heading, skip_until = (
+                    section,
+                    section.heading_end,
+                    section.heading_end,
+                )
                 continue
         if current is not None and builder.stack and stripped:
             current.body.append(index)
@@ -386,13 +457,16 @@ def build_sections(lines: list[str]) -> list[Section]:
             last = max(last, child.end or child.heading_end)
         section.end = last
     for section in reversed(builder.sections):
-        last = max([section.body[-1] if section.body else section.heading_end] + [c.end for c in section.children])
+        last = max(
+            [section.body[-1] if section.body else section.heading_end]
+            + [c.end for c in section.children]
+        )
         section.end = last
     return builder.sections
 
 
 def paragraphs(lines: list[str], indexes: list[int]) -> list[list[int]]:
-    """Group body lines into paragraphs: a bullet or a capitalized line after a finished sentence starts one."""
+    """Body lines -> paragraphs: a bullet, or a capital after a full stop, starts one."""
     groups: list[list[int]] = []
     previous = None
     for index in indexes:

@@ -1,4 +1,4 @@
-"""segment_document: restored lines -> JSON-ready document (metadata, section tree, agency assignments)."""
+"""segment_document: restored lines -> JSON-ready metadata, section tree, agency assignments."""
 
 from __future__ import annotations
 
@@ -8,12 +8,27 @@ from functools import cache
 from pathlib import Path
 
 from segment.agencies import AgencyResolver, Locality, find_places, load_registry
-from segment.assignments import Unit, find_deadline, find_roles, heading_agencies, is_assignment_part
+from segment.assignments import (
+    Unit,
+    find_deadline,
+    find_roles,
+    heading_agencies,
+    is_assignment_part,
+)
 from segment.lexicon import clean_spaces, fold, match_any, tokenize
 from segment.metadata import extract_metadata
 from segment.sections import (
-    Section, build_sections, clean_markdown, ends_sentence, find_candidate, is_bullet, is_caps, is_junk, paragraphs,
-    starts_upper, strip_bullet,
+    Section,
+    build_sections,
+    clean_markdown,
+    ends_sentence,
+    find_candidate,
+    is_bullet,
+    is_caps,
+    is_junk,
+    paragraphs,
+    starts_upper,
+    strip_bullet,
 )
 from vanban.records import Provenance, TextLine
 
@@ -32,7 +47,10 @@ def load_schema() -> dict:
 
 def segment_text(text: str, source: str = "<text>") -> dict:
     """Segment plain text or markdown: each line becomes a TextLine with page=None."""
-    lines = [TextLine(line, Provenance(source=source, line=k + 1)) for k, line in enumerate(text.split("\n"))]
+    lines = [
+        TextLine(line, Provenance(source=source, line=k + 1))
+        for k, line in enumerate(text.split("\n"))
+    ]
     return segment_document(lines, source=source)
 
 
@@ -42,7 +60,9 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
     sections = build_sections(texts)
     document = extract_metadata(texts)
     registry = load_registry()
-    resolver = AgencyResolver(_home_locality(document.get("issuer")), find_places("\n".join(texts), registry), registry)
+    resolver = AgencyResolver(
+        _home_locality(document.get("issuer")), find_places("\n".join(texts), registry), registry
+    )
     subjects = _agency_sections(sections, registry)
     units = _units(sections, texts, subjects)
     return {
@@ -57,12 +77,14 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
 def _home_locality(issuer: str | None) -> Locality | None:
     if not issuer:
         return None
-    m = re.search(r"\b(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+(.+)$", issuer)
+    m = re.search(
+        r"\b(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+(.+)$", issuer
+    )
     return Locality(m.group(1), m.group(2)) if m else None
 
 
 def _agency_sections(sections: list[Section], registry) -> dict[str, list[str]]:
-    """Sections whose heading names agencies: under a 'Tổ chức thực hiện' part, or 'Đề nghị X' anywhere."""
+    """Headings naming agencies: under a 'Tổ chức thực hiện' part, or 'Đề nghị X' anywhere."""
     subjects: dict[str, list[str]] = {}
     for section in sections:
         in_part = any(is_assignment_part(a.title) for a in _ancestors(section))
@@ -90,7 +112,14 @@ def _title_only(section: Section, texts: list[str], subjects: dict) -> bool:
         return True
     if section.scheme == "letter":
         return False
-    nxt = next((k for k in range(section.heading_end + 1, len(texts)) if texts[k].strip() and not is_junk(texts[k])), None)
+    nxt = next(
+        (
+            k
+            for k in range(section.heading_end + 1, len(texts))
+            if texts[k].strip() and not is_junk(texts[k])
+        ),
+        None,
+    )
     if nxt is None or find_candidate(nxt, texts[nxt].strip()) is not None or is_bullet(texts[nxt]):
         return True
     if ends_sentence(texts[section.heading_end]) or starts_upper(texts[nxt]):
@@ -99,7 +128,11 @@ def _title_only(section: Section, texts: list[str], subjects: dict) -> bool:
 
 
 def _own_lines(section: Section, texts: list[str], subjects: dict) -> list[int]:
-    heading = [] if _title_only(section, texts, subjects) else list(range(section.heading_start, section.heading_end + 1))
+    heading = (
+        []
+        if _title_only(section, texts, subjects)
+        else list(range(section.heading_start, section.heading_end + 1))
+    )
     return heading + section.body
 
 
@@ -120,7 +153,11 @@ def _paragraph_text(group: list[int], texts: list[str], section: Section) -> str
     """A paragraph's text: label dropped, lines joined, stray scan marks at line ends removed."""
     parts = []
     for index in group:
-        if index != section.heading_start and section.heading_start < index <= section.heading_end and section.inline:
+        if (
+            index != section.heading_start
+            and section.heading_start < index <= section.heading_end
+            and section.inline
+        ):
             if section.inline != _joined_heading(section, texts):
                 continue  # already in the inline text
         parts.append(_LINE_END_JUNK.sub("", _line_text(index, texts, section)))
@@ -153,8 +190,10 @@ def _subject(section: Section, subjects: dict) -> list[str]:
     return []
 
 
-def _trailing_directive_part(section: Section, k: int, group: list[int], texts: list[str], sections) -> Section | None:
-    """'Yêu cầu ...', 'Giao ...' paragraphs after the last heading of an assignment part belong to the part."""
+def _trailing_directive_part(
+    section: Section, k: int, group: list[int], texts: list[str], sections
+) -> Section | None:
+    """'Yêu cầu ...', 'Giao ...' after the last heading of an assignment part belong to it."""
     if k == 0 or is_bullet(texts[group[0]]):
         return None
     tokens = tokenize(texts[group[0]].strip())
@@ -163,33 +202,45 @@ def _trailing_directive_part(section: Section, k: int, group: list[int], texts: 
     part = next((a for a in _ancestors(section) if is_assignment_part(a.title)), None)
     if part is None:
         return None
-    later = [s for s in sections if s.heading_start > section.heading_start and part in _ancestors(s)]
+    later = [
+        s for s in sections if s.heading_start > section.heading_start and part in _ancestors(s)
+    ]
     return part if not later else None
 
 
-def _assignments(units: list[Unit], lines: list[TextLine], resolver: AgencyResolver, registry) -> list[dict]:
+def _assignments(
+    units: list[Unit], lines: list[TextLine], resolver: AgencyResolver, registry
+) -> list[dict]:
     out = []
     for unit in units:
         roles = find_roles(unit.text, unit.subject, registry)
         if roles is None:
             continue
-        out.append({
-            "section": unit.section,
-            "lead": [resolver.resolve(n) for n in roles.lead],
-            "support": [resolver.resolve(n) for n in roles.support],
-            "executors": [resolver.resolve(n) for n in roles.executors],
-            "task": unit.text,
-            "deadline": find_deadline(unit.text),
-            **_provenance(unit.lines[0], unit.lines[-1], lines),
-        })
+        out.append(
+            {
+                "section": unit.section,
+                "lead": [resolver.resolve(n) for n in roles.lead],
+                "support": [resolver.resolve(n) for n in roles.support],
+                "executors": [resolver.resolve(n) for n in roles.executors],
+                "task": unit.text,
+                "deadline": find_deadline(unit.text),
+                **_provenance(unit.lines[0], unit.lines[-1], lines),
+            }
+        )
     return out
 
 
 def _provenance(first: int, last: int, lines: list[TextLine]) -> dict:
-    return {"line_start": lines[first].prov.line, "line_end": lines[last].prov.line, "page": lines[first].prov.page}
+    return {
+        "line_start": lines[first].prov.line,
+        "line_end": lines[last].prov.line,
+        "page": lines[first].prov.page,
+    }
 
 
-def _section_json(section: Section, texts: list[str], lines: list[TextLine], subjects: dict) -> dict:
+def _section_json(
+    section: Section, texts: list[str], lines: list[TextLine], subjects: dict
+) -> dict:
     own = _own_lines(section, texts, subjects)
     body = " ".join(_paragraph_text(g, texts, section) for g in paragraphs(texts, own))
     return {

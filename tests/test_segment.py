@@ -27,7 +27,11 @@ def ids(result: dict) -> list[str]:
 
 def roles(result: dict, section: str) -> list[tuple[list[str], list[str], list[str]]]:
     return [
-        ([a["name"] for a in x["lead"]], [a["name"] for a in x["support"]], [a["name"] for a in x["executors"]])
+        (
+            [a["name"] for a in x["lead"]],
+            [a["name"] for a in x["support"]],
+            [a["name"] for a in x["executors"]],
+        )
         for x in result["assignments"]
         if x["section"] == section
     ]
@@ -43,7 +47,17 @@ def plan() -> dict:
 
 def test_roman_arabic_decimal_and_letters_nest_into_dotted_ids(plan):
     assert ids(plan)[:11] == [
-        "I", "I.1", "I.2", "II", "II.1", "II.1.1", "II.1.1.a", "II.1.1.b", "II.1.1.c", "II.1.1.d", "II.1.1.đ",
+        "I",
+        "I.1",
+        "I.2",
+        "II",
+        "II.1",
+        "II.1.1",
+        "II.1.1.a",
+        "II.1.1.b",
+        "II.1.1.c",
+        "II.1.1.d",
+        "II.1.1.đ",
     ]
     levels = {s["id"]: s["level"] for s in plan["sections"]}
     assert levels["II"] == 1 and levels["II.1.1"] == 3 and levels["II.1.1.a"] == 4
@@ -64,7 +78,9 @@ def test_bullets_and_page_numbers_are_not_sections(plan):
     assert not any(s["title"].startswith(("Các nội dung", "Dấu cộng")) for s in plan["sections"])
     two = next(s for s in plan["sections"] if s["id"] == "II.2")
     assert two["title"] == "Xây dựng lực lượng"
-    assert ids(plan)[ids(plan).index("II.2") + 1] == "III"  # the footnote '3' did not break the tree
+    assert (
+        ids(plan)[ids(plan).index("II.2") + 1] == "III"
+    )  # the footnote '3' did not break the tree
 
 
 def test_decision_parts_chapters_articles():
@@ -95,7 +111,9 @@ def test_parenthetical_executors(plan):
 
 
 def test_parenthetical_lead_and_support_with_deadline(plan):
-    assert roles(plan, "II.1.1.b") == [(["Công an thành phố"], ["các sở, ban, ngành, địa phương"], [])]
+    assert roles(plan, "II.1.1.b") == [
+        (["Công an thành phố"], ["các sở, ban, ngành, địa phương"], [])
+    ]
     task = next(a for a in plan["assignments"] if a["section"] == "II.1.1.b")
     assert task["deadline"] == "hoàn thành trong quý I/2026"
 
@@ -113,7 +131,9 @@ def test_heading_agency_leads_its_chu_tri_tasks(plan):
 
 
 def test_heading_agency_carries_out_other_tasks(plan):
-    assert roles(plan, "III.1.b") == [([], ["Công an thành phố"], ["Sở Văn hóa, Thể thao và Du lịch"])]
+    assert roles(plan, "III.1.b") == [
+        ([], ["Công an thành phố"], ["Sở Văn hóa, Thể thao và Du lịch"])
+    ]
     assert roles(plan, "III.2") == [([], [], ["Sở Tài chính"])]
 
 
@@ -128,17 +148,23 @@ def test_giao_sentence_after_the_last_heading_belongs_to_the_part(plan):
 
 
 def test_agency_lists_split_on_commas_and_va_but_keep_names_whole():
-    assert parse_heading_agencies("Bộ Chỉ huy Quân sự thành phố, Ban Chỉ huy Bộ đội Biên phòng thành phố") == [
-        "Bộ Chỉ huy Quân sự thành phố", "Ban Chỉ huy Bộ đội Biên phòng thành phố"]
+    assert parse_heading_agencies(
+        "Bộ Chỉ huy Quân sự thành phố, Ban Chỉ huy Bộ đội Biên phòng thành phố"
+    ) == ["Bộ Chỉ huy Quân sự thành phố", "Ban Chỉ huy Bộ đội Biên phòng thành phố"]
     assert parse_heading_agencies("Đề nghị Ủy ban MTTQ và các tổ chức chính trị - xã hội tỉnh") == [
-        "Ủy ban MTTQ", "các tổ chức chính trị - xã hội tỉnh"]
-    assert parse_heading_agencies("Các sở, ban, ngành khác ở cấp tỉnh") == ["Các sở, ban, ngành khác ở cấp tỉnh"]
+        "Ủy ban MTTQ",
+        "các tổ chức chính trị - xã hội tỉnh",
+    ]
+    assert parse_heading_agencies("Các sở, ban, ngành khác ở cấp tỉnh") == [
+        "Các sở, ban, ngành khác ở cấp tỉnh"
+    ]
     assert parse_heading_agencies("Sở Giáo dục và Đào tạo") == ["Sở Giáo dục và Đào tạo"]
     assert parse_heading_agencies("Mục tiêu cụ thể") == []
 
 
 def test_guided_or_demonstrative_agencies_get_no_role():
-    text = "III. TỔ CHỨC THỰC HIỆN\n1. Sở Tài chính\nChủ trì, hướng dẫn các sở, ngành, địa phương lập dự toán.\n"
+    text = "III. TỔ CHỨC THỰC HIỆN\n1. Sở Tài chính\n"
+    text += "Chủ trì, hướng dẫn các sở, ngành, địa phương lập dự toán.\n"
     assert roles(segment_text(text), "III.1") == [(["Sở Tài chính"], [], [])]
     text = "I. QUAN ĐIỂM\nViệc này do sở, ngành, địa phương đó chủ trì ứng phó.\n"
     assert segment_text(text)["assignments"] == []
@@ -160,14 +186,23 @@ def test_document_fields(plan):
     doc = plan["document"]
     assert doc["issuer"] == "Ủy ban nhân dân thành phố Hải Phòng"
     assert (doc["doc_type"], doc["number"], doc["date"], doc["place"]) == (
-        "Kế hoạch", "12/KH-UBND", "2026-02-03", "Hải Phòng")
-    assert doc["title"].startswith("Triển khai Quyết định số 45/QĐ-TTg") and doc["title"].endswith("thiên tai")
+        "Kế hoạch",
+        "12/KH-UBND",
+        "2026-02-03",
+        "Hải Phòng",
+    )
+    assert doc["title"].startswith("Triển khai Quyết định số 45/QĐ-TTg") and doc["title"].endswith(
+        "thiên tai"
+    )
     assert doc["signer"] == "Nguyễn Văn Minh"
     assert doc["signing_capacity"] == "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH"
     assert doc["recipients"] == ["Thủ tướng Chính phủ (để báo cáo)", "Các sở, ban, ngành thành phố"]
     assert doc["references"][0] == {
-        "text": "Quyết định số 45/QĐ-TTg ngày 10/1/2026", "type": "Quyết định", "number": "45/QĐ-TTg",
-        "date": "2026-01-10"}
+        "text": "Quyết định số 45/QĐ-TTg ngày 10/1/2026",
+        "type": "Quyết định",
+        "number": "45/QĐ-TTg",
+        "date": "2026-01-10",
+    }
 
 
 # ---------------------------------------------------------------- malformed input
@@ -197,8 +232,10 @@ def test_far_jump_mid_sentence_is_not_a_heading():
 
 
 def test_provenance_uses_input_line_numbers_and_pages():
-    lines = [TextLine(t, Provenance("x.pdf", line=k + 10, page=2)) for k, t in enumerate(
-        ["I. MỤC TIÊU", "1. Nội dung."])]
+    lines = [
+        TextLine(t, Provenance("x.pdf", line=k + 10, page=2))
+        for k, t in enumerate(["I. MỤC TIÊU", "1. Nội dung."])
+    ]
     result = segment_document(lines, source="x.pdf")
     jsonschema.validate(result, load_schema())
     assert [(s["line_start"], s["page"]) for s in result["sections"]] == [(10, 2), (11, 2)]
