@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
+from vanban import pipeline
 from vanban.io import is_supported, remove_stale_temp_files, sha256_file, walk_inputs
 from vanban.manifest import MANIFEST_NAME, Entry, Manifest
 from vanban.pipeline import (
@@ -29,7 +30,6 @@ from vanban.pipeline import (
     FileResult,
     Options,
     init_worker,
-    model_version,
     process_file,
 )
 from vanban.records import VanbanError
@@ -167,7 +167,7 @@ def run_batch(paths: list[Path], outdir: Path, settings: BatchOptions) -> BatchR
 def _plan(inputs, manifest, settings, report, log) -> list[tuple[FileContext, Entry]]:
     """Contexts for inputs that need work; the others are reported as skipped."""
     names = output_names(inputs)
-    versions = (PIPELINE_VERSION, model_version())
+    versions = (PIPELINE_VERSION, pipeline.model_version())
     todo = []
     for item in sorted(inputs, key=lambda i: names[i]):
         try:

@@ -1,0 +1,279 @@
+"""`vanban process` over many inputs (fake OCR/restorer, in-process): naming, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from tests.conftest import PLAN_TEXT
+from vanban.batch import InputFile, output_names
+from vanban.cli import main
+from vanban.io import TEMP_PREFIX
+from vanban.manifest import JOURNAL_NAME, MANIFEST_NAME, Manifest
+
+
+def write_inputs(root: Path, names: list[str]) -> None:
+    for k, name in enumerate(names):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(PLAN_TEXT.replace("167", str(100 + k)), encoding="utf-8")
+
+
+def process(*args) -> int:
+    return main(["process", *map(str, args), "--jobs", "1", "--quiet"])
+
+
+def manifest_entries(outdir: Path) -> dict:
+    return json.loads((outdir / MANIFEST_NAME).read_text(encoding="utf-8"))["entries"]
+
+
+def test_directory_is_walked_and_summarized(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["a.txt", "sub/b.txt", "notes.docx", ".hidden.txt"])
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+
+    out = capsys.readouterr().out
+    assert f"outputs in {tmp_path / 'out'}/" in out
+    assert "processed 2, skipped 0, failed 0" in out and "sections" in out
+    files = sorted(
+        p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")
+    )
+    assert files == [
+        "a.json", "a.ocr.txt", "a.txt", "sub", "sub/b.json", "sub/b.ocr.txt", "sub/b.txt",
+        MANIFEST_NAME,
+    ]  # fmt: skip
+    entry = manifest_entries(tmp_path / "out")["sub/b"]
+    assert entry["stage"] == "done" and entry["input"] == str(tmp_path / "in" / "sub" / "b.txt")
+    assert entry["outputs"]["json"] == "sub/b.json" and len(entry["sha256"]) == 64
+    assert entry["model_version"] == "fake-model" and entry["pipeline_version"]
+
+
+def test_rerun_skips_done_inputs_and_redoes_changed_ones(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["a.txt", "b.txt", "c.txt"])
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    calls = fake_stages.calls
+    capsys.readouterr()
+
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    assert "processed 0, skipped 3, failed 0" in capsys.readouterr().out
+    assert fake_stages.calls == calls
+
+    (tmp_path / "in" / "b.txt").write_text(PLAN_TEXT + "Thêm một dòng.\n", encoding="utf-8")
+    (tmp_path / "out" / "c.json").unlink()  # a lost output is redone too
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    assert "processed 2, skipped 1, failed 0" in capsys.readouterr().out
+    assert "Thêm một dòng." in (tmp_path / "out" / "b.txt").read_text(encoding="utf-8")
+
+    assert process(tmp_path / "in", "-o", tmp_path / "out", "--force") == 0
+    assert "processed 3, skipped 0, failed 0" in capsys.readouterr().out
+
+
+def test_a_new_model_or_option_redoes_everything(tmp_path, fake_stages, monkeypatch, capsys):
+    write_inputs(tmp_path / "in", ["a.txt", "b.txt"])
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    monkeypatch.setattr("vanban.pipeline.model_version", lambda: "fake-model-2")
+    capsys.readouterr()
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    assert "processed 2, skipped 0" in capsys.readouterr().out
+    assert process(tmp_path / "in", "-o", tmp_path / "out", "--force-ocr") == 0
+    assert "processed 2, skipped 0" in capsys.readouterr().out
+
+
+def test_bad_inputs_are_reported_once_each_and_the_batch_goes_on(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["good.txt", "also-good.pdf"])
+    (tmp_path / "in" / "broken.pdf").write_text("CORRUPT\n", encoding="utf-8")
+    (tmp_path / "in" / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "letter.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "empty-dir").mkdir()
+    missing = tmp_path / "missing.pdf"
+
+    code = process(
+        tmp_path / "in", tmp_path / "letter.docx", missing, tmp_path / "empty-dir",
+        "-o", tmp_path / "out",
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    errors = [line for line in captured.err.splitlines() if line.startswith("vanban: error: ")]
+    assert sorted(errors) == sorted([
+        f"vanban: error: {tmp_path / 'in' / 'broken.pdf'}: corrupt PDF (no xref table)",
+        f"vanban: error: {tmp_path / 'in' / 'empty.txt'}: no text found",
+        f"vanban: error: {tmp_path / 'letter.docx'}: unsupported file type '.docx' "
+        "(expected PDF, PNG, JPEG, TIFF or .txt)",
+        f"vanban: error: {missing}: no such file or directory",
+        f"vanban: error: {tmp_path / 'empty-dir'}: no PDF, PNG, JPEG, TIFF or .txt files found",
+    ])  # fmt: skip
+    assert "vanban: 5 input(s) failed:" in captured.err
+    assert "Traceback" not in captured.err
+    assert "processed 2, skipped 0, failed 5" in captured.out
+    out = tmp_path / "out"
+    assert (out / "good.json").exists() and (out / "also-good.json").exists()
+    assert not (out / "broken.json").exists() and not (out / "broken.ocr.txt").exists()
+    assert manifest_entries(out)["broken"]["stage"] == "ocr"
+    assert manifest_entries(out)["broken"]["error"] == "corrupt PDF (no xref table)"
+
+
+def test_failed_inputs_are_retried_on_the_next_run(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["good.txt"])
+    (tmp_path / "in" / "late.pdf").write_text("CORRUPT\n", encoding="utf-8")
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 1
+    (tmp_path / "in" / "late.pdf").write_text(PLAN_TEXT, encoding="utf-8")
+    capsys.readouterr()
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    assert "processed 1, skipped 1, failed 0" in capsys.readouterr().out
+
+
+def test_a_bug_in_one_input_is_a_failure_with_traceback_not_a_dead_batch(
+    tmp_path, fake_stages, monkeypatch, capsys
+):
+    original = fake_stages.restore_lines
+
+    def buggy(lines):
+        if any("103" in line for line in lines):  # a.txt is 100, b.txt 101 ... see write_inputs
+            raise ZeroDivisionError("division by zero")
+        return original(lines)
+
+    write_inputs(tmp_path / "in", ["a.txt", "b.txt", "c.txt", "d.txt"])
+    monkeypatch.setattr(fake_stages, "restore_lines", buggy)
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 1
+    captured = capsys.readouterr()
+    assert "Traceback" in captured.err
+    assert "d.txt: internal error: ZeroDivisionError: division by zero" in captured.err
+    assert "processed 3, skipped 0, failed 1" in captured.out
+
+
+def test_name_collisions_get_distinct_outputs():
+    def item(root, relative):
+        return InputFile(Path(root) / relative, f"{root}/{relative}", PurePosixPath(relative), root)
+
+    inputs = [
+        item("scans", "a.pdf"), item("scans", "a.txt"), item("scans", "sub/c.pdf"),
+        item("one", "b.pdf"), item("two", "b.pdf"), item("x", "d.ocr.pdf"), item("x", "d.pdf"),
+        item("x", "vanban-manifest.txt"),
+    ]  # fmt: skip
+    names = output_names(inputs)
+    assert [names[i] for i in inputs] == [
+        "a.pdf", "a.txt", "sub/c", "one/b.pdf", "two/b.pdf", "d.ocr", "d.pdf",
+        "vanban-manifest.txt",
+    ]  # fmt: skip
+    outputs = [n + s for n in names.values() for s in (".txt", ".ocr.txt", ".json")]
+    assert len(set(outputs)) == len(outputs) and MANIFEST_NAME not in outputs
+
+
+def test_same_file_named_twice_is_processed_once(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["a.txt"])
+    assert process(tmp_path / "in", tmp_path / "in" / "a.txt", "-o", tmp_path / "out") == 0
+    assert "processed 1," in capsys.readouterr().out
+
+
+def test_output_dir_inside_the_input_dir_is_not_read_back(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path, ["a.txt"])
+    assert process(tmp_path, "-o", tmp_path / "out") == 0
+    assert process(tmp_path, "-o", tmp_path / "out") == 0
+    assert "processed 0, skipped 1, failed 0" in capsys.readouterr().out
+
+
+def test_log_json_has_one_line_per_input(tmp_path, fake_stages):
+    write_inputs(tmp_path / "in", ["a.txt", "b.txt"])
+    (tmp_path / "in" / "c.pdf").write_text("CORRUPT\n", encoding="utf-8")
+    log = tmp_path / "run.jsonl"
+    process(tmp_path / "in", "-o", tmp_path / "out", "--log-json", log)
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert sorted((Path(r["input"]).name, r["status"]) for r in records) == [
+        ("a.txt", "done"), ("b.txt", "done"), ("c.pdf", "failed"),
+    ]  # fmt: skip
+    done = next(r for r in records if r["status"] == "done")
+    assert done["pages"] == 1 and done["lines"] > 5 and "seconds" in done
+
+
+# --- output directories vanban cannot use ------------------------------------------------------
+
+
+def test_output_path_that_is_a_file(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["a.txt"])
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    assert process(tmp_path / "in", "-o", tmp_path / "taken") == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip()
+        == f"vanban: error: {tmp_path / 'taken'}: output path exists and is not a directory"
+    )
+
+
+def test_output_dir_that_cannot_be_created(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["a.txt"])
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    assert process(tmp_path / "in", "-o", tmp_path / "file" / "out") == 2
+    assert "cannot create output directory: Not a directory" in capsys.readouterr().err
+
+
+def test_unwritable_output_dir(tmp_path, fake_stages, capsys, monkeypatch):
+    write_inputs(tmp_path / "in", ["a.txt"])
+    (tmp_path / "ro").mkdir()
+    # root ignores file modes, so simulate what a read-only directory answers
+    monkeypatch.setattr("vanban.manifest.os.access", lambda path, mode: False)
+    assert process(tmp_path / "in", "-o", tmp_path / "ro") == 2
+    assert capsys.readouterr().err.strip() == (
+        f"vanban: error: {tmp_path / 'ro'}: output directory is not writable"
+    )
+
+
+def test_refuses_a_directory_that_is_not_a_vanban_output(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["a.txt"])
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "thesis.tex").write_text("keep me", encoding="utf-8")
+    assert process(tmp_path / "in", "-o", tmp_path / "docs", "--force") == 2
+    assert "not a vanban output directory" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["thesis.tex"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"format": "vanban-manifest", "entries": {', "corrupt manifest"),
+        (
+            '{"format": "vanban-manifest", "version": 0, "entries": {}}',
+            "manifest from an older vanban",
+        ),
+        ('["something else"]', "not a vanban manifest"),
+    ],
+)
+def test_unreadable_manifest_is_explained_and_force_replaces_it(
+    tmp_path, fake_stages, capsys, content, message
+):
+    write_inputs(tmp_path / "in", ["a.txt"])
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / MANIFEST_NAME).write_text(content, encoding="utf-8")
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"vanban: error: {tmp_path / 'out' / MANIFEST_NAME}: {message}")
+    assert "--force" in err and "Traceback" not in err
+    assert process(tmp_path / "in", "-o", tmp_path / "out", "--force") == 0
+    assert manifest_entries(tmp_path / "out")["a"]["stage"] == "done"
+
+
+# --- the manifest journal ----------------------------------------------------------------------
+
+
+def test_journal_is_replayed_and_a_torn_last_line_ignored(tmp_path, fake_stages):
+    write_inputs(tmp_path / "in", ["a.txt", "b.txt"])
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    out = tmp_path / "out"
+    snapshot = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    entry_b = snapshot["entries"].pop("b")
+    (out / MANIFEST_NAME).write_text(json.dumps(snapshot), encoding="utf-8")
+    journal = json.dumps(entry_b) + "\n" + json.dumps(entry_b)[:40]  # killed mid-append
+    (out / JOURNAL_NAME).write_text(journal, encoding="utf-8")
+
+    manifest = Manifest.open(out)
+    assert manifest.entries["b"].stage == "done"
+    assert not (out / JOURNAL_NAME).exists()  # folded into the snapshot
+    assert "b" in manifest_entries(out)
+
+
+def test_temp_files_of_a_killed_run_are_removed(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["a.txt"])
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    (tmp_path / "out" / f"{TEMP_PREFIX}abc").write_text("half a file", encoding="utf-8")
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+    assert not list((tmp_path / "out").glob(f"{TEMP_PREFIX}*"))

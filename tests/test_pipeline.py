@@ -1,0 +1,126 @@
+"""The per-file pipeline with fake OCR and restorer: outputs, line numbering, JSON shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from segment import load_schema
+from tests.conftest import PLAN_TEXT
+from vanban.io import TEMP_PREFIX
+from vanban.pipeline import FileContext, number_lines, process_file, render_text
+from vanban.records import Page, Provenance, ScannedDocument, TextLine
+
+
+def make_context(path: Path, outdir: Path, name: str = "plan") -> FileContext:
+    outdir.mkdir(exist_ok=True)
+    return FileContext(path=path, source=path.name, outdir=outdir, name=name)
+
+
+def test_text_input_gives_three_outputs_line_aligned(tmp_path, fake_stages):
+    source = tmp_path / "plan.txt"
+    source.write_text(PLAN_TEXT, encoding="utf-8")
+    result = process_file(make_context(source, tmp_path / "out"))
+
+    assert result.ok and result.stage == "done"
+    assert result.outputs == {"ocr_text": "plan.ocr.txt", "text": "plan.txt", "json": "plan.json"}
+    out = tmp_path / "out"
+    ocr_lines = (out / "plan.ocr.txt").read_text(encoding="utf-8").splitlines()
+    restored = (out / "plan.txt").read_text(encoding="utf-8").splitlines()
+    assert ocr_lines == PLAN_TEXT.splitlines()
+    assert len(restored) == len(ocr_lines)
+    assert restored[4] == "Thực hiện Nghị quyết của Chính phủ"
+    assert result.pages == 1 and result.lines == len(ocr_lines) and result.sections >= 3
+
+
+def test_json_carries_source_pages_and_per_line_provenance(tmp_path, fake_stages):
+    source = tmp_path / "plan.txt"
+    source.write_text(PLAN_TEXT, encoding="utf-8")
+    process_file(make_context(source, tmp_path / "out"))
+    tree = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
+
+    jsonschema.validate(tree, load_schema())
+    assert tree["source"] == "plan.txt" and tree["pages"] is None  # text input has no pages
+    line = tree["lines"][4]
+    assert line["line"] == 5 and line["page"] is None
+    assert line["ocr_text"] == "Thực hiện Nghị quyết ctia Chính phủ"
+    assert line["text"] == "Thực hiện Nghị quyết của Chính phủ"
+    # only changed or doubtful tokens are listed
+    assert line["tokens"] == [{"source": "ctia", "text": "của", "confidence": 0.95}]
+    doubtful = tree["lines"][10]["tokens"]
+    assert {"source": "tham", "text": "tham", "confidence": 0.3} in doubtful
+
+
+def test_pages_are_separated_by_a_blank_line_and_numbered_like_the_text_file(tmp_path, fake_stages):
+    scan = tmp_path / "scan.pdf"  # the fake OCR splits pages on form feeds
+    scan.write_text("Trang một\ndòng hai\fTrang hai\ndòng ctia trang hai\n", encoding="utf-8")
+    result = process_file(make_context(scan, tmp_path / "out", name="scan"))
+    assert result.pages == 2
+
+    text = (tmp_path / "out" / "scan.txt").read_text(encoding="utf-8")
+    assert text == "Trang một\ndòng hai\n\nTrang hai\ndòng của trang hai\n"
+    tree = json.loads((tmp_path / "out" / "scan.json").read_text(encoding="utf-8"))
+    jsonschema.validate(tree, load_schema())
+    assert tree["pages"] == 2
+    rows = text.split("\n")
+    for line in tree["lines"]:
+        assert rows[line["line"] - 1] == line["text"]
+    last = tree["lines"][-1]
+    assert (last["line"], last["page"], last["page_line"]) == (5, 2, 2)
+    assert last["bbox"] == [100, 180, 1200, 36] and last["ocr_confidence"] == 91.5
+
+
+def test_bad_input_fails_with_a_reason_and_writes_nothing(tmp_path, fake_stages):
+    scan = tmp_path / "broken.pdf"
+    scan.write_text("CORRUPT\n", encoding="utf-8")
+    result = process_file(make_context(scan, tmp_path / "out", name="broken"))
+    assert not result.ok and result.stage == "ocr"
+    assert result.error == "corrupt PDF (no xref table)"
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_input_without_text_is_an_error(tmp_path, fake_stages):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    result = process_file(make_context(empty, tmp_path / "out", name="empty"))
+    assert result.error == "no text found"
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path, fake_stages, monkeypatch):
+    source = tmp_path / "plan.txt"
+    source.write_text(PLAN_TEXT, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plan.json").write_text('{"old": true}\n', encoding="utf-8")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("vanban.io.os.replace", disk_full)
+    result = process_file(make_context(source, out))
+    assert not result.ok and "No space left on device" in result.error
+    assert (out / "plan.json").read_text(encoding="utf-8") == '{"old": true}\n'
+    assert not [p for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)]
+
+
+def test_restorer_must_keep_one_line_per_input(tmp_path, fake_stages, monkeypatch):
+    monkeypatch.setattr(fake_stages, "restore_lines", lambda lines: [])
+    source = tmp_path / "plan.txt"
+    source.write_text(PLAN_TEXT, encoding="utf-8")
+    with pytest.raises(RuntimeError, match="restorer returned 0 lines"):
+        process_file(make_context(source, tmp_path / "out"))
+
+
+def test_number_lines_counts_the_blank_line_between_pages():
+    def page(number, texts):
+        return Page(
+            number, [TextLine(t, Provenance("x", 0, number, k + 1)) for k, t in enumerate(texts)]
+        )
+
+    scanned = ScannedDocument("x", [page(1, ["a", "b"]), page(2, []), page(3, ["c"])])
+    lines = number_lines(scanned)
+    assert [line.prov.line for line in lines] == [1, 2, 5]
+    assert render_text(lines, ["A", "B", "C"]) == "A\nB\n\n\nC\n"
