@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +16,10 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from vanban.records import VanbanError
 
 RENDER_DPI = 300
-MAX_PAGE_PIXELS = 90_000_000  # about A2 at 300 DPI; larger pages are refused, not decoded
+MAX_PAGE_PIXELS = 89_478_485  # Pillow's bomb limit, A2 at 300 DPI: larger pages are refused
 MIN_TEXT_LAYER_CHARS = 20  # a PDF page with fewer letters/digits in its text layer is OCR'd
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 TEXT_SUFFIXES = {".txt", ".text"}
-
-Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS  # Pillow's decompression-bomb guard at the same limit
 
 _WORD_CHAR = re.compile(r"\w")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -103,6 +102,8 @@ def read_text_lines(path: Path) -> list[tuple[int, str]]:
 
 def _pdf_error(path: Path, err: Exception) -> VanbanError:
     message = str(err).lower()
+    if "page count 0" in message:
+        return VanbanError(str(path), "PDF has no pages")
     if "password" in message or "encrypt" in message:
         return VanbanError(str(path), "encrypted PDF: a password is needed to open it")
     return VanbanError(str(path), "corrupt or unreadable PDF")
@@ -171,9 +172,11 @@ def open_image(path: Path) -> Image.Image:
     """Open (lazily) and check an image file: a real image, not above the pixel limit."""
     try:
         image = Image.open(path)
-    except Image.DecompressionBombError as err:
+    except Image.DecompressionBombError as err:  # Pillow refuses twice its limit at once
+        size = re.search(r"\((\d+) pixels\)", str(err))
+        pixels = f"{int(size.group(1)) / 1e6:.0f} Mpx" if size else "too many pixels"
         raise VanbanError(
-            str(path), f"image too large (over {MAX_PAGE_PIXELS / 1e6:.0f} Mpx)"
+            str(path), f"image is {pixels}, above the {MAX_PAGE_PIXELS / 1e6:.0f} Mpx limit"
         ) from err
     except UnidentifiedImageError as err:
         raise VanbanError(str(path), "not a readable image (unknown or damaged format)") from err
@@ -188,7 +191,10 @@ def open_image(path: Path) -> Image.Image:
 
 def image_frame_count(path: Path) -> int:
     """Pages in an image file (frames of a multi-page TIFF; 1 otherwise)."""
-    with open_image(path) as image:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused just below
+        image = open_image(path)
+    with image:
         return int(getattr(image, "n_frames", 1))
 
 
