@@ -142,8 +142,8 @@ class AgencyParser:
         if self.fold_at(j) == "cac" or self.fold_at(j) == "cap":
             j += 1
         end = match_any(self.tokens, j, reg.locality_types)
-        if end is None:
-            return None
+        if end is None or (self.tokens[j].is_capitalized and not self.tokens[j].is_abbreviation):
+            return None  # 'Xã hội' inside a name is no locality
         # a list of locality types: 'huyện, thị xã, thành phố'
         while self.fold_at(end) in {",", "va"}:
             nxt = match_any(self.tokens, end + 1, reg.locality_types)
@@ -296,6 +296,7 @@ class AgencyParser:
         if end is None:
             return None
         modified = False
+        end = self.named_members(end)
         while True:
             sep = self.fold_at(end)
             if sep in {",", "va"} and not modified:
@@ -332,6 +333,22 @@ class AgencyParser:
             "ấy",
         }:
             return None
+        return end
+
+    def named_members(self, end: int) -> int:
+        """'các trường Mầm non, Tiểu học, THCS': capitalized names right after a collective noun."""
+        t = self.tok(end)
+        if not (t and t.is_word and t.is_capitalized) or self.head_at(end) is not None:
+            return end
+        if self.locality(end) is not None or self.party_at(end):
+            return end
+        end = self.name_body(end)
+        while (
+            self.fold_at(end) == "," and (t := self.tok(end + 1)) and t.is_word and t.is_capitalized
+        ):
+            if self.head_at(end + 1) is not None:
+                break
+            end = self.name_body(end + 1)
         return end
 
     def person(self, i: int) -> int | None:

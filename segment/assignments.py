@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from segment.agencies import AgencyParser, Registry, load_registry, parse_heading_agencies
-from segment.lexicon import Token, clean_spaces, fold, match_any, match_phrase, tokenize
+from segment.lexicon import (
+    Token,
+    clean_spaces,
+    fold,
+    match_any,
+    match_phrase,
+    match_phrase_near,
+    tokenize,
+)
 
 _PART_TITLES = (
     "to chuc thuc hien",
@@ -122,7 +130,7 @@ class RoleFinder:
     def _skip_to_support(self, k: int) -> int | None:
         if self.tokens[k].text == "," if k < len(self.tokens) else False:
             k += 1
-        end = match_phrase(self.tokens, k, "phối hợp")
+        end = match_phrase_near(self.tokens, k, "phối hợp")
         if end is None:
             return None
         skip = match_any(self.tokens, end, ("với", "chặt chẽ với"))
@@ -151,7 +159,7 @@ class RoleFinder:
     def subject_leads(self) -> None:
         """'lực lượng Công an có trách nhiệm chủ trì ...; các lực lượng khác chủ động tham gia'."""
         for c in range(len(self.tokens)):
-            if c in self.claimed or match_phrase(self.tokens, c, "chủ trì") is None:
+            if c in self.claimed or match_phrase_near(self.tokens, c, "chủ trì") is None:
                 continue
             stop = c
             for prefix in _LEAD_PREFIXES:
@@ -188,7 +196,7 @@ class RoleFinder:
     def supports(self) -> None:
         """Every 'phối hợp (với) Y' names Y as support."""
         for i in range(len(self.tokens)):
-            end = match_phrase(self.tokens, i, "phối hợp")
+            end = match_phrase_near(self.tokens, i, "phối hợp")
             if end is None:
                 continue
             k = end
@@ -203,7 +211,7 @@ class RoleFinder:
     def heading_subject_leads(self) -> bool:
         """True when a 'chủ trì' with no agency before it makes the heading's agency the lead."""
         return any(
-            match_phrase(self.tokens, i, "chủ trì") is not None and i not in self.claimed
+            match_phrase_near(self.tokens, i, "chủ trì") is not None and i not in self.claimed
             for i in range(len(self.tokens))
         )
 

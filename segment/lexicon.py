@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 import regex
+from rapidfuzz.distance import Levenshtein
 
 from restore.text import strip_marks
 
@@ -99,3 +100,21 @@ def clear_caches() -> None:
     """Forget cached tokens and folds (benchmarks time cold runs with this)."""
     _tokenize.cache_clear()
     fold.cache_clear()
+
+
+def near(word: str, target: str) -> bool:
+    """OCR-tolerant equality of folded words: same first letter, at most one edit ('phdi' ~ 'phoi')."""
+    if word == target:
+        return True
+    return len(target) >= 3 and word[:1] == target[:1] and Levenshtein.distance(word, target) <= 1
+
+
+def match_phrase_near(tokens: list[Token], i: int, phrase: str) -> int | None:
+    """Like match_phrase, with each word compared by `near` (for a few trigger words)."""
+    folds = phrase_folds(phrase)
+    if i + len(folds) > len(tokens) or not near(tokens[i].fold, folds[0]):
+        return None
+    for k, f in enumerate(folds[1:], 1):
+        if not near(tokens[i + k].fold, f):
+            return None
+    return i + len(folds)
