@@ -103,7 +103,7 @@ def clear_caches() -> None:
 
 
 def near(word: str, target: str) -> bool:
-    """OCR-tolerant equality of folded words: same first letter, at most one edit ('phdi' ~ 'phoi')."""
+    """OCR-tolerant equality of folded words: same first letter, at most one edit."""
     if word == target:
         return True
     return len(target) >= 3 and word[:1] == target[:1] and Levenshtein.distance(word, target) <= 1
