@@ -134,18 +134,48 @@ def is_document_tree(data: object) -> bool:
 
 
 def document_files(outdir: Path) -> list[Path]:
-    """The document JSON files of OUTDIR (sorted), or VanbanError when it is not a vanban output."""
+    """The document JSON files of OUTDIR (sorted), or VanbanError when it is not a vanban output.
+
+    The batch manifest names them when it is readable; otherwise every *.json below OUTDIR (hidden
+    folders skipped) is a candidate, and at least one must be a document tree.
+    """
     if not outdir.is_dir():
         raise VanbanError(str(outdir), "not a directory")
-    has_manifest = any((outdir / name).is_file() for name in MANIFEST_NAMES)
-    files = sorted(
-        p for p in outdir.rglob("*.json") if p.name not in MANIFEST_NAMES and p.is_file()
-    )
-    if not has_manifest and not any(_looks_like_document(p) for p in files[:50]):
+    listed = _manifest_outputs(outdir)
+    if listed is not None:
+        return listed
+    files = sorted(_json_files(outdir))
+    if not any(_looks_like_document(p) for p in files[:50]):
         raise VanbanError(
             str(outdir), "not a vanban output directory (no vanban-manifest.json, no document JSON)"
         )
     return files
+
+
+def _manifest_outputs(outdir: Path) -> list[Path] | None:
+    """JSON outputs the manifest lists (existing ones), or None without a readable manifest."""
+    try:
+        data = json.loads((outdir / MANIFEST_NAMES[0]).read_text(encoding="utf-8"))
+        entries = data["entries"].values() if data.get("format") == "vanban-manifest" else None
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return None
+    if entries is None:
+        return None
+    paths = {
+        outdir / entry["outputs"]["json"]
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("outputs"), dict)
+        and isinstance(entry["outputs"].get("json"), str)
+    }  # fmt: skip
+    return sorted(p for p in paths if p.is_file())
+
+
+def _json_files(outdir: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(outdir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.endswith(".json") and name not in MANIFEST_NAMES and not name.startswith("."):
+                yield Path(root) / name
 
 
 def _looks_like_document(path: Path) -> bool:
@@ -153,6 +183,10 @@ def _looks_like_document(path: Path) -> bool:
         return is_document_tree(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return False
+
+
+class NotADocument(VanbanError):
+    """Valid JSON that is no vanban document tree: skipped when scanning a directory."""
 
 
 def load_document(path: Path, outdir: Path) -> OutputDocument:
@@ -164,7 +198,7 @@ def load_document(path: Path, outdir: Path) -> OutputDocument:
             str(path), f"unreadable document JSON ({exc.__class__.__name__})"
         ) from None
     if not is_document_tree(data):
-        raise VanbanError(str(path), "not a vanban document (no 'document' and 'sections')")
+        raise NotADocument(str(path), "not a vanban document (no 'document' and 'sections')")
     return OutputDocument(path, path.relative_to(outdir).as_posix(), data)
 
 
@@ -175,6 +209,8 @@ def iter_documents(
     for path in document_files(outdir):
         try:
             yield load_document(path, outdir)
+        except NotADocument:
+            continue
         except VanbanError as exc:
             if errors is None:
                 raise
@@ -402,6 +438,8 @@ def index_outdir(
                     continue
                 old_id, stat, sha = change
                 pending.append((old_id, load_document(path, outdir), stat, sha))
+            except NotADocument:
+                continue
             except (VanbanError, OSError) as exc:
                 known.pop(rel, None)  # keep what the index has for it
                 report.failed.append(
@@ -634,5 +672,5 @@ def add_index_parser(subparsers) -> None:
         default=DEFAULT_TIMEOUT,
         help="seconds to wait for a locked database",
     )
-    parser.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     parser.set_defaults(func=run_index)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 from dataclasses import asdict, dataclass, field
@@ -444,6 +445,14 @@ def run_search(args: argparse.Namespace) -> int:
     except VanbanError as exc:
         print(f"vanban: error: {exc}", file=sys.stderr)
         return 2 if "nothing to search" in exc.reason else 1
+    try:
+        _print_hits(args, parsed, hits)
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped early
+        silence_stdout()
+    return 0 if hits else 1
+
+
+def _print_hits(args: argparse.Namespace, parsed: ParsedQuery, hits: list[Hit]) -> None:
     if args.json:
         payload = {
             "query": " ".join(args.query),
@@ -455,7 +464,12 @@ def run_search(args: argparse.Namespace) -> int:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         print("\n\n".join(format_hit(k, h) for k, h in enumerate(hits, start=1)) or "no results")
-    return 0 if hits else 1
+
+
+def silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so exiting does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _positive_int(text: str) -> int:
