@@ -64,7 +64,7 @@ def tsv_pairs(path: Path, limit: int) -> list[tuple[str, str]]:
     with path.open(encoding="utf-8") as f:
         for line in islice(f, limit):
             parts = line.rstrip("\n").split("\t")
-            if len(parts) == 2:
+            if len(parts) >= 2:
                 noisy.append(parts[0])
                 clean.append(parts[1])
     return token_pairs(noisy, clean)

@@ -1,0 +1,275 @@
+"""Non-neural baseline restorer: syllable trigram LM + learned channel + beam search over candidates.
+
+The LM (stupid backoff over lowercase chunk cores; numbers and codes share one class token) is
+trained on clean text and kept in `/work/data/ngram/` (not shipped). Decoding runs over the whole
+input as one stream (context crosses line breaks; an empty line resets it), then puts each
+choice back on its own line: one output line per input line, pass-through chunks unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+from restore.candidates import CandidateGenerator
+from restore.features import apply_case, is_passthrough
+from restore.lexicon import load_inventory
+from restore.text import PUNCTUATION, Chunk, normalize, split_chunks
+from vanban.records import RestoredLine, RestoredToken
+
+NGRAM_DIR = Path("/work/data/ngram")
+SPECIALS = ["<s>", "<unk>", "<num>"]
+BOS, UNK, NUM = 0, 1, 2
+BACKOFF = math.log(0.4)
+_STRIP = "".join(PUNCTUATION)
+
+
+class NgramLM:
+    """Trigram counts in sorted int64 key arrays; stupid-backoff log scores, vectorized."""
+
+    def __init__(self, vocab: list[str], uni: np.ndarray, bi: tuple, tri: tuple):
+        self.vocab = vocab
+        self.index = {t: i for i, t in enumerate(vocab)}
+        self.size = len(vocab)
+        self.uni = uni
+        self.bi_keys, self.bi_counts = bi
+        self.tri_keys, self.tri_counts = tri
+        self.total = float(uni.sum())
+
+    # -- building
+    def token_id(self, core: str) -> int:
+        return _token_id(self.index, core)
+
+    @classmethod
+    def train(cls, lines: Iterable[str], vocab: list[str], min_trigram: int = 2) -> NgramLM:
+        index = {t: i for i, t in enumerate(vocab)}
+        size = len(vocab)
+        cache: dict[str, int] = {}
+        stream: list[int] = [BOS, BOS]
+        for line in lines:
+            words = line.split()
+            if not words:
+                stream += [BOS, BOS]
+                continue
+            for word in words:
+                tid = cache.get(word)
+                if tid is None:
+                    tid = cache[word] = _token_id(index, word.strip(_STRIP))
+                stream.append(tid)
+        ids = np.asarray(stream, dtype=np.int64)
+        uni = np.bincount(ids, minlength=size).astype(np.int64)
+        bi_keys, bi_counts = np.unique(ids[:-1] * size + ids[1:], return_counts=True)
+        tri = (ids[:-2] * size + ids[1:-1]) * size + ids[2:]
+        tri_keys, tri_counts = np.unique(tri, return_counts=True)
+        keep = tri_counts >= min_trigram
+        return cls(vocab, uni, (bi_keys, bi_counts), (tri_keys[keep], tri_counts[keep]))
+
+    def save(self, directory: Path = NGRAM_DIR) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz")
+        os.close(fd)
+        np.savez(tmp, vocab=np.array(self.vocab), uni=self.uni, bi_keys=self.bi_keys,
+                 bi_counts=self.bi_counts, tri_keys=self.tri_keys, tri_counts=self.tri_counts)  # fmt: skip
+        os.replace(tmp, directory / "lm.npz")
+
+    @classmethod
+    def load(cls, directory: Path = NGRAM_DIR) -> NgramLM:
+        data = np.load(directory / "lm.npz")
+        return cls([str(t) for t in data["vocab"]], data["uni"], (data["bi_keys"], data["bi_counts"]),
+                   (data["tri_keys"], data["tri_counts"]))  # fmt: skip
+
+    # -- scoring
+    @staticmethod
+    def _lookup(keys: np.ndarray, counts: np.ndarray, query: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(keys, query)
+        pos = np.minimum(pos, len(keys) - 1)
+        return np.where(keys[pos] == query, counts[pos], 0).astype(np.float64)
+
+    def logscore(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Stupid-backoff log S(w | u v) for arrays of ids."""
+        size = self.size
+        uni = np.log((self.uni[w] + 1.0) / (self.total + size))
+        c_vw = self._lookup(self.bi_keys, self.bi_counts, v * size + w)
+        c_v = self.uni[v].astype(np.float64)
+        bi = np.where(c_vw > 0, np.log(np.maximum(c_vw, 1) / np.maximum(c_v, 1)), BACKOFF + uni)
+        c_uvw = self._lookup(self.tri_keys, self.tri_counts, (u * size + v) * size + w)
+        c_uv = self._lookup(self.bi_keys, self.bi_counts, u * size + v)
+        return np.where(c_uvw > 0, np.log(np.maximum(c_uvw, 1) / np.maximum(c_uv, 1)), BACKOFF + bi)
+
+
+def is_fixed(core: str) -> bool:
+    """Pass-through cores, except short runs of OCR noise symbols ('&' is often 'ở', '¢' 'để')."""
+    if not is_passthrough(core):
+        return False
+    return any(ch.isalnum() for ch in core) or len(core) > 2
+
+
+def _token_id(index: dict[str, int], core: str) -> int:
+    if not core:
+        return UNK
+    low = normalize(core).lower()
+    tid = index.get(low)
+    if tid is not None:
+        return tid
+    return NUM if is_passthrough(core) else UNK
+
+
+@dataclass
+class _Slot:
+    """One chunk of the stream: its line, position, and the options the decoder may choose."""
+
+    line: int
+    chunk: Chunk
+    words: list[str]  # lowercase outputs (the original core for keep / pass-through)
+    ids: np.ndarray  # LM token ids
+    channel: np.ndarray  # log P(noisy | option)
+    fixed: bool  # pass-through: a single option that is the input itself
+
+
+class NgramRestorer:
+    """Viterbi-style beam search of LM score x channel over per-chunk candidates."""
+
+    def __init__(self, lm: NgramLM, generator: CandidateGenerator, lm_weight: float = 1.0,
+                 candidates: int = 12, beam: int = 16, keep_penalty: float = -9.0):  # fmt: skip
+        self.lm = lm
+        self.generator = generator
+        self.lm_weight = lm_weight
+        self.k = candidates
+        self.beam = beam
+        self.keep_penalty = keep_penalty
+        self.inventory = generator.inventory
+
+    @classmethod
+    def load(cls, directory: Path = NGRAM_DIR, **kw) -> NgramRestorer:
+        if not (directory / "lm.npz").exists():
+            raise FileNotFoundError(f"{directory}: no n-gram LM (scripts/eval_restore.py --train-ngram)")
+        return cls(NgramLM.load(directory), CandidateGenerator.load(), **kw)
+
+    # -- public
+    def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
+        slots, breaks = self._slots(lines)
+        choice, confidence = self._decode(slots, breaks)
+        per_line: list[list[tuple[_Slot, int, float]]] = [[] for _ in lines]
+        for slot, c, p in zip(slots, choice, confidence, strict=True):
+            per_line[slot.line].append((slot, c, p))
+        return [self._render(line, items) for line, items in zip(lines, per_line, strict=True)]
+
+    # -- building the stream
+    def _options(self, core: str) -> tuple[list[str], list[int], list[float], bool]:
+        if is_fixed(core):
+            return [core], [NUM if any(ch.isdigit() for ch in core) else UNK], [0.0], True
+        found = self.generator.candidates(core, self.k)
+        words = [w for w, _ in found]
+        ids = [self.lm.index.get(w, UNK) for w in words]
+        scores = [s for _, s in found]
+        low = normalize(core).lower()
+        if low not in self.inventory:
+            words.append(core)
+            ids.append(UNK)
+            scores.append(self.keep_penalty)
+        return words, ids, scores, False
+
+    def _slots(self, lines: list[str]) -> tuple[list[_Slot], set[int]]:
+        slots, breaks = [], set()
+        for i, line in enumerate(lines):
+            if not line.strip():
+                breaks.add(len(slots))
+                continue
+            for chunk in split_chunks(line):
+                if not chunk.core:
+                    continue
+                words, ids, scores, fixed = self._options(chunk.core)
+                slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
+                                   np.asarray(scores), fixed))  # fmt: skip
+        return slots, breaks
+
+    # -- decoding
+    def _decode(self, slots: list[_Slot], breaks: set[int]) -> tuple[list[int], list[float]]:
+        """Beam search; states are (previous, current) LM ids, recombined per state."""
+        u = np.array([BOS])
+        v = np.array([BOS])
+        score = np.array([0.0])
+        history: list[tuple[np.ndarray, np.ndarray]] = []
+        for t, slot in enumerate(slots):
+            if t in breaks:
+                u = np.full_like(u, BOS)
+                v = np.full_like(v, BOS)
+            n_opt = len(slot.ids)
+            uu, vv = np.repeat(u, n_opt), np.repeat(v, n_opt)
+            ww = np.tile(slot.ids, len(u))
+            total = (np.repeat(score, n_opt) + np.tile(slot.channel, len(u))
+                     + self.lm_weight * self.lm.logscore(uu, vv, ww))  # fmt: skip
+            order = np.argsort(-total, kind="stable")
+            state = (vv * self.lm.size + ww)[order]
+            _, first = np.unique(state, return_index=True)
+            best = order[np.sort(first)][: self.beam]
+            best = best[np.argsort(-total[best], kind="stable")]
+            history.append((best // n_opt, best % n_opt))
+            u, v, score = vv[best], ww[best], total[best]
+        choice = [0] * len(slots)
+        hyp = 0
+        for t in range(len(slots) - 1, -1, -1):
+            parent, option = history[t]
+            choice[t] = int(option[hyp])
+            hyp = int(parent[hyp])
+        return choice, self._confidence(slots, choice, breaks)
+
+    def _confidence(self, slots: list[_Slot], choice: list[int], breaks: set[int]) -> list[float]:
+        """Posterior of each chosen option with its neighbours on the best path held fixed."""
+        ids = [int(s.ids[c]) for s, c in zip(slots, choice, strict=True)]
+        out = []
+        for t, slot in enumerate(slots):
+            if len(slot.ids) == 1:
+                out.append(1.0)
+                continue
+            n = len(slot.ids)
+            prev1 = ids[t - 1] if t >= 1 and t not in breaks else BOS
+            prev2 = ids[t - 2] if t >= 2 and t not in breaks and t - 1 not in breaks else BOS
+            w = slot.ids
+            total = slot.channel + self.lm_weight * self.lm.logscore(
+                np.full(n, prev2), np.full(n, prev1), w
+            )
+            if t + 1 < len(slots) and t + 1 not in breaks:
+                nxt = np.full(n, ids[t + 1])
+                total = total + self.lm_weight * self.lm.logscore(np.full(n, prev1), w, nxt)
+                if t + 2 < len(slots) and t + 2 not in breaks:
+                    total = total + self.lm_weight * self.lm.logscore(w, nxt, np.full(n, ids[t + 2]))
+            prob = np.exp(total - total.max())
+            out.append(float(prob[choice[t]] / prob.sum()))
+        return out
+
+    # -- output
+    def _render(self, line: str, items: list[tuple[_Slot, int, float]]) -> RestoredLine:
+        """Rebuild the line chunk by chunk; chunks without a core (lone punctuation) stay."""
+        if not line.strip():
+            return RestoredLine(text=line, source=line)
+        restored = iter(items)
+        parts, tokens = [], []
+        for chunk in split_chunks(line):
+            if not chunk.core:
+                parts.append(chunk.space_before + chunk.text)
+                continue
+            slot, c, p = next(restored)
+            core = chunk.core
+            if not slot.fixed and slot.words[c] != core:
+                core = apply_case(chunk.core, slot.words[c])
+            parts.append(chunk.space_before + chunk.prefix + core + chunk.suffix)
+            tokens.append(RestoredToken(chunk.core, core, round(p, 4)))
+        trailing = line[len(line.rstrip()) :]
+        return RestoredLine(text="".join(parts) + trailing, source=line, tokens=tokens)
+
+
+def train_lm(clean_path: Path, max_lines: int, directory: Path = NGRAM_DIR) -> NgramLM:
+    """Train the trigram LM on the first `max_lines` lines of a clean text file and save it."""
+    vocab = SPECIALS + sorted(load_inventory())
+    with clean_path.open(encoding="utf-8") as f:
+        lm = NgramLM.train(islice(f, max_lines), vocab)
+    lm.save(directory)
+    return lm

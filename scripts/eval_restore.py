@@ -1,0 +1,217 @@
+"""Evaluate restorers: do-nothing, the n-gram baseline and the neural model, on the held-out sets.
+
+    .venv/bin/python scripts/eval_restore.py [--model-dir models/restorer] [--json out.json]
+        [--systems none,ngram,neural] [--max-lines 2000] [--train-ngram]
+
+Sets (each skipped when its file is missing):
+  seed000-part2   seed 000 lines 371-736 vs ../shared/dev/000.gold.part2.txt (real eng OCR)
+  seed000-part2-certain   the same without the lines in 000.part2.uncertain.txt
+  seed000-part1   lines 1-370 (SEEN IN TRAINING: the channel and fine-tuning use them)
+  eng, vie        held-out rendered pages OCR'd with Tesseract eng / vie (/work/data/eval/*.tsv)
+  stripped        held-out clean text with the marks removed (/work/data/eval/stripped.tsv)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from restore.metrics import CorpusScore, score_corpus  # noqa: E402
+from restore.text import normalize  # noqa: E402
+
+SEED = "seeds/000_33b23e2610885f83.txt"
+EVAL_DIR = Path("/work/data/eval")
+CLEAN_TRAIN = Path("/work/data/clean/train.txt")
+
+
+@dataclass
+class EvalSet:
+    name: str
+    noisy: list[str]
+    gold: list[str]
+    note: str = ""
+
+
+def _read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+
+
+def seed_sets(shared: Path) -> list[EvalSet]:
+    """Seed 000 parts 2 (held out, with and without uncertain lines) and 1 (seen in training)."""
+    seed_path, dev = shared / SEED, shared / "dev"
+    if not (seed_path.exists() and (dev / "000.gold.part2.txt").exists()):
+        print(f"{dev}: seed 000 references missing, skipping the seed sets", file=sys.stderr)
+        return []
+    seed = seed_path.read_text(encoding="utf-8").split("\n")
+    part1, part2 = _read_lines(dev / "000.gold.part1.txt"), _read_lines(dev / "000.gold.part2.txt")
+    noisy2 = seed[len(part1) : len(part1) + len(part2)]
+    uncertain_path = dev / "000.part2.uncertain.txt"
+    uncertain = set()
+    if uncertain_path.exists():
+        uncertain = {int(x.split("\t")[0]) for x in _read_lines(uncertain_path) if x.strip()}
+    keep = [i for i in range(len(part2)) if len(part1) + i + 1 not in uncertain]
+    return [
+        EvalSet("seed000-part2", noisy2, part2, "held out, real eng OCR"),
+        EvalSet("seed000-part2-certain", [noisy2[i] for i in keep], [part2[i] for i in keep],
+                f"without {len(part2) - len(keep)} uncertain lines"),
+        EvalSet("seed000-part1", seed[: len(part1)], part1, "SEEN IN TRAINING"),
+    ]  # fmt: skip
+
+
+def tsv_set(name: str, path: Path, max_lines: int, note: str) -> list[EvalSet]:
+    """A `noisy<TAB>clean[<TAB>...]` file (first `max_lines` lines, in file order)."""
+    if not path.exists():
+        print(f"{path}: missing, skipping set {name}", file=sys.stderr)
+        return []
+    noisy, gold = [], []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 2:
+                noisy.append(parts[0])
+                gold.append(parts[1])
+            if len(noisy) >= max_lines:
+                break
+    return [EvalSet(name, noisy, gold, note)]
+
+
+class DoNothing:
+    def restore_lines(self, lines: list[str]):
+        from vanban.records import RestoredLine
+
+        return [RestoredLine(text=normalize(line), source=line) for line in lines]
+
+
+def load_systems(names: list[str], model_dir: Path | None) -> dict[str, object]:
+    systems: dict[str, object] = {}
+    for name in names:
+        start = time.time()
+        try:
+            if name == "none":
+                systems[name] = DoNothing()
+            elif name == "ngram":
+                from restore.ngram import NgramRestorer
+
+                systems[name] = NgramRestorer.load()
+            elif name == "neural":
+                from restore import load_restorer
+
+                systems[name] = load_restorer(model_dir)
+            else:
+                print(f"unknown system {name}", file=sys.stderr)
+                continue
+        except (FileNotFoundError, OSError, ImportError) as err:
+            print(f"{name}: not available ({err})", file=sys.stderr)
+            continue
+        print(f"{name}: loaded in {time.time() - start:.1f}s", file=sys.stderr)
+    return systems
+
+
+def evaluate(system, eval_set: EvalSet, baseline: CorpusScore | None) -> dict:
+    start = time.time()
+    out = [r.text for r in system.restore_lines(eval_set.noisy)]
+    seconds = time.time() - start
+    if len(out) != len(eval_set.noisy):
+        raise SystemExit(f"{eval_set.name}: {len(out)} output lines, {len(eval_set.noisy)} input")
+    score = score_corpus(out, eval_set.gold)
+    speed = round(sum(map(len, out)) / max(seconds, 1e-9))
+    row = score.as_dict() | {"seconds": round(seconds, 1), "chars_per_s": speed}
+    if baseline is not None:
+        worse = sum(
+            1 for a, b in zip(score.lines, baseline.lines, strict=True)
+            if a.token_errors > b.token_errors
+        )  # fmt: skip
+        before = sum(s.token_errors for s in baseline.lines)
+        after = sum(s.token_errors for s in score.lines)
+        row["lines_worse"] = worse
+        row["errors_fixed"] = round((before - after) / before, 4) if before else 0.0
+    return row
+
+
+def markdown(rows: list[dict]) -> str:
+    head = ("| set | system | lines | tokens | syllable acc | CER | base-letter err | "
+            "lines worse | input errors fixed | chars/s |")  # fmt: skip
+    out = [head, "|" + "---|" * 10]
+    for r in rows:
+        fixed = f"{100 * r['errors_fixed']:.1f}%" if "errors_fixed" in r else ""
+        out.append(
+            f"| {r['set']} | {r['system']} | {r['lines']} | {r['tokens']} | "
+            f"{100 * r['syllable_accuracy']:.2f}% | {100 * r['cer']:.2f}% | "
+            f"{100 * r['base_error']:.2f}% | {r.get('lines_worse', '')} | "
+            f"{fixed} | "
+            f"{r['chars_per_s']} |"
+        )
+    return "\n".join(out)
+
+
+def write_json(path: Path, data: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=1)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR)
+    parser.add_argument("--model-dir", type=Path, default=None)
+    parser.add_argument("--systems", default="none,ngram,neural")
+    parser.add_argument("--sets", default="seed,eng,vie,stripped")
+    parser.add_argument("--max-lines", type=int, default=2000, help="lines per rendered set")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--train-ngram", action="store_true",
+                        help=f"(re)train the n-gram LM on {CLEAN_TRAIN} first")  # fmt: skip
+    parser.add_argument("--ngram-lines", type=int, default=2_000_000)
+    args = parser.parse_args(argv)
+
+    if args.train_ngram:
+        from restore.ngram import train_lm
+
+        if not CLEAN_TRAIN.exists():
+            print(f"{CLEAN_TRAIN}: clean training text missing", file=sys.stderr)
+            return 1
+        train_lm(CLEAN_TRAIN, args.ngram_lines)
+
+    wanted = args.sets.split(",")
+    sets: list[EvalSet] = []
+    if "seed" in wanted:
+        sets += seed_sets(args.shared)
+    notes = {"eng": "held-out pages, Tesseract eng", "vie": "held-out pages, Tesseract vie",
+             "stripped": "held-out clean text, marks removed"}  # fmt: skip
+    for name in ("eng", "vie", "stripped"):
+        if name in wanted:
+            sets += tsv_set(name, args.eval_dir / f"{name}.tsv", args.max_lines, notes[name])
+    systems = load_systems(args.systems.split(","), args.model_dir)
+
+    rows = []
+    for eval_set in sets:
+        baseline = score_corpus([normalize(x) for x in eval_set.noisy], eval_set.gold)
+        for name, system in systems.items():
+            row = evaluate(system, eval_set, baseline if name != "none" else None)
+            rows.append({"set": eval_set.name, "system": name, "note": eval_set.note} | row)
+            print(f"{eval_set.name:24s} {name:8s} {row['syllable_accuracy']:.4f}", file=sys.stderr)
+
+    given = argv if argv is not None else sys.argv[1:]
+    command = "python scripts/eval_restore.py " + " ".join(given)
+    print(markdown(rows))
+    print()
+    for s in sets:
+        print(f"- {s.name}: {s.note}")
+    print(f"\nCommand: `{command.strip()}`")
+    if args.json:
+        write_json(args.json, {"command": command.strip(), "rows": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
