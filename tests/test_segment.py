@@ -252,3 +252,22 @@ def test_every_seed_gives_valid_json(prefix):
     result = segment_text(path.read_text(encoding="utf-8"), source=str(path))
     jsonschema.validate(result, load_schema())
     assert len(result["sections"]) > 20
+
+
+def test_schema_accepts_the_pipeline_additions(plan):
+    line = {
+        "line": 1,
+        "page": 1,
+        "page_line": 1,
+        "bbox": [10, 20, 300, 18],
+        "ocr_text": "Ke hoach",
+        "text": "Kế hoạch",
+        "ocr_confidence": 91.5,
+        "tokens": [{"source": "Ke", "text": "Kế", "confidence": 0.97}],
+    }
+    full = {**plan, "source": "scan.pdf", "pages": 3, "lines": [line]}
+    jsonschema.validate(full, load_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**full, "pages": "three"}, load_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**plan, "sections": [{"id": "I"}]}, load_schema())
