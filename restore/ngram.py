@@ -1,4 +1,4 @@
-"""Non-neural baseline restorer: syllable trigram LM + learned channel + beam search over candidates.
+"""Non-neural baseline restorer: syllable trigram LM + learned channel + beam search.
 
 The LM (stupid backoff over lowercase chunk cores; numbers and codes share one class token) is
 trained on clean text and kept in `/work/data/ngram/` (not shipped). Decoding runs over the whole
@@ -75,15 +75,18 @@ class NgramLM:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz")
         os.close(fd)
-        np.savez(tmp, vocab=np.array(self.vocab), uni=self.uni, bi_keys=self.bi_keys,
-                 bi_counts=self.bi_counts, tri_keys=self.tri_keys, tri_counts=self.tri_counts)  # fmt: skip
+        arrays = {"vocab": np.array(self.vocab), "uni": self.uni, "bi_keys": self.bi_keys,
+                  "bi_counts": self.bi_counts, "tri_keys": self.tri_keys,
+                  "tri_counts": self.tri_counts}  # fmt: skip
+        np.savez(tmp, **arrays)
         os.replace(tmp, directory / "lm.npz")
 
     @classmethod
     def load(cls, directory: Path = NGRAM_DIR) -> NgramLM:
         data = np.load(directory / "lm.npz")
-        return cls([str(t) for t in data["vocab"]], data["uni"], (data["bi_keys"], data["bi_counts"]),
-                   (data["tri_keys"], data["tri_counts"]))  # fmt: skip
+        vocab = [str(t) for t in data["vocab"]]
+        bigrams = (data["bi_keys"], data["bi_counts"])
+        return cls(vocab, data["uni"], bigrams, (data["tri_keys"], data["tri_counts"]))
 
     # -- scoring
     @staticmethod
@@ -149,7 +152,7 @@ class NgramRestorer:
     @classmethod
     def load(cls, directory: Path = NGRAM_DIR, **kw) -> NgramRestorer:
         if not (directory / "lm.npz").exists():
-            raise FileNotFoundError(f"{directory}: no n-gram LM (scripts/eval_restore.py --train-ngram)")
+            raise FileNotFoundError(f"{directory}: no LM (scripts/eval_restore.py --train-ngram)")
         return cls(NgramLM.load(directory), CandidateGenerator.load(), **kw)
 
     # -- public
@@ -240,7 +243,8 @@ class NgramRestorer:
                 nxt = np.full(n, ids[t + 1])
                 total = total + self.lm_weight * self.lm.logscore(np.full(n, prev1), w, nxt)
                 if t + 2 < len(slots) and t + 2 not in breaks:
-                    total = total + self.lm_weight * self.lm.logscore(w, nxt, np.full(n, ids[t + 2]))
+                    after = np.full(n, ids[t + 2])
+                    total = total + self.lm_weight * self.lm.logscore(w, nxt, after)
             prob = np.exp(total - total.max())
             out.append(float(prob[choice[t]] / prob.sum()))
         return out

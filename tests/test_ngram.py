@@ -1,0 +1,80 @@
+"""The n-gram baseline restorer: corrections, pass-through guarantees and line alignment."""
+
+import numpy as np
+import pytest
+
+from restore.candidates import CandidateGenerator
+from restore.lexicon import load_inventory
+from restore.ngram import SPECIALS, NgramLM, NgramRestorer
+
+CLEAN = [
+    "Thực hiện Nghị quyết số 147/NQ-CP ngày 22/5/2025 của Chính phủ về ban hành",
+    "Chiến lược tổng thể quốc gia phòng ngừa, ứng phó với các đe dọa an ninh phi truyền thống",
+    "Ủy ban nhân dân thành phố xây dựng kế hoạch thực hiện như sau:",
+    "Tổ chức quán triệt và tuyên truyền Nghị quyết của Chính phủ về tội phạm",
+] * 20
+
+
+@pytest.fixture(scope="module")
+def restorer() -> NgramRestorer:
+    vocab = SPECIALS + sorted(load_inventory())
+    lm = NgramLM.train(CLEAN, vocab, min_trigram=1)
+    return NgramRestorer(lm, CandidateGenerator.load())
+
+
+def texts(restorer, lines):
+    return [r.text for r in restorer.restore_lines(lines)]
+
+
+def test_restores_typical_eng_ocr(restorer):
+    out = texts(restorer, ["Thuc hién Nghi quyét s6 147/NQ-CP ngay 22/5/2025 ctia Chinh phu"])
+    assert out == ["Thực hiện Nghị quyết số 147/NQ-CP ngày 22/5/2025 của Chính phủ"]
+
+
+def test_digits_codes_dates_urls_and_punctuation_pass_through(restorer):
+    url = "https://vanban.gov.vn/a?b=1"
+    line = f"Số: 167 /KH-UBND, ngày 18/7/2025 (xem {url}); 30-NQ/TW: 1.000 đồng."
+    out = restorer.restore_lines([line])[0]
+    for piece in ["167", "/KH-UBND", "18/7/2025", url, "30-NQ/TW", "1.000"]:
+        assert piece in out.text
+    assert [c for c in out.text if not c.isalpha()] == [c for c in line if not c.isalpha()]
+
+
+def test_one_output_line_per_input_line(restorer):
+    lines = ["Thuc hién Nghi quyét", "", "   ", "ctia Chinh phu vé", "147/NQ-CP", "—"]
+    out = restorer.restore_lines(lines)
+    assert len(out) == len(lines)
+    assert [o.source for o in out] == lines
+    assert out[1].text == "" and out[2].text == "   " and out[5].text == "—"
+
+
+def test_empty_input(restorer):
+    assert restorer.restore_lines([]) == []
+
+
+def test_very_long_line_keeps_its_chunks(restorer):
+    line = " ".join(["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu"] * 200)
+    out = restorer.restore_lines([line])[0]
+    assert len(out.text.split()) == len(line.split())
+    assert out.text.count("147/NQ-CP") == 200
+
+
+def test_tokens_carry_a_confidence(restorer):
+    out = restorer.restore_lines(["ctia Chinh phu"])[0]
+    assert [t.text for t in out.tokens] == ["của", "Chính", "phủ"]
+    assert all(0.0 <= t.confidence <= 1.0 for t in out.tokens)
+
+
+def test_non_vietnamese_line_is_not_wrecked(restorer):
+    line = "The quick brown fox jumps over the lazy dog 2025"
+    out = restorer.restore_lines([line])[0].text
+    assert out.endswith("2025")
+    assert len(out.split()) == len(line.split())
+
+
+def test_lm_scores_seen_trigram_above_unseen(restorer):
+    lm = restorer.lm
+    ids = [lm.index[w] for w in ("nghị", "quyết", "của", "số")]
+    seen = lm.logscore(np.array([ids[0]]), np.array([ids[1]]), np.array([ids[3]]))[0]
+    unseen = lm.logscore(np.array([ids[0]]), np.array([ids[1]]), np.array([ids[0]]))[0]
+    assert seen > unseen
