@@ -1,5 +1,19 @@
 """Restore stage: a seq2seq model that puts back the Vietnamese marks OCR mangled."""
 
-from restore.api import Restorer, load_restorer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from restore.api import Restorer, load_restorer
 
 __all__ = ["Restorer", "load_restorer"]
+
+
+def __getattr__(name: str):
+    """Import the model code (torch, transformers) only when it is used, not for restore.text."""
+    if name in __all__:
+        from restore import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'restore' has no attribute {name!r}")
