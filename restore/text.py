@@ -60,10 +60,14 @@ def _old_style_syllable(word: str) -> str:
     return word
 
 
+# Words whose tone sits on the second vowel of a coda-less oa/oe/uy (the newer style).
+_NEW_STYLE_RE = regex.compile(r"\p{L}*(?:[oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ])(?!\p{L})")
+
+
 def normalize(text: str) -> str:
     """NFC and the older tone placement the documents print (hòa, hóa, thủy, Ủy)."""
     text = nfc(text)
-    return regex.sub(r"\p{L}+", lambda m: _old_style_syllable(m.group(0)), text)
+    return _NEW_STYLE_RE.sub(lambda m: _old_style_syllable(m.group(0)), text)
 
 
 def score_tokens(text: str) -> list[str]:

@@ -99,15 +99,20 @@ def build_or_load(args) -> tuple[RestorerModel, OutputVocab, dict]:
     if args.init:
         model = RestorerModel.from_pretrained(args.init, dtype=torch.float32)
         return model, OutputVocab.load(Path(args.init) / "vocab.txt"), state
-    with open(args.vocab_lines, encoding="utf-8") as fh:
-        lines = [normalize(ln) for _, ln in zip(range(args.vocab_max_lines), fh, strict=False)]
-    vocab = OutputVocab.build(lines, size=args.vocab_size)
+    if args.vocab:
+        vocab = OutputVocab.load(Path(args.vocab))
+    else:
+        with open(args.vocab_lines, encoding="utf-8") as fh:
+            lines = [normalize(ln) for _, ln in zip(range(args.vocab_max_lines), fh, strict=False)]
+        vocab = OutputVocab.build(lines, size=args.vocab_size)
+        ckpt.mkdir(parents=True, exist_ok=True)
+        vocab.save(ckpt / "vocab.txt")
     config = RestorerConfig(
         vocab_size=len(vocab), d_model=args.d_model, n_buckets=args.buckets,
         encoder_layers=args.enc_layers, decoder_layers=args.dec_layers,
         encoder_attention_heads=args.heads, decoder_attention_heads=args.heads,
         encoder_ffn_dim=args.d_model * 4, decoder_ffn_dim=args.d_model * 4,
-        dropout=args.dropout, attention_dropout=0.0, activation_dropout=0.0,
+        dropout=args.dropout, context_chunks=args.context, attention_dropout=0.0, activation_dropout=0.0,
         pad_token_id=0, bos_token_id=1, eos_token_id=1, decoder_start_token_id=1,
     )  # fmt: skip
     return RestorerModel(config), vocab, state
@@ -165,6 +170,7 @@ def main() -> None:
     ap.add_argument("--pairs", nargs="*", default=[])
     ap.add_argument("--ordered", nargs="*", default=[])
     ap.add_argument("--valid", help="held-out pairs TSV (ordered) for chunk accuracy")
+    ap.add_argument("--vocab", help="output vocabulary file (one token a line) to use")
     ap.add_argument("--vocab-lines", help="clean lines to build the output vocabulary from")
     ap.add_argument("--vocab-max-lines", type=int, default=2_000_000)
     ap.add_argument("--vocab-size", type=int, default=12000)
@@ -181,6 +187,8 @@ def main() -> None:
     ap.add_argument("--enc-layers", type=int, default=3)
     ap.add_argument("--dec-layers", type=int, default=2)
     ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--context", type=int, default=4, help="chunks of each neighbouring line")
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on AVX512-BF16)")
     ap.add_argument("--buckets", type=int, default=32768)
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--save-every", type=int, default=500)
@@ -219,8 +227,9 @@ def main() -> None:
             model.config.context_chunks,
         )
         labels = batch.pop("labels")
-        logits = model(**batch)
-        loss = loss_fn(logits.reshape(-1, logits.size(-1)), labels.reshape(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            logits = model(**batch)
+        loss = loss_fn(logits.float().reshape(-1, logits.size(-1)), labels.reshape(-1))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -228,7 +237,7 @@ def main() -> None:
         sched.step()
         step += 1
         seen += len(labels)
-        running = 0.98 * running + 0.02 * float(loss) if step > start_step + 1 else float(loss)
+        running = 0.98 * running + 0.02 * loss.item() if step > start_step + 1 else float(loss)
         if step % 50 == 0:
             rate = seen / (time.time() - t0)
             print(
