@@ -137,6 +137,40 @@ def evaluate(system, eval_set: EvalSet, baseline: CorpusScore | None) -> dict:
     return row
 
 
+def candidate_recall(eval_set: EvalSet, ks=(1, 3, 10, 24)) -> dict:
+    """Share of aligned tokens whose gold (lowercase) is among the top-k candidates."""
+    from restore.candidates import CandidateGenerator, token_pairs
+    from restore.ngram import is_fixed
+
+    generator = CandidateGenerator.load()
+    pairs = [(n, g) for n, g in token_pairs(eval_set.noisy, eval_set.gold) if not is_fixed(n)]
+    hits = dict.fromkeys(ks, 0)
+    in_inventory = sizes = 0
+    start = time.time()
+    for noisy, gold in pairs:
+        found = [c for c, _ in generator.candidates(noisy, max(ks))]
+        sizes += len(found)
+        in_inventory += gold in generator.inventory
+        for k in ks:
+            hits[k] += gold in found[:k]
+    seconds = time.time() - start
+    n = max(1, len(pairs))
+    return {"set": eval_set.name, "tokens": len(pairs), "gold_in_inventory": in_inventory / n,
+            "mean_set_size": sizes / n, "tokens_per_s": round(len(pairs) / max(seconds, 1e-9))}  \
+        | {f"recall@{k}": hits[k] / n for k in ks}  # fmt: skip
+
+
+def recall_markdown(rows: list[dict]) -> str:
+    ks = [k for k in rows[0] if k.startswith("recall@")]
+    head = "| set | tokens | gold in inventory | " + " | ".join(ks) + " | mean set | tokens/s |"
+    out = [head, "|" + "---|" * (len(ks) + 5)]
+    for r in rows:
+        recalls = " | ".join(f"{100 * r[k]:.2f}%" for k in ks)
+        out.append(f"| {r['set']} | {r['tokens']} | {100 * r['gold_in_inventory']:.2f}% | "
+                   f"{recalls} | {r['mean_set_size']:.1f} | {r['tokens_per_s']} |")  # fmt: skip
+    return "\n".join(out)
+
+
 def markdown(rows: list[dict]) -> str:
     head = ("| set | system | lines | tokens | syllable acc | CER | base-letter err | "
             "lines worse | input errors fixed | chars/s |")  # fmt: skip
@@ -169,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="seed,eng,vie,stripped")
     parser.add_argument("--max-lines", type=int, default=2000, help="lines per rendered set")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--recall", action="store_true", help="also candidate recall@k per set")
     parser.add_argument("--train-ngram", action="store_true",
                         help=f"(re)train the n-gram LM on {CLEAN_TRAIN} first")  # fmt: skip
     parser.add_argument("--ngram-lines", type=int, default=2_000_000)
@@ -201,15 +236,20 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"set": eval_set.name, "system": name, "note": eval_set.note} | row)
             print(f"{eval_set.name:24s} {name:8s} {row['syllable_accuracy']:.4f}", file=sys.stderr)
 
+    recall_rows = [candidate_recall(s) for s in sets] if args.recall else []
+
     given = argv if argv is not None else sys.argv[1:]
     command = "python scripts/eval_restore.py " + " ".join(given)
     print(markdown(rows))
     print()
     for s in sets:
         print(f"- {s.name}: {s.note}")
+    if recall_rows:
+        print("\nCandidate recall (gold syllable among the top-k candidates):\n")
+        print(recall_markdown(recall_rows))
     print(f"\nCommand: `{command.strip()}`")
     if args.json:
-        write_json(args.json, {"command": command.strip(), "rows": rows})
+        write_json(args.json, {"command": command.strip(), "rows": rows, "recall": recall_rows})
     return 0
 
 
