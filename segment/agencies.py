@@ -442,9 +442,18 @@ class AgencyResolver:
         person = match_any(tokens, 0, self.registry.person_heads)
         if person is not None and fold(tokens[0].text) == "luc" and parser.named(person):
             i = person
-        if parser.named(i) is not None:
+        if parser.named(i) is not None and not self._plural(tokens, i):
             return self._named(printed, tokens, i)
         return self._collective(printed)
+
+    def _plural(self, tokens: list[Token], i: int) -> bool:
+        """'UBND các xã, phường', 'UBND huyện, thị xã, thành phố': one head, many bodies."""
+        rest = [t.fold for t in tokens[i + 1 :]]
+        return "cac" in rest or (
+            "," in rest
+            and match_any(tokens, i, self.registry.aliases) is not None
+            and self._type_of(tokens, i, i + 1) is not None
+        )
 
     def _named(self, printed: str, tokens: list[Token], i: int) -> dict:
         end = match_any(tokens, i, self.registry.aliases)
@@ -468,8 +477,25 @@ class AgencyResolver:
         if loc is None and agency_type is not None:
             loc = self.home
         canonical = f"{base} {loc.label}" if loc and agency_type is not None else base
+        party = next(
+            (
+                t.text
+                for t in tokens
+                if t.fold in {"tinh", "thanh", "huyen", "dang"}
+                and t.is_capitalized
+                and t is not tokens[i]
+            ),
+            None,
+        )
+        if party and agency_type is not None and loc is not None:
+            committee = clean_spaces(printed[printed.index(party, tokens[i].end) :])
+            canonical = f"{base} {committee} {loc.name}"
         key = key or slug(self._strip_locality(printed, tokens))
-        scope = slug(loc.label) if loc else "unknown"
+        scope = (
+            slug(loc.label)
+            if loc and loc.name
+            else "unknown" + (f"-{slug(loc.kind)}" if loc else "")
+        )
         return {"name": printed, "canonical": clean_spaces(canonical), "id": f"{scope}/{key}"}
 
     def _type_of(self, tokens: list[Token], i: int, end: int) -> AgencyType | None:
@@ -509,6 +535,11 @@ class AgencyResolver:
 
     def _collective(self, printed: str) -> dict:
         words = printed[0].lower() + printed[1:] if printed[:3].lower() == "các" else printed
+        tokens = tokenize(words)
+        end = match_any(tokens, 0, self.registry.aliases)
+        agency_type = self._type_of(tokens, 0, end) if end is not None else None
+        if agency_type is not None and end < len(tokens):
+            words = f"{agency_type.name} {words[tokens[end].start :]}"
         scope = slug(self.home.label) if self.home else "unknown"
         canonical = f"{words} ({self.home.label})" if self.home else words
         return {"name": printed, "canonical": canonical, "id": f"{scope}/group:{slug(words)}"}

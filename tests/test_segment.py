@@ -271,3 +271,23 @@ def test_schema_accepts_the_pipeline_additions(plan):
         jsonschema.validate({**full, "pages": "three"}, load_schema())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**plan, "sections": [{"id": "I"}]}, load_schema())
+
+
+def test_registry_abbreviations_collectives_and_party_bodies():
+    from segment.agencies import AgencyResolver, Locality, load_registry
+
+    resolver = AgencyResolver(Locality("tỉnh", "Nghệ An"), {}, load_registry())
+    assert (
+        resolver.resolve("CA tỉnh")["id"]
+        == resolver.resolve("Công an tỉnh")["id"]
+        == "tinh-nghe-an/cong-an"
+    )
+    assert (
+        resolver.resolve("UBMTTQ tỉnh")["canonical"]
+        == "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh Nghệ An"
+    )
+    assert resolver.resolve("Bộ Công an")["id"] == "vn/bo-cong-an"
+    group = resolver.resolve("UBND các xã, phường")
+    assert group["id"].startswith("tinh-nghe-an/group:")
+    assert group["canonical"] == "Ủy ban nhân dân các xã, phường (tỉnh Nghệ An)"
+    assert resolver.resolve("Ban Dân vận Tỉnh ủy")["canonical"] == "Ban Dân vận Tỉnh ủy Nghệ An"
