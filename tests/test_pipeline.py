@@ -115,12 +115,27 @@ def test_restorer_must_keep_one_line_per_input(tmp_path, fake_stages, monkeypatc
 
 
 def test_number_lines_counts_the_blank_line_between_pages():
-    def page(number, texts):
-        return Page(
-            number, [TextLine(t, Provenance("x", 0, number, k + 1)) for k, t in enumerate(texts)]
-        )
+    def page(number, texts, first):
+        lines = [
+            TextLine(t, Provenance("x", first + k, number, k + 1)) for k, t in enumerate(texts)
+        ]
+        return Page(number, lines)
 
-    scanned = ScannedDocument("x", [page(1, ["a", "b"]), page(2, []), page(3, ["c"])])
+    scanned = ScannedDocument("x", [page(1, ["a", "b"], 1), page(2, [], 3), page(3, ["c"], 3)])
     lines = number_lines(scanned)
-    assert [line.prov.line for line in lines] == [1, 2, 5]
-    assert render_text(lines, ["A", "B", "C"]) == "A\nB\n\n\nC\n"
+    assert [line.prov.line for line in lines] == [1, 2, 4]
+    assert render_text(lines, ["A", "B", "C"]) == "A\nB\n\nC\n"
+
+
+def test_number_lines_keeps_the_blank_lines_of_a_text_input():
+    numbers = [2, 3, 6]  # the OCR stage numbers a .txt input's non-empty lines as in the file
+    lines = [TextLine(t, Provenance("x", n)) for t, n in zip("abc", numbers, strict=True)]
+    numbered = number_lines(ScannedDocument("x", [Page(1, lines, method="text")]))
+    assert render_text(numbered, ["A", "B", "C"]) == "\nA\nB\n\n\nC\n"
+
+
+def test_default_model_dir_is_the_restorers():
+    from restore.api import DEFAULT_MODEL_DIR
+    from vanban.pipeline import default_model_dir
+
+    assert default_model_dir() == DEFAULT_MODEL_DIR

@@ -15,7 +15,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
@@ -231,11 +231,14 @@ def _run(todo, manifest: Manifest, settings: BatchOptions, report: BatchReport, 
 
 def _execute(contexts: list[FileContext], jobs: int) -> Iterator[tuple[FileContext, FileResult]]:
     """Results as they finish: in this process for one job, else in a pool of worker processes."""
+    if jobs > 1:
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one Tesseract thread per worker
+    if jobs > 1 and len(contexts) == 1:
+        contexts = [replace(contexts[0], page_jobs=jobs)]  # one file: its pages in parallel
     if jobs <= 1 or len(contexts) <= 1:
         for context in contexts:
             yield context, _guarded(lambda c=context: process_file(c), context)
         return
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one Tesseract thread per worker
     pool_context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(contexts)), mp_context=pool_context, initializer=init_worker

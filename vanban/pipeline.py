@@ -46,6 +46,7 @@ class FileContext:
     outdir: Path
     name: str  # unique output name relative to `outdir`, without suffix
     options: Options = Options()
+    page_jobs: int = 1  # OCR worker processes over this file's pages
 
     def output(self, kind: str) -> Path:
         return self.outdir / f"{self.name}{OUTPUT_SUFFIXES[kind]}"
@@ -98,9 +99,10 @@ def read_scan(context: FileContext) -> ScannedDocument:
     """OCR stage: the input's pages of lines; an input without any text is an error."""
     from ocr import read_document
 
+    extra = {"jobs": context.page_jobs} if context.page_jobs > 1 else {}
     try:
         scanned = read_document(
-            context.path, force_ocr=context.options.force_ocr, lang=context.options.lang
+            context.path, force_ocr=context.options.force_ocr, lang=context.options.lang, **extra
         )
     except OSError as error:
         raise VanbanError(context.source, f"cannot read: {error.strerror or error}") from error
@@ -110,13 +112,23 @@ def read_scan(context: FileContext) -> ScannedDocument:
 
 
 def number_lines(scanned: ScannedDocument) -> list[TextLine]:
-    """All lines, numbered by their line in the output text files (one blank line between pages)."""
+    """All lines, numbered by their line in the output text files.
+
+    Pages are separated by one blank line; within a page, gaps the OCR stage left in its numbering
+    (the blank lines of a `.txt` input) are kept, so a text input keeps its line numbers.
+    """
     numbered: list[TextLine] = []
     number = 0
-    for index, page in enumerate(scanned.pages):
-        number += 1 if index else 0
+    for page in scanned.pages:
+        previous = None
         for line in page.lines:
-            number += 1
+            if previous is not None:
+                number += max(1, line.prov.line - previous)
+            elif not numbered:
+                number = max(1, line.prov.line if page.method == "text" else 1)
+            else:
+                number += 2  # the blank line between pages
+            previous = line.prov.line
             text = " ".join(line.text.splitlines())
             numbered.append(replace(line, text=text, prov=replace(line.prov, line=number)))
     return numbered
@@ -210,11 +222,16 @@ class _NormalizeOnly:
         return [RestoredLine(text=normalize(line), source=line) for line in lines]
 
 
+def default_model_dir() -> Path:
+    """`restore.api.DEFAULT_MODEL_DIR`, found without importing torch."""
+    import restore
+
+    return Path(restore.__file__).resolve().parents[1] / "models" / "restorer"
+
+
 def model_dir() -> Path | None:
     """The restorer's model folder, or None when no model is installed."""
-    from restore.api import DEFAULT_MODEL_DIR
-
-    directory = Path(os.environ.get("VANBAN_MODEL_DIR") or DEFAULT_MODEL_DIR)
+    directory = Path(os.environ.get("VANBAN_MODEL_DIR") or default_model_dir())
     return directory if (directory / "config.json").exists() else None
 
 
