@@ -28,11 +28,15 @@ _PASSTHROUGH_RE = regex.compile(
 )
 
 
+_LETTER_RE = regex.compile(r"\p{L}")
+
+
+@lru_cache(maxsize=500_000)
 def is_passthrough(core: str) -> bool:
     """Cores the restorer never changes: numbers, dates, document codes, URLs, no letters."""
     if not core:
         return True
-    if not regex.search(r"\p{L}", core):
+    if not _LETTER_RE.search(core):
         return True
     return bool(_PASSTHROUGH_RE.match(core))
 
