@@ -192,7 +192,7 @@ class TreeBuilder:
         self.lines = lines
         self.sections: list[Section] = []
         self.stack: list[Section] = []
-        self.has_roman_caps = False
+        self.has_roman = False
 
     # -- label logic
     def _letter_value(
@@ -233,6 +233,8 @@ class TreeBuilder:
                 if s.scheme in _FIXED_RANK and _FIXED_RANK[s.scheme] < _FIXED_RANK[scheme]:
                     keep = k + 1
             return keep, cand.raw
+        if cand.digits_roman and not self.has_roman:
+            cand.digits_roman = False  # the document numbers its caps headings 1., 2., ...
         if scheme == "roman" or cand.digits_roman:
             value = roman_value(cand.raw.translate(_ROMAN_OCR))
             k = self._find_sibling("roman")
@@ -418,6 +420,7 @@ def build_sections(lines: list[str]) -> list[Section]:
         if cand:
             candidates.append(cand)
     by_line = {c.index: k for k, c in enumerate(candidates)}
+    builder.has_roman = any(c.scheme == "roman" for c in candidates)
     current: Section | None = None
     previous_heading: int | None = None
     skip_until = -1

@@ -291,3 +291,13 @@ def test_registry_abbreviations_collectives_and_party_bodies():
     assert group["id"].startswith("tinh-nghe-an/group:")
     assert group["canonical"] == "Ủy ban nhân dân các xã, phường (tỉnh Nghệ An)"
     assert resolver.resolve("Ban Dân vận Tỉnh ủy")["canonical"] == "Ban Dân vận Tỉnh ủy Nghệ An"
+
+
+def test_arabic_caps_headings_stay_arabic_without_roman_ones():
+    text = "1. MỤC ĐÍCH, YÊU CẦU\na) Nội dung một.\n2. NHIỆM VỤ\na) Nội dung hai.\n"
+    assert ids(segment_text(text)) == ["1", "1.a", "2", "2.a"]
+
+
+def test_digits_read_for_roman_numerals_are_repaired():
+    text = "I. MỤC TIÊU\n1. Nội dung.\n11. NHIỆM VỤ\n1. Nội dung.\n111. KINH PHÍ\n"
+    assert ids(segment_text(text)) == ["I", "I.1", "II", "II.1", "III"]
