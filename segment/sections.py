@@ -130,6 +130,11 @@ _ARABIC_RE = re.compile(r"^(\d{1,2})\s*[.)]\s*(\S.*)$")
 _LETTER_RE = re.compile(r"^(c¢|¢c|[a-zđ¢€ð])\s*\)\s*(.*)$")
 
 
+def title_like(text: str) -> bool:
+    """A short heading title ('Sở Tài chính'), not the start of a running sentence."""
+    return len(text.split()) <= 15 and not ends_sentence(text) and starts_upper(text)
+
+
 def find_candidate(index: int, text: str) -> Candidate | None:
     """Classify the start of a (markdown-free, stripped) line as a heading label, if it is one."""
     m = _PART_RE.match(text)
@@ -255,7 +260,8 @@ class TreeBuilder:
             k = self._find_sibling("arabic")
             if k is not None:
                 expected = int(self.stack[k].value) + 1
-                if value == expected or (expected < value <= expected + 2 and context_ok):
+                jump_ok = value <= expected + 2 or title_like(cand.title)
+                if value == expected or (value > expected and context_ok and jump_ok):
                     return k, str(value)
                 if (
                     value == 1

@@ -301,3 +301,37 @@ def test_arabic_caps_headings_stay_arabic_without_roman_ones():
 def test_digits_read_for_roman_numerals_are_repaired():
     text = "I. MỤC TIÊU\n1. Nội dung.\n11. NHIỆM VỤ\n1. Nội dung.\n111. KINH PHÍ\n"
     assert ids(segment_text(text)) == ["I", "I.1", "II", "II.1", "III"]
+
+
+def test_de_an_assignment_part_with_bullets_and_jumping_numbers():
+    """Patterns of seed 004 (Phần 3 of a Đề án), restored by hand: bullets are the tasks."""
+    result = run("de_an_part3.txt")
+    assert ids(result) == ["Phần 3", "Phần 3.1", "Phần 3.4", "Phần 3.15", "Phần 3.18", "Phần 3.19"]
+    assert roles(result, "Phần 3.1") == [
+        (["Công an tỉnh"], ["các đơn vị có liên quan"], []),
+        ([], [], ["Công an tỉnh"]),
+        (["Công an tỉnh"], ["Sở Tài chính"], []),  # 'Hằng năm, chủ trì, phối hợp với ...'
+    ]
+    mttq = roles(result, "Phần 3.15")
+    assert mttq[0] == (
+        [],
+        ["lực lượng Công an"],
+        ["Ủy ban MTTQ", "các tổ chức chính trị - xã hội tỉnh"],
+    )
+    assert mttq[1] == (["Ủy ban MTTQ tỉnh"], [], [])  # the task names its own subject
+    assert roles(result, "Phần 3.18")[1] == (
+        ["Công an huyện, thị xã, thành phố"],
+        ["các đơn vị có liên quan"],
+        [],
+    )
+    assert roles(result, "Phần 3.19") == [
+        (
+            [],
+            [],
+            [
+                "các cơ quan Trung ương",
+                "các cơ quan thuộc Tỉnh ủy",
+                "các ban, ngành, đoàn thể tỉnh",
+            ],
+        )
+    ]
