@@ -26,6 +26,8 @@ _DEMONSTRATIVES = {
     "kia",
     "ay",
 }  # đó, này, nào, kia, ấy (after marks are stripped)
+_PARTY_KINDS = {"tinh": "tinh", "thanh": "thanh pho", "huyen": "huyen", "thi": "thi xa"}
+_KIND_NAMES = {"tinh": "tỉnh", "thanh pho": "thành phố", "huyen": "huyện", "thi xa": "thị xã"}
 _GENERIC_HEADS = {
     "so",
     "ban",
@@ -473,22 +475,13 @@ class AgencyResolver:
             base = agency_type.name + extra
             key = agency_type.key + (("-" + slug(extra)) if extra else "")
         else:
-            base, key = printed, None
-        if loc is None and agency_type is not None:
-            loc = self.home
-        canonical = f"{base} {loc.label}" if loc and agency_type is not None else base
-        party = next(
-            (
-                t.text
-                for t in tokens
-                if t.fold in {"tinh", "thanh", "huyen", "dang"}
-                and t.is_capitalized
-                and t is not tokens[i]
-            ),
-            None,
-        )
-        if party and agency_type is not None and loc is not None:
-            committee = clean_spaces(printed[printed.index(party, tokens[i].end) :])
+            loc = self._locality(printed, tokens, i + 1)
+            base, key = clean_spaces(self._strip_locality(printed, tokens)), None
+        loc = loc or self.home
+        canonical = f"{base} {loc.label}" if loc else base
+        party = next((k for k in range(i + 1, len(tokens)) if self._is_party(tokens, k)), None)
+        if party is not None and agency_type is not None and loc is not None:
+            committee = clean_spaces(printed[tokens[party].start :])
             canonical = f"{base} {committee} {loc.name}"
         key = key or slug(self._strip_locality(printed, tokens))
         scope = (
@@ -498,12 +491,24 @@ class AgencyResolver:
         )
         return {"name": printed, "canonical": clean_spaces(canonical), "id": f"{scope}/{key}"}
 
+    def _is_party(self, tokens: list[Token], k: int) -> bool:
+        """'Tỉnh ủy', 'Thành ủy': a party committee named after a body."""
+        return (
+            tokens[k].is_capitalized
+            and match_any(tokens, k, self.registry.party_committees) is not None
+        )
+
+    def _is_locality(self, tokens: list[Token], k: int) -> int | None:
+        if tokens[k].is_capitalized and not tokens[k].is_abbreviation:
+            return None  # 'Xã hội' inside a name
+        return match_any(tokens, k, self.registry.locality_types)
+
     def _type_of(self, tokens: list[Token], i: int, end: int) -> AgencyType | None:
         return self.registry.type_of(" ".join(t.text for t in tokens[i:end]))
 
     def _locality(self, printed: str, tokens: list[Token], start: int) -> Locality | None:
         for k in range(start, len(tokens)):
-            end = match_any(tokens, k, self.registry.locality_types)
+            end = self._is_locality(tokens, k)
             if end is None:
                 continue
             kind = clean_spaces(printed[tokens[k].start : tokens[end - 1].end]).lower()
@@ -515,21 +520,18 @@ class AgencyResolver:
                 else:
                     name = self.places.get(fold(kind), "")
             return Locality(kind, name)
-        party = next(
-            (
-                k
-                for k in range(start, len(tokens))
-                if match_any(tokens, k, self.registry.party_committees)
-            ),
-            None,
-        )
-        if party is not None and self.home:
-            return Locality(self.home.kind, self.home.name)
+        for k in range(start, len(tokens)):
+            if self._is_party(tokens, k):
+                kind = _PARTY_KINDS.get(tokens[k].fold)
+                if kind is None or (self.home and fold(self.home.kind) == kind):
+                    return self.home
+                name = self.places.get(kind, "")
+                return Locality(_KIND_NAMES.get(kind, kind), name)
         return None
 
     def _strip_locality(self, printed: str, tokens: list[Token]) -> str:
         for k in range(1, len(tokens)):
-            if match_any(tokens, k, self.registry.locality_types):
+            if self._is_locality(tokens, k) or self._is_party(tokens, k):
                 return printed[: tokens[k].start]
         return printed
 

@@ -335,3 +335,31 @@ def test_de_an_assignment_part_with_bullets_and_jumping_numbers():
             ],
         )
     ]
+
+
+def test_ward_plan_patterns_of_seed_001():
+    """Patterns of seed 001 (a ward plan), restored by hand: ward bodies, Latin 'f)', issuer from the text."""
+    result = run("ward_plan.txt")
+    assert result["document"]["issuer"] == "Ủy ban nhân dân phường Trần Liễu"
+    assert [s["id"] for s in result["sections"] if s["id"].startswith("V.1.")] == [
+        "V.1.a",
+        "V.1.b",
+        "V.1.e",
+        "V.1.f",
+        "V.1.g",
+    ]  # 'f)' followed by 'g)' is kept as printed
+    lead = next(a for a in result["assignments"] if a["section"] == "V.1.a")["lead"][0]
+    assert (lead["canonical"], lead["id"]) == (
+        "Công an phường Trần Liễu",
+        "phuong-tran-lieu/cong-an",
+    )
+    assert roles(result, "V.3.a")[0][1] == [
+        "Công an phường",
+        "các ngành, phòng chuyên môn",
+        "đơn vị có liên quan",
+        "tổ dân phố",
+    ]
+    assert roles(result, "V.4") == [(["Văn phòng HĐND - UBND phường"], [], [])]
+    assert roles(result, "V") == [([], [], ["Thủ trưởng các đơn vị"]), (["Công an phường"], [], [])]
+    other = next(a for a in result["assignments"] if a["section"] == "V.1.e")["support"][0]
+    assert other["name"] == "các Phòng nghiệp vụ Công an thành phố"
