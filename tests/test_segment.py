@@ -338,7 +338,7 @@ def test_de_an_assignment_part_with_bullets_and_jumping_numbers():
 
 
 def test_ward_plan_patterns_of_seed_001():
-    """Patterns of seed 001 (a ward plan), restored by hand: ward bodies, Latin 'f)', issuer from the text."""
+    """Patterns of seed 001 (a ward plan), restored by hand: ward bodies, Latin f), issuer."""
     result = run("ward_plan.txt")
     assert result["document"]["issuer"] == "Ủy ban nhân dân phường Trần Liễu"
     assert [s["id"] for s in result["sections"] if s["id"].startswith("V.1.")] == [
