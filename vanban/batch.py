@@ -239,7 +239,8 @@ def _execute(contexts: list[FileContext], jobs: int) -> Iterator[tuple[FileConte
         for context in contexts:
             yield context, _guarded(lambda c=context: process_file(c), context)
         return
-    pool_context = multiprocessing.get_context("forkserver")
+    # fork: workers are children of this process, so they can be told to die with it (kill -9)
+    pool_context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(contexts)), mp_context=pool_context, initializer=init_worker
     ) as pool:

@@ -1,0 +1,97 @@
+"""Kill -9 a real `vanban process` mid-run, run it again: the outputs match an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import PLAN_TEXT, REPO, needs_ocr, run_vanban
+from vanban.manifest import JOURNAL_NAME, MANIFEST_NAME
+
+INPUTS = 14
+# Resume is about the batch machinery: skip loading the restorer model in every child process.
+FAST_ENV = {"VANBAN_MODEL_DIR": "/nonexistent-vanban-model"}
+
+
+def make_inputs(root: Path) -> None:
+    """Plans of a few hundred lines each, in two folders, one name used in both."""
+    for k in range(INPUTS):
+        folder = root / ("a" if k % 2 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        body = PLAN_TEXT.replace("167", str(200 + k)) * (10 + k % 3)
+        (folder / f"plan-{k // 2}.txt").write_text(body, encoding="utf-8")
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def finished_inputs(outdir: Path) -> int:
+    """Inputs recorded since the last snapshot (the journal) - enough to see progress."""
+    journal = outdir / JOURNAL_NAME
+    try:
+        return journal.read_text(encoding="utf-8").count("\n")
+    except FileNotFoundError:
+        return 0
+
+
+def start_and_kill(inputs: Path, outdir: Path, after: int) -> None:
+    """Start `vanban process`, SIGKILL it once `after` more inputs are recorded."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "vanban.cli", "process", str(inputs), "-o", str(outdir), "-q"],
+        cwd=REPO,
+        env={**os.environ, **FAST_ENV},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    while finished_inputs(outdir) < after and child.poll() is None:
+        assert time.monotonic() < deadline, "vanban made no progress"
+        time.sleep(0.01)
+    os.kill(child.pid, signal.SIGKILL)
+    assert child.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    assert no_process_mentions(str(outdir)), "worker processes outlived the killed run"
+
+
+def no_process_mentions(text: str, wait: float = 10.0) -> bool:
+    """True once no running process has `text` in its command line (workers are gone)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        alive = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if text.encode() in cmdline.read_bytes():
+                    alive.append(cmdline.parent.name)
+            except OSError:
+                continue
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@needs_ocr
+def test_killed_runs_resume_to_the_same_outputs(tmp_path):
+    make_inputs(tmp_path / "in")
+    reference = run_vanban("process", str(tmp_path / "in"), "-o", str(tmp_path / "ref"), "-q",
+                           env=FAST_ENV)  # fmt: skip
+    assert reference.returncode == 0, reference.stderr
+    assert f"processed {INPUTS}, skipped 0, failed 0" in reference.stdout
+
+    out = tmp_path / "out"
+    start_and_kill(tmp_path / "in", out, after=2)
+    first_kill = tree_bytes(out)
+    assert (out / MANIFEST_NAME).exists()
+    start_and_kill(tmp_path / "in", out, after=3)  # killed again while resuming
+
+    resumed = run_vanban("process", str(tmp_path / "in"), "-o", str(out), "-q", env=FAST_ENV)
+    assert resumed.returncode == 0, resumed.stderr
+    skipped = int(resumed.stdout.split("skipped ")[1].split(",")[0])
+    assert skipped >= 5, resumed.stdout  # the work of the killed runs was kept
+    assert len([name for name in first_kill if name.endswith(".json")]) >= 3
+
+    assert tree_bytes(out) == tree_bytes(tmp_path / "ref")
