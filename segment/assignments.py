@@ -22,6 +22,7 @@ _PART_TITLES = (
     "to chuc thuc hien",
     "phan cong nhiem vu",
     "trach nhiem thuc hien",
+    "trach nhiem cua cac",
     "phan cong trach nhiem",
 )
 _DIRECTIVES = ("Giao cho", "Giao", "Yêu cầu", "Đề nghị")

@@ -403,6 +403,9 @@ def split_title(section: Section, text: str, cand: Candidate) -> None:
     if section.scheme in {"part", "chapter"} or is_caps(text):
         section.title = text
         return
+    if text.endswith(":") and len(text.split()) <= 16:
+        section.title = text.rstrip(": ")
+        return
     colon = re.match(r"^([^:.;]{3,120}):\s+(\S.*)$", text)
     if colon and len(colon.group(1).split()) <= 16:
         section.title, section.inline = colon.group(1).strip(), colon.group(2)

@@ -213,6 +213,8 @@ def _assignments(
 ) -> list[dict]:
     out = []
     for unit in units:
+        if unit.text.rstrip().endswith(":"):
+            continue  # the lead-in of a list ('..., có trách nhiệm:'): its items are the tasks
         roles = find_roles(unit.text, unit.subject, registry)
         if roles is None:
             continue

@@ -363,3 +363,14 @@ def test_ward_plan_patterns_of_seed_001():
     assert roles(result, "V") == [([], [], ["Thủ trưởng các đơn vị"]), (["Công an phường"], [], [])]
     other = next(a for a in result["assignments"] if a["section"] == "V.1.e")["support"][0]
     assert other["name"] == "các Phòng nghiệp vụ Công an thành phố"
+
+
+def test_list_lead_in_is_not_a_task_and_colon_headings():
+    text = (
+        "III. TỔ CHỨC THỰC HIỆN\n1. Công an tỉnh:\nLà cơ quan thường trực, có trách nhiệm:\n"
+        "- Chủ trì theo dõi, đôn đốc thực hiện Kế hoạch.\n- Tổng hợp, báo cáo kết quả.\n"
+        "2. Các sở, ngành\na) Sở Y tế: chủ trì, phối hợp với Sở Tài chính bảo đảm thuốc.\n"
+    )
+    result = segment_text(text)
+    assert roles(result, "III.1") == [(["Công an tỉnh"], [], []), ([], [], ["Công an tỉnh"])]
+    assert roles(result, "III.2.a") == [(["Sở Y tế"], ["Sở Tài chính"], [])]
