@@ -165,24 +165,19 @@ class ChannelModel:
         return model
 
     # -- persistence
-    def save(self, path: Path = CHANNEL_PATH) -> None:
-        data = {
-            "prior_weight": self.prior_weight,
-            "block_counts": self.block_counts,
-            "source_counts": self.source_counts,
-            "token_table": {n: c for n, c in self.token_table.items() if n not in c or len(c) > 1
-                            or sum(c.values()) > 1},
-        }  # fmt: skip
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+    def to_dict(self, min_token_count: int = 2) -> dict:
+        """JSON-ready parameters; token-table entries seen fewer than `min_token_count` times
+        are dropped (the block table still covers them)."""
+        table = {}
+        for noisy, cleans in self.token_table.items():
+            kept = {c: n for c, n in cleans.items() if n >= min_token_count}
+            if kept:
+                table[noisy] = kept
+        return {"prior_weight": self.prior_weight, "block_counts": self.block_counts,
+                "source_counts": self.source_counts, "token_table": table}  # fmt: skip
 
     @classmethod
-    def load(cls, path: Path = CHANNEL_PATH) -> ChannelModel:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    def from_dict(cls, data: dict) -> ChannelModel:
         return cls(data["block_counts"], data["source_counts"], data["token_table"],
                    data.get("prior_weight", 2.0))  # fmt: skip
 
@@ -252,7 +247,10 @@ class ChannelModel:
 
     def logprob(self, noisy: str, clean: str) -> float:
         """log P(noisy | clean) for lowercase tokens, summed over the confusion blocks."""
-        return sum(self.block_logprob(c, n) for c, n in blocks(clean, noisy))
+        return self.blocks_logprob(blocks(clean, noisy))
+
+    def blocks_logprob(self, events: list[tuple[str, str]]) -> float:
+        return sum(self.block_logprob(c, n) for c, n in events)
 
     def rewrites(self, min_count: int = 2) -> dict[str, set[str]]:
         """Noisy block -> mark-stripped clean blocks it was seen for (for candidate search)."""
@@ -267,13 +265,69 @@ class ChannelModel:
         return dict(rules)
 
 
+class MixtureChannel:
+    """Several OCR channels mixed per token: log sum_k w_k P_k(noisy | clean).
+
+    `eng` (legacy scans: marks lost, ộ -> 6, ư -> ir, đ -> P), `vie` (fresh scans: mostly right),
+    and `strip` (text typed without marks: noisy == clean with every mark removed)."""
+
+    def __init__(self, channels: dict[str, ChannelModel], weights: dict[str, float]):
+        self.channels = channels
+        self.weights = weights
+        self._log_weights = {k: math.log(w) for k, w in weights.items() if w > 0}
+        merged: dict[str, Counter] = defaultdict(Counter)
+        for channel in channels.values():
+            for noisy, cleans in channel.token_table.items():
+                merged[noisy].update(cleans)
+        self.token_table = {k: dict(v) for k, v in merged.items()}
+
+    def logprob(self, noisy: str, clean: str) -> float:
+        events = blocks(clean, noisy)
+        terms = [
+            self._log_weights[name] + channel.blocks_logprob(events)
+            for name, channel in self.channels.items()
+            if name in self._log_weights
+        ]
+        if "strip" in self._log_weights and noisy == base_form(clean):
+            terms.append(self._log_weights["strip"])
+        top = max(terms)
+        return top + math.log(sum(math.exp(t - top) for t in terms))
+
+    def rewrites(self) -> dict[str, set[str]]:
+        rules: dict[str, set[str]] = defaultdict(set)
+        for channel in self.channels.values():
+            for src, dsts in channel.rewrites().items():
+                rules[src] |= dsts
+        return dict(rules)
+
+    def save(self, path: Path = CHANNEL_PATH) -> None:
+        data = {"weights": self.weights,
+                "channels": {k: c.to_dict() for k, c in self.channels.items()}}  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path = CHANNEL_PATH) -> MixtureChannel:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        channels = {k: ChannelModel.from_dict(v) for k, v in data["channels"].items()}
+        return cls(channels, data["weights"])
+
+
+DEFAULT_WEIGHTS = {"eng": 0.55, "vie": 0.35, "strip": 0.1}
+
+
 # ---------------------------------------------------------------- candidate generation
 
 
 class CandidateGenerator:
     """Lowercase inventory entries for a noisy chunk core, with log P(noisy | candidate)."""
 
-    def __init__(self, inventory: dict[str, int], channel: ChannelModel, prior_weight: float = 0.3,
+    def __init__(self, inventory: dict[str, int], channel: MixtureChannel | ChannelModel,
+                 prior_weight: float = 0.3,
                  fuzzy_distance: int = 2, min_found: int = 24):  # fmt: skip
         self.inventory = inventory
         self.channel = channel
@@ -293,7 +347,7 @@ class CandidateGenerator:
     @classmethod
     def load(cls, lexicon_dir: Path = LEXICON_DIR, **kw) -> CandidateGenerator:
         return cls(load_inventory(lexicon_dir / "syllables.tsv"),
-                   ChannelModel.load(lexicon_dir / "channel.json"), **kw)  # fmt: skip
+                   MixtureChannel.load(lexicon_dir / "channel.json"), **kw)  # fmt: skip
 
     def _variants(self, noisy: str) -> set[str]:
         """Mark-stripped forms reachable from `noisy` with up to two learned rewrites."""

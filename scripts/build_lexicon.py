@@ -19,7 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from restore.candidates import CHANNEL_PATH, ChannelModel, token_pairs  # noqa: E402
+from restore.candidates import (  # noqa: E402
+    CHANNEL_PATH,
+    DEFAULT_WEIGHTS,
+    ChannelModel,
+    MixtureChannel,
+    token_pairs,
+)
 from restore.lexicon import (  # noqa: E402
     INVENTORY_PATH,
     count_tokens,
@@ -70,15 +76,26 @@ def tsv_pairs(path: Path, limit: int) -> list[tuple[str, str]]:
     return token_pairs(noisy, clean)
 
 
-def build_channel(shared: Path, pair_files: list[Path], out: Path) -> None:
-    model = ChannelModel.fit(real_pairs(shared), weight=REAL_WEIGHT)
-    for path in pair_files:
-        pairs = tsv_pairs(path, MAX_TRUE_PAIRS)
-        print(f"{path}: {len(pairs):,} token pairs", file=sys.stderr)
-        ChannelModel.fit(pairs, into=model)
-    model.save(out)
-    print(f"{out}: {len(model.block_counts)} block sources, {len(model.token_table)} noisy tokens",
-          file=sys.stderr)  # fmt: skip
+def true_channel_files(data: Path, lang: str) -> list[Path]:
+    """The corpus helper's true-channel pairs of training documents (never the eval split)."""
+    merged = data / "pairs" / f"true_{lang}.tsv"
+    if merged.exists():
+        return [merged]
+    return sorted(p for p in (data / "true").glob(f"{lang}.train.*.tsv*") if ".test." not in p.name)
+
+
+def build_channel(shared: Path, data: Path, out: Path) -> None:
+    """eng = real part-1 pairs (weighted) + true-channel eng pairs; vie = true-channel vie pairs."""
+    eng = ChannelModel.fit(real_pairs(shared), weight=REAL_WEIGHT)
+    channels = {"eng": eng, "vie": ChannelModel()}
+    for lang, model in channels.items():
+        for path in true_channel_files(data, lang):
+            pairs = tsv_pairs(path, MAX_TRUE_PAIRS)
+            print(f"{path}: {len(pairs):,} token pairs -> {lang}", file=sys.stderr)
+            ChannelModel.fit(pairs, into=model)
+    MixtureChannel(channels, DEFAULT_WEIGHTS).save(out)
+    sizes = {k: len(m.block_counts) for k, m in channels.items()}
+    print(f"{out}: block sources per channel {sizes}", file=sys.stderr)
 
 
 def build_inventory(corpus: Path, max_lines: int, out: Path) -> None:
@@ -109,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     default_shared = Path(__file__).resolve().parents[2] / "shared"
     parser.add_argument("--shared", type=Path, default=default_shared)
     parser.add_argument("--max-lines", type=int, default=3_000_000, help="lines per corpus file")
-    parser.add_argument("--pairs", type=Path, nargs="*", default=None,
-                        help="true-channel noisy<TAB>clean files (default /work/data/pairs/*true*)")
+    parser.add_argument("--data", type=Path, default=Path("/work/data"),
+                        help="where the true-channel pairs are (pairs/true_{eng,vie}.tsv)")
     parser.add_argument("--channel-only", action="store_true")
     parser.add_argument("--out-dir", type=Path, default=INVENTORY_PATH.parent)
     args = parser.parse_args(argv)
@@ -120,10 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not args.channel_only:
         build_inventory(corpus, args.max_lines, args.out_dir / INVENTORY_PATH.name)
-    pair_files = args.pairs
-    if pair_files is None:
-        pair_files = sorted(Path("/work/data/pairs").glob("*true*.tsv"))
-    build_channel(args.shared, pair_files, args.out_dir / CHANNEL_PATH.name)
+    build_channel(args.shared, args.data, args.out_dir / CHANNEL_PATH.name)
     return 0
 
 
