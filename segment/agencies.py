@@ -26,6 +26,7 @@ _DEMONSTRATIVES = {
     "kia",
     "ay",
 }  # đó, này, nào, kia, ấy (after marks are stripped)
+_JUXTAPOSABLE = ("đơn vị", "cơ quan", "ngành", "địa phương", "đoàn thể", "doanh nghiệp")
 _PARTY_KINDS = {"tinh": "tinh", "thanh": "thanh pho", "huyen": "huyen", "thi": "thi xa"}
 _KIND_NAMES = {"tinh": "tỉnh", "thanh pho": "thành phố", "huyen": "huyện", "thi xa": "thị xã"}
 _GENERIC_HEADS = {
@@ -301,6 +302,11 @@ class AgencyParser:
         end = self.named_members(end)
         while True:
             sep = self.fold_at(end)
+            if not modified and self.tok(end) and self.tok(end).is_word:
+                juxtaposed = match_any(self.tokens, end, _JUXTAPOSABLE)
+                if juxtaposed is not None and self.fold_at(end) != "cac":
+                    end = juxtaposed  # 'các cơ quan đơn vị liên quan'
+                    continue
             if sep in {",", "va"} and not modified:
                 k = end + 1
                 if sep == "va" and self.fold_at(k) == "cac":

@@ -26,6 +26,13 @@ _PART_TITLES = (
     "phan cong trach nhiem",
 )
 _DIRECTIVES = ("Giao cho", "Giao", "Yêu cầu", "Đề nghị")
+_EXECUTE_TAILS = (
+    "chịu trách nhiệm thi hành",
+    "căn cứ Quyết định thi hành",
+    "căn cứ Quyết định này thi hành",
+    "thi hành Quyết định này",
+    "có trách nhiệm thi hành",
+)
 _LEAD_PREFIXES = ("có trách nhiệm", "được giao", "sẽ", "tiếp tục", "là cơ quan", "làm cơ quan")
 _SUPPORT_SKIP = ("chặt chẽ với", "chặt chẽ", "với", ", hướng dẫn", ", chỉ đạo", "cùng với", "cùng")
 _SUBJECT_SUPPORT = (
@@ -194,6 +201,17 @@ class RoleFinder:
             if spans and match_any(self.tokens, spans[-1][1], _SUBJECT_SUPPORT) is not None:
                 self.roles.add("support", self.names(spans))
 
+    def executing_subjects(self) -> None:
+        """Decisions: 'Chánh Văn phòng ...; Giám đốc các sở ... chịu trách nhiệm thi hành Quyết định này'."""
+        for s in range(len(self.tokens)):
+            if not self.at_clause_start(s):
+                continue
+            spans = self.parser.agency_list(s, semicolons=True)
+            if spans and match_any(self.tokens, spans[-1][1], _EXECUTE_TAILS) is not None:
+                self.roles.add("executors", self.names(spans))
+                self.roles.explicit = True
+                return
+
     def supports(self) -> None:
         """Every 'phối hợp (với) Y' names Y as support."""
         for i in range(len(self.tokens)):
@@ -223,6 +241,8 @@ def find_roles(text: str, subject: list[str], registry: Registry | None = None) 
     finder.parentheticals()
     finder.directives()
     finder.subject_leads()
+    if not finder.roles.explicit:
+        finder.executing_subjects()
     roles = finder.roles
     if subject and not roles.explicit:
         roles.add("lead" if finder.heading_subject_leads() else "executors", subject)

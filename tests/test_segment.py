@@ -374,3 +374,22 @@ def test_list_lead_in_is_not_a_task_and_colon_headings():
     result = segment_text(text)
     assert roles(result, "III.1") == [(["Công an tỉnh"], [], []), ([], [], ["Công an tỉnh"])]
     assert roles(result, "III.2.a") == [(["Sở Y tế"], ["Sở Tài chính"], [])]
+
+
+def test_decision_article_naming_who_executes_it():
+    text = (
+        "Điều 1. Ban hành kèm theo Quyết định này Quy chế.\n"
+        "Điều 2. Chánh Văn phòng UBND tỉnh; Giám đốc các sở; Thủ trưởng các cơ quan đơn vị liên quan "
+        "chịu trách nhiệm thi hành Quyết định này./.\n"
+    )
+    assert roles(segment_text(text), "Điều 2") == [
+        (
+            [],
+            [],
+            [
+                "Chánh Văn phòng UBND tỉnh",
+                "Giám đốc các sở",
+                "Thủ trưởng các cơ quan đơn vị liên quan",
+            ],
+        )
+    ]
