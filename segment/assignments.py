@@ -202,7 +202,7 @@ class RoleFinder:
                 self.roles.add("support", self.names(spans))
 
     def executing_subjects(self) -> None:
-        """Decisions: 'Chánh Văn phòng ...; Giám đốc các sở ... chịu trách nhiệm thi hành Quyết định này'."""
+        """Decisions: "Chánh Văn phòng ...; Giám đốc các sở ... chịu trách nhiệm thi hành ..."."""
         for s in range(len(self.tokens)):
             if not self.at_clause_start(s):
                 continue

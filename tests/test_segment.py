@@ -379,7 +379,8 @@ def test_list_lead_in_is_not_a_task_and_colon_headings():
 def test_decision_article_naming_who_executes_it():
     text = (
         "Điều 1. Ban hành kèm theo Quyết định này Quy chế.\n"
-        "Điều 2. Chánh Văn phòng UBND tỉnh; Giám đốc các sở; Thủ trưởng các cơ quan đơn vị liên quan "
+        "Điều 2. Chánh Văn phòng UBND tỉnh; Giám đốc các sở; "
+        "Thủ trưởng các cơ quan đơn vị liên quan "
         "chịu trách nhiệm thi hành Quyết định này./.\n"
     )
     assert roles(segment_text(text), "Điều 2") == [
