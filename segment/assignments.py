@@ -26,6 +26,18 @@ _PART_TITLES = (
     "phan cong trach nhiem",
 )
 _DIRECTIVES = ("Giao cho", "Giao", "Yêu cầu", "Đề nghị")
+_DEADLINE_LABEL_RE = re.compile(
+    r"(?:thời gian|thời hạn|tiến độ)\s*(?:hoàn thành|thực hiện)?\s*:\s*"
+    r"([^;\n]{2,80}?)(?:[.;]\s|[.;]?$)",
+    re.IGNORECASE,
+)
+_DETAIL_RE = re.compile(
+    r"^(co quan|don vi)\s+(chu tri|phoi hop)[^:]{0,20}:|^(thoi gian|thoi han|tien do)[^:]{0,20}:"
+)
+_LABELS = {
+    "lead": ("Cơ quan chủ trì", "Đơn vị chủ trì"),
+    "support": ("Cơ quan phối hợp", "Đơn vị phối hợp"),
+}
 _EXECUTE_TAILS = (
     "chịu trách nhiệm thi hành",
     "căn cứ Quyết định thi hành",
@@ -87,8 +99,19 @@ def heading_agencies(title: str, registry: Registry) -> list[str]:
 
 
 def find_deadline(text: str) -> str | None:
+    """'hoàn thành trước năm 2030', 'trong quý I/2026', or 'Thời gian hoàn thành: ...'."""
     m = _DEADLINE_RE.search(text)
-    return clean_spaces(m.group(0)) if m else None
+    if m:
+        return clean_spaces(m.group(0))
+    m = _DEADLINE_LABEL_RE.search(text)
+    if m and re.search(r"\d", m.group(1)):
+        return clean_spaces(m.group(1)).rstrip(" .;")
+    return None
+
+
+def is_task_detail(text: str) -> bool:
+    """'Cơ quan chủ trì: ...', 'Thời gian hoàn thành: ...': a line completing the task above."""
+    return _DETAIL_RE.match(fold(text)) is not None
 
 
 class RoleFinder:
@@ -201,6 +224,22 @@ class RoleFinder:
             if spans and match_any(self.tokens, spans[-1][1], _SUBJECT_SUPPORT) is not None:
                 self.roles.add("support", self.names(spans))
 
+    def labelled(self) -> None:
+        """'Cơ quan chủ trì: Sở Tư pháp. Cơ quan phối hợp: các sở, ngành liên quan.'"""
+        for i in range(len(self.tokens)):
+            for role, labels in _LABELS.items():
+                end = match_any(self.tokens, i, labels)
+                if end is None:
+                    continue
+                k = end
+                while k < len(self.tokens) and self.tokens[k].text != ":" and k - end < 3:
+                    k += 1
+                if k < len(self.tokens) and self.tokens[k].text == ":":
+                    spans = self.parser.agency_list(k + 1, bare=True, semicolons=True)
+                    self.roles.add(role, self.names(spans))
+                    self.roles.explicit = self.roles.explicit or (role == "lead" and bool(spans))
+                    self.claimed.update(range(i, k))
+
     def executing_subjects(self) -> None:
         """Decisions: "Chánh Văn phòng ...; Giám đốc các sở ... chịu trách nhiệm thi hành ..."."""
         for s in range(len(self.tokens)):
@@ -238,6 +277,7 @@ class RoleFinder:
 def find_roles(text: str, subject: list[str], registry: Registry | None = None) -> Roles | None:
     """Roles of one unit; None when it assigns nothing."""
     finder = RoleFinder(text, registry or load_registry())
+    finder.labelled()
     finder.parentheticals()
     finder.directives()
     finder.subject_leads()

@@ -14,6 +14,7 @@ from segment.assignments import (
     find_roles,
     heading_agencies,
     is_assignment_part,
+    is_task_detail,
 )
 from segment.lexicon import clean_spaces, fold, match_any, tokenize
 from segment.metadata import extract_metadata
@@ -172,6 +173,10 @@ def _units(sections: list[Section], texts: list[str], subjects: dict) -> list[Un
         for k, group in enumerate(groups):
             text = _paragraph_text(group, texts, section)
             if not text:
+                continue
+            if units and units[-1].section == section.id and k > 0 and is_task_detail(text):
+                units[-1].lines += group  # 'Cơ quan chủ trì: ...' completes the task above
+                units[-1].text += " " + text
                 continue
             unit = Unit(section.id, group, text, subject)
             part = _trailing_directive_part(section, k, group, texts, sections)

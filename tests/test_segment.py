@@ -394,3 +394,19 @@ def test_decision_article_naming_who_executes_it():
             ],
         )
     ]
+
+
+def test_labelled_task_details_join_their_task():
+    text = (
+        "II. NHIỆM VỤ\n1. Rà soát văn bản\n"
+        "- Rà soát, đề xuất sửa đổi các văn bản về an ninh mạng.\n"
+        "- Cơ quan chủ trì: Sở Tư pháp.\n"
+        "- Cơ quan phối hợp: Công an tỉnh, các sở, ngành liên quan.\n"
+        "- Thời gian hoàn thành: Quý II/2026.\n"
+    )
+    result = segment_text(text)
+    assert roles(result, "II.1") == [
+        (["Sở Tư pháp"], ["Công an tỉnh", "các sở, ngành liên quan"], [])
+    ]
+    task = result["assignments"][0]
+    assert task["deadline"] == "Quý II/2026" and (task["line_start"], task["line_end"]) == (3, 6)
