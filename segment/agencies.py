@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -68,7 +69,7 @@ class AgencyType:
     scope: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Registry:
     types: tuple[AgencyType, ...]
     heads: tuple[str, ...]
@@ -80,27 +81,11 @@ class Registry:
     collective_modifiers: tuple[str, ...]
     locality_types: tuple[str, ...]
     party_committees: tuple[str, ...]
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return _aliases(self)
+    aliases: tuple[str, ...] = ()
+    alias_types: dict[str, AgencyType] = field(default_factory=dict)
 
     def type_of(self, printed_alias: str) -> AgencyType | None:
-        return _alias_types(self).get(" ".join(phrase_folds(printed_alias)))
-
-
-@cache
-def _aliases(registry: Registry) -> tuple[str, ...]:
-    return tuple(a for t in registry.types for a in t.aliases)
-
-
-@cache
-def _alias_types(registry: Registry) -> dict[str, AgencyType]:
-    table: dict[str, AgencyType] = {}
-    for agency_type in registry.types:
-        for alias in agency_type.aliases:
-            table.setdefault(" ".join(phrase_folds(alias)), agency_type)
-    return table
+        return self.alias_types.get(" ".join(phrase_folds(printed_alias)))
 
 
 @cache
@@ -109,8 +94,14 @@ def load_registry(path: Path = REGISTRY_PATH) -> Registry:
     types = tuple(
         AgencyType(t["key"], t["name"], tuple(t["aliases"]), t["scope"]) for t in data["types"]
     )
-    fields = {k: tuple(data[k]) for k in Registry.__dataclass_fields__ if k != "types"}
-    return Registry(types=types, **fields)
+    skip = {"types", "aliases", "alias_types"}
+    fields = {k: tuple(data[k]) for k in Registry.__dataclass_fields__ if k not in skip}
+    alias_types: dict[str, AgencyType] = {}
+    for agency_type in types:
+        for alias in agency_type.aliases:
+            alias_types.setdefault(" ".join(phrase_folds(alias)), agency_type)
+    aliases = tuple(a for t in types for a in t.aliases)
+    return Registry(types=types, aliases=aliases, alias_types=alias_types, **fields)
 
 
 # ---------------------------------------------------------------- parsing
@@ -553,26 +544,27 @@ class AgencyResolver:
         return {"name": printed, "canonical": canonical, "id": f"{scope}/group:{slug(words)}"}
 
 
+_PLACE_RE = re.compile(
+    r"\b(tỉnh|thành phố|TP\.?|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu|"
+    r"tinh|thanh pho|huyen|quan|thi xa|xa|phuong|thi tran)\s+"
+    r"((?:[^\W\d_][\w'’]*)(?:[ \t]+[^\W\d_][\w'’]*){0,2})"
+)
+
+
 def find_places(text: str, registry: Registry | None = None) -> dict[str, str]:
     """Place names printed after a locality kind: {'thanh pho': 'Hải Phòng', 'tinh': 'Nghệ An'}."""
-    registry = registry or load_registry()
-    tokens = tokenize(text)
     counts: dict[tuple[str, str], int] = {}
-    for k in range(len(tokens)):
-        end = match_any(tokens, k, registry.locality_types)
-        if end is None or end >= len(tokens) or not tokens[end].is_capitalized:
-            continue
-        j = end
-        while j < len(tokens) and j - end < 3 and tokens[j].is_word and tokens[j].is_capitalized:
-            if tokens[j].is_abbreviation:
+    for m in _PLACE_RE.finditer(text):
+        words = []
+        for word in m.group(2).split():
+            if not word[0].isupper() or (len(word) > 1 and word.isupper()):
                 break
-            j += 1
-        if j == end:
+            words.append(word)
+        if not words:
             continue
-        name = clean_spaces(text[tokens[end].start : tokens[j - 1].end])
-        kind = fold(" ".join(t.text for t in tokens[k:end]))
+        kind = fold(m.group(1)).rstrip(".")
         kind = "thanh pho" if kind == "tp" else kind
-        counts[(kind, name)] = counts.get((kind, name), 0) + 1
+        counts[(kind, " ".join(words))] = counts.get((kind, " ".join(words)), 0) + 1
     places: dict[str, str] = {}
     for (kind, name), _ in sorted(counts.items(), key=lambda kv: -kv[1]):
         places.setdefault(kind, name)

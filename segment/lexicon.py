@@ -65,8 +65,14 @@ def match_phrase(tokens: list[Token], i: int, phrase: str) -> int | None:
     return i + len(folds)
 
 
-@lru_cache(maxsize=256)
+_INDEXES: dict[int, tuple[tuple[str, ...], dict[str, list[tuple[str, ...]]]]] = {}
+
+
 def _phrase_index(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases grouped by their first folded word, longest first (cached per phrase tuple)."""
+    cached = _INDEXES.get(id(phrases))
+    if cached is not None and cached[0] is phrases:
+        return cached[1]
     index: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
         folds = phrase_folds(phrase)
@@ -74,6 +80,7 @@ def _phrase_index(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
             index.setdefault(folds[0], []).append(folds)
     for entries in index.values():
         entries.sort(key=len, reverse=True)
+    _INDEXES[id(phrases)] = (phrases, index)
     return index
 
 
@@ -81,7 +88,7 @@ def match_any(tokens: list[Token], i: int, phrases: tuple[str, ...]) -> int | No
     """End index of the longest phrase from `phrases` starting at token i."""
     if i >= len(tokens):
         return None
-    for folds in _phrase_index(tuple(phrases)).get(tokens[i].fold, ()):
+    for folds in _phrase_index(phrases).get(tokens[i].fold, ()):
         end = i + len(folds)
         if end <= len(tokens) and all(tokens[i + k].fold == f for k, f in enumerate(folds)):
             return end
