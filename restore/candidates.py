@@ -27,6 +27,7 @@ from restore.text import normalize, split_chunks, strip_marks, strip_tone
 
 CHANNEL_PATH = LEXICON_DIR / "channel.json"
 MAX_BLOCK = 3  # longest block (either side) kept as one confusion event
+_strip = lru_cache(maxsize=1_000_000)(strip_marks)
 
 # Generic (backoff) probabilities for confusions never seen in training.
 P_IDENTITY = 0.9
@@ -182,7 +183,11 @@ class ChannelModel:
                    data.get("prior_weight", 2.0))  # fmt: skip
 
     # -- scoring
+    def __post_init__(self) -> None:
+        self._log_cache: dict[tuple[str, str], float] = {}
+
     def _cache_clear(self) -> None:
+        self._log_cache = {}
         self.__dict__.pop("_block_cache", None)
         self.__dict__.pop("_classes", None)
 
@@ -250,7 +255,14 @@ class ChannelModel:
         return self.blocks_logprob(blocks(clean, noisy))
 
     def blocks_logprob(self, events: list[tuple[str, str]]) -> float:
-        return sum(self.block_logprob(c, n) for c, n in events)
+        cache = self._log_cache
+        total = 0.0
+        for event in events:
+            logp = cache.get(event)
+            if logp is None:
+                logp = cache[event] = self.block_logprob(*event)
+            total += logp
+        return total
 
     def rewrites(self, min_count: int = 2) -> dict[str, set[str]]:
         """Noisy block -> mark-stripped clean blocks it was seen for (for candidate search)."""
@@ -328,12 +340,13 @@ class CandidateGenerator:
 
     def __init__(self, inventory: dict[str, int], channel: MixtureChannel | ChannelModel,
                  prior_weight: float = 0.3,
-                 fuzzy_distance: int = 2, min_found: int = 24):  # fmt: skip
+                 fuzzy_distance: int = 2, min_found: int = 24, max_scored: int = 48):  # fmt: skip
         self.inventory = inventory
         self.channel = channel
         self.prior_weight = prior_weight
         self.fuzzy_distance = fuzzy_distance
         self.min_found = min_found
+        self.max_scored = max_scored
         total = sum(inventory.values()) + len(inventory)
         self.log_prior = {t: math.log((n + 1) / total) for t, n in inventory.items()}
         self.by_base: dict[str, list[str]] = defaultdict(list)
@@ -351,11 +364,11 @@ class CandidateGenerator:
 
     def _variants(self, noisy: str) -> set[str]:
         """Mark-stripped forms reachable from `noisy` with up to two learned rewrites."""
-        first = {strip_marks(noisy)} | self._rewrite_once(noisy)
+        first = {_strip(noisy)} | self._rewrite_once(noisy)
         second = set()
         for v in list(first):
             second |= self._rewrite_once(v)
-        return first | {strip_marks(v) for v in second}
+        return first | {_strip(v) for v in second}
 
     def _rewrite_once(self, text: str) -> set[str]:
         out = set()
@@ -365,32 +378,45 @@ class CandidateGenerator:
                 if len(piece) < width:
                     break
                 for dst in self.rules.get(piece, ()):
-                    out.add(strip_marks(text[:i] + dst + text[i + width :]))
+                    out.add(_strip(text[:i] + dst + text[i + width :]))
         return out
 
-    def _gather(self, noisy: str) -> set[str]:
-        found = {c for c in self.channel.token_table.get(noisy, ()) if c in self.inventory}
+    def _gather(self, noisy: str) -> tuple[set[str], set[str]]:
+        """(sure, other): token-table entries and same-base entries are always scored; the
+        others (rewrites, fuzzy matches) only the `max_scored` nearest and most frequent."""
+        stripped = _strip(noisy)
+        sure = {c for c in self.channel.token_table.get(noisy, ()) if c in self.inventory}
         if noisy in self.inventory:
-            found.add(noisy)
+            sure.add(noisy)
+        sure.update(self.by_base.get(stripped, ()))
+        other: set[str] = set()
         for base in self._variants(noisy):
-            found.update(self.by_base.get(base, ()))
-        stripped = strip_marks(noisy)
+            other.update(self.by_base.get(base, ()))
         for limit in range(1, self.fuzzy_distance + 1):
-            if limit > 1 and (len(found) >= self.min_found or len(noisy) < 4):
+            if limit > 1 and (len(sure) + len(other) >= self.min_found or len(noisy) < 4):
                 break
             near = process.extract(
                 stripped, self.bases, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
             )
             for base, _, _ in near:
-                found.update(self.by_base[base])
-        return found
+                other.update(self.by_base[base])
+        return sure, other - sure
 
     def _candidates(self, noisy_core: str, k: int = 24) -> list[tuple[str, float]]:
         noisy = normalize(noisy_core).lower()
         if not noisy:
             return []
+        sure, other = self._gather(noisy)
+        if len(other) > self.max_scored:
+            stripped = _strip(noisy)
+            distance = {b: Levenshtein.distance(stripped, b) for b in {_strip(c) for c in other}}
+            prior = self.log_prior
+            cheap = sorted(
+                other, key=lambda c: 2.0 * distance[_strip(c)] - self.prior_weight * prior[c]
+            )
+            other = set(cheap[: self.max_scored])
         scored = []
-        for cand in self._gather(noisy):
+        for cand in sure | other:
             channel = self.channel.logprob(noisy, cand)
             scored.append((channel + self.prior_weight * self.log_prior[cand], cand, channel))
         scored.sort(reverse=True)
