@@ -545,8 +545,7 @@ class AgencyResolver:
 
 
 _PLACE_RE = re.compile(
-    r"\b(tỉnh|thành phố|TP\.?|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu|"
-    r"tinh|thanh pho|huyen|quan|thi xa|xa|phuong|thi tran)\s+"
+    r"(?<!\w)(tỉnh|thành phố|TP\.?|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
     r"((?:[^\W\d_][\w'’]*)(?:[ \t]+[^\W\d_][\w'’]*){0,2})"
 )
 
