@@ -13,13 +13,15 @@ import statistics
 from dataclasses import dataclass, field
 
 GAP_FACTOR = 2.5  # a horizontal gap wider than this many word heights separates two segments
+NEIGHBOUR_GAP_FACTOR = 1.0  # ... or this many, when the gap lines up with a neighbour's gutter
 BAND_BREAK_FACTOR = 0.8  # a vertical gap wider than this many row heights ends a two-column band
 DETACH_TRAILING = False
 MIN_GUTTER = 10  # px: narrower shared gutters do not make two columns
 NOISE_CONFIDENCE = 50  # words without a letter or digit below this confidence are scan noise
 MIN_CONFIDENCE = 10  # any word below this is noise (stamps, signatures, specks): measured on bench
 
-_HAS_ALNUM = re.compile(r"\w")
+_HAS_ALNUM = re.compile(r"[^\W_]")
+_RULE_MARKS = re.compile(r"^[_‗¯|]+$")  # underlines and rules read as text: never in the documents
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class Row:
 
 def is_noise(word: Word) -> bool:
     """Specks and rules read as punctuation: no letter or digit, low confidence."""
-    if word.conf < MIN_CONFIDENCE:
+    if word.conf < MIN_CONFIDENCE or _RULE_MARKS.match(word.text):
         return True
     return not _HAS_ALNUM.search(word.text) and word.conf < NOISE_CONFIDENCE
 
@@ -107,7 +109,7 @@ def words_from_data(data: dict) -> list[list[Word]]:
     """Tesseract `image_to_data` dict -> its text lines (block/paragraph/line), noise removed."""
     lines: dict[tuple[int, int, int], list[Word]] = {}
     for i, text in enumerate(data["text"]):
-        text = (text or "").strip()
+        text = (text or "").strip().strip("_")
         conf = float(data["conf"][i])
         if not text or conf < 0:
             continue
@@ -157,6 +159,28 @@ def group_rows(lines: list[list[Word]]) -> list[Row]:
                 last.segments = sorted(last.segments + segments, key=lambda s: s.left)
                 continue
         rows.append(Row(segments))
+    return rows
+
+
+def split_at_neighbour_gutters(rows: list[Row]) -> list[Row]:
+    """Split a one-segment row at a narrower word gap that lines up with the gutter of the row
+    above or below (a header line set close to the other column, e.g. 'ĐÀ NẴNG  CỘNG HÒA')."""
+    for index, row in enumerate(rows):
+        if len(row.segments) != 1 or len(row.segments[0].words) < 2:
+            continue
+        gutters = [
+            _widest_gap(rows[j])
+            for j in (index - 1, index + 1)
+            if 0 <= j < len(rows) and len(rows[j].segments) >= 2
+        ]
+        words = row.segments[0].words
+        height = statistics.median(w.height for w in words)
+        for k in range(1, len(words)):
+            gap = (words[k - 1].right, words[k].left)
+            wide = gap[1] - gap[0] > NEIGHBOUR_GAP_FACTOR * height
+            if wide and any(lo <= (gap[0] + gap[1]) / 2 <= hi for lo, hi in gutters):
+                row.segments = [Segment(words[:k]), Segment(words[k:])]
+                break
     return rows
 
 
@@ -229,4 +253,4 @@ def order_lines(data: dict, *, columns: bool = True) -> list[Segment]:
     lines = words_from_data(data)
     if not columns:
         return [Segment(sorted(ws, key=lambda w: w.left)) for ws in lines]
-    return reading_order(group_rows(lines))
+    return reading_order(split_at_neighbour_gutters(group_rows(lines)))

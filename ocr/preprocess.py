@@ -36,7 +36,7 @@ class CleanPage:
 
 
 def to_gray(image: Image.Image, remove_stamps: bool = True) -> np.ndarray:
-    """Grayscale array; strongly coloured ink (red/blue stamps, signatures) becomes paper white."""
+    """Grayscale array; coloured ink (red/blue stamps, signatures; chroma > 25) becomes white."""
     if image.mode in ("L", "1", "I;16", "I"):
         return np.asarray(image.convert("L"), dtype=np.uint8)
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
@@ -45,7 +45,7 @@ def to_gray(image: Image.Image, remove_stamps: bool = True) -> np.ndarray:
         channels = rgb.astype(np.int16)
         chroma = channels.max(axis=2) - channels.min(axis=2)
         gray = gray.copy()
-        gray[chroma > 70] = 255
+        gray[chroma > 25] = 255
     return gray
 
 
