@@ -123,6 +123,13 @@ class RoleFinder:
         self.parser = AgencyParser(self.tokens, registry)
         self.roles = Roles()
         self.claimed: set[int] = set()  # token indexes of 'chủ trì' already explained
+        self.chu_tri = self._positions("chủ trì")
+        self.phoi_hop = self._positions("phối hợp")
+        self.folded = " ".join(t.fold for t in self.tokens)
+
+    def _positions(self, phrase: str) -> list[int]:
+        """Token indexes where `phrase` starts (one OCR edit per word tolerated)."""
+        return [i for i in range(len(self.tokens)) if match_phrase_near(self.tokens, i, phrase)]
 
     def names(self, spans) -> list[str]:
         return [self.parser.text_of(self.text, s) for s in spans]
@@ -189,8 +196,8 @@ class RoleFinder:
 
     def subject_leads(self) -> None:
         """'lực lượng Công an có trách nhiệm chủ trì ...; các lực lượng khác chủ động tham gia'."""
-        for c in range(len(self.tokens)):
-            if c in self.claimed or match_phrase_near(self.tokens, c, "chủ trì") is None:
+        for c in self.chu_tri:
+            if c in self.claimed:
                 continue
             stop = c
             for prefix in _LEAD_PREFIXES:
@@ -226,7 +233,11 @@ class RoleFinder:
 
     def labelled(self) -> None:
         """'Cơ quan chủ trì: Sở Tư pháp. Cơ quan phối hợp: các sở, ngành liên quan.'"""
+        if "chu tri" not in self.folded and "phoi hop" not in self.folded:
+            return
         for i in range(len(self.tokens)):
+            if self.tokens[i].fold not in {"co", "don"}:
+                continue
             for role, labels in _LABELS.items():
                 end = match_any(self.tokens, i, labels)
                 if end is None:
@@ -242,6 +253,8 @@ class RoleFinder:
 
     def executing_subjects(self) -> None:
         """Decisions: "Chánh Văn phòng ...; Giám đốc các sở ... chịu trách nhiệm thi hành ..."."""
+        if "thi hanh" not in self.folded:
+            return
         for s in range(len(self.tokens)):
             if not self.at_clause_start(s):
                 continue
@@ -253,11 +266,8 @@ class RoleFinder:
 
     def supports(self) -> None:
         """Every 'phối hợp (với) Y' names Y as support."""
-        for i in range(len(self.tokens)):
-            end = match_phrase_near(self.tokens, i, "phối hợp")
-            if end is None:
-                continue
-            k = end
+        for i in self.phoi_hop:
+            k = i + 2
             for skip in _SUPPORT_SKIP:
                 nxt = match_phrase(self.tokens, k, skip)
                 if nxt is not None:
@@ -268,10 +278,7 @@ class RoleFinder:
 
     def heading_subject_leads(self) -> bool:
         """True when a 'chủ trì' with no agency before it makes the heading's agency the lead."""
-        return any(
-            match_phrase_near(self.tokens, i, "chủ trì") is not None and i not in self.claimed
-            for i in range(len(self.tokens))
-        )
+        return any(i not in self.claimed for i in self.chu_tri)
 
 
 def find_roles(text: str, subject: list[str], registry: Registry | None = None) -> Roles | None:
