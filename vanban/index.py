@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
 import sqlite3
 import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import regex
+
 from restore.text import normalize, strip_marks
 from vanban.records import VanbanError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 MANIFEST_NAMES = ("vanban-manifest.json", "vanban-manifest.jsonl")
 ROLES = ("lead", "support", "executors")
 ROLE_NAMES = {"lead": "lead", "support": "support", "executors": "executor"}
@@ -45,10 +49,13 @@ CREATE TABLE passages (
     section_id TEXT, section_key TEXT, section_title TEXT,
     line_start INTEGER, line_end INTEGER, page INTEGER,
     line_pages TEXT,
-    deadline TEXT
+    deadline TEXT,
+    body TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    fts_extra TEXT NOT NULL
 );
 CREATE INDEX passages_doc ON passages(doc_id);
-CREATE TABLE roles (
+CREATE TABLE roles (  -- for display; filters use the FTS columns
     passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
     role TEXT NOT NULL,
     name TEXT, canonical TEXT, agency_id TEXT,
@@ -56,15 +63,71 @@ CREATE TABLE roles (
 );
 CREATE INDEX roles_passage ON roles(passage_id);
 CREATE VIRTUAL TABLE passages_fts USING fts5(
-    body, plain, tags, tags_plain, tokenize = 'unicode61 remove_diacritics 0'
+    body, plain, tags, tags_plain, lead, support, executor, issuer, doc_type, facets,
+    content = '', tokenize = 'unicode61 remove_diacritics 0'
 );
-INSERT INTO passages_fts (passages_fts, rank) VALUES ('rank', 'bm25(1.0, 1.0, 2.0, 2.0)');
+INSERT INTO passages_fts (passages_fts, rank) VALUES ('rank', 'bm25(1, 1, 2, 2, 0, 0, 0, 0, 0, 0)');
 """
 
 
+def _strip_table() -> dict[int, str | None]:
+    """strip_marks as a character table (exact for NFC text), so long texts strip in C."""
+    table: dict[int, str | None] = {}
+    for block in (range(0x00C0, 0x0250), range(0x1E00, 0x1F00)):
+        for code in block:
+            stripped = strip_marks(chr(code))
+            if stripped != chr(code):
+                table[code] = stripped
+    for code in range(0x0300, 0x0370):  # stray combining marks
+        table[code] = None
+    return table
+
+
+_STRIP = _strip_table()
+# The plain column of the index holds plain_text(body); a change of it needs a rebuild.
+STRIP_CHECK = (
+    "ĐđÀàẢảẠạẮắẰằẲẳẴẵẶặẤấẦầẨẩẪẫẬậÉéÈèẺẻẼẽẸẹẾếỀềỂểỄễỆệÍíÌìỈỉĨĩỊịÓóÒòỎỏÕõỌọỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợ"
+)
+
+
+def plain_text(text: str) -> str:
+    """strip_marks(text) for any text, fast: NFC, then the table."""
+    return unicodedata.normalize("NFC", text).translate(_STRIP)
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def fold(text: str | None) -> str:
     """Lowercase, marks stripped (đ -> d), NFC: the form filters and the plain column compare."""
-    return strip_marks(normalize(text or "")).lower()
+    return plain_text(normalize(text or "")).lower()
+
+
+# Filters are FTS5 columns too, so a filtered query is one index lookup: the agencies of each role
+# (folded names, canonical names and ids), the issuer, the doc type, and `facets` tokens for the
+# kind, year, roles present and every enclosing section path (II, II.2, II.2.a).
+EXTRA_COLUMNS = ("lead", "support", "executor", "issuer", "doc_type", "facets")
+
+
+def kind_token(kind: str) -> str:
+    return f"kind{kind}"
+
+
+def year_token(year: int) -> str:
+    return f"y{year}"
+
+
+def role_token(role: str) -> str:
+    return f"role{role}"
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def section_tokens(section_id: str) -> tuple[str, ...]:
+    """'II.2.a' -> secii, seciiz2, seciiz2za ('đ' kept apart from 'd': 'đ' -> 'dd')."""
+    parts = []
+    for label in section_id.replace("Đ", "dd").replace("đ", "dd").split("."):
+        key = regex.sub(r"[^a-z0-9]", "", fold(label))
+        if key:
+            parts.append(key)
+    return tuple("sec" + "z".join(parts[:k]) for k in range(1, len(parts) + 1))
 
 
 # ---------------------------------------------------------------- reading an OUTDIR
@@ -370,12 +433,19 @@ def _prepare(conn: sqlite3.Connection, db: Path, create: bool) -> None:
         if not create:
             raise VanbanError(str(db), "empty database, not a vanban index")
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA_SQL}\nCOMMIT;")
+        strip_check = plain_text(STRIP_CHECK).replace("'", "''")
+        conn.executescript(
+            f"BEGIN IMMEDIATE;\n{_SCHEMA_SQL}\n"
+            f"INSERT INTO meta VALUES ('strip_check', '{strip_check}');\nCOMMIT;"
+        )
         return
     if "meta" not in tables:
         raise VanbanError(str(db), "not a vanban index (no meta table)")
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(row[0]) if row else 0
+    check = conn.execute("SELECT value FROM meta WHERE key = 'strip_check'").fetchone()
+    if version == SCHEMA_VERSION and (check is None or check[0] != plain_text(STRIP_CHECK)):
+        version = 0  # the mark stripping changed: the plain column must be rebuilt
     if version != SCHEMA_VERSION:
         raise VanbanError(
             str(db),
@@ -509,10 +579,21 @@ def _remove(conn, doc_ids: list[int], report: IndexReport) -> None:
     report.removed += len(doc_ids)
 
 
+_FTS_NAMES = ", ".join(("body", "plain", "tags", "tags_plain", *EXTRA_COLUMNS))
+_FTS_COUNT = 4 + len(EXTRA_COLUMNS)
+
+
 def _delete_document(conn, doc_id: int) -> None:
-    conn.execute(
-        "DELETE FROM passages_fts WHERE rowid IN (SELECT id FROM passages WHERE doc_id = ?)",
-        (doc_id,),
+    rows = conn.execute(
+        "SELECT id, body, tags, fts_extra FROM passages WHERE doc_id = ?", (doc_id,)
+    ).fetchall()
+    conn.executemany(  # a contentless FTS table forgets a row given the values it indexed
+        f"INSERT INTO passages_fts (passages_fts, rowid, {_FTS_NAMES})"
+        f" VALUES ('delete', ?{', ?' * _FTS_COUNT})",
+        [
+            (pid, body, plain_text(body), tags, plain_text(tags), *json.loads(extra))
+            for pid, body, tags, extra in rows
+        ],
     )
     conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
@@ -546,48 +627,58 @@ def _insert_document(conn, outdir: Path, doc: OutputDocument, stat, sha: str) ->
     )
     doc_id = cur.lastrowid
     passages = document_passages(doc)
+    doc_facts = {
+        "issuer": fold(meta.get("issuer")),
+        "doc_type": fold(meta.get("doc_type")),
+        "year": year,
+    }
     for passage in passages:
-        _insert_passage(conn, doc_id, passage)
+        _insert_passage(conn, doc_id, passage, doc_facts)
     return len(passages)
 
 
-def _insert_passage(conn, doc_id: int, p: Passage) -> None:
+def _extra_columns(p: Passage, doc_facts: dict) -> list[str]:
+    """Values of EXTRA_COLUMNS for one passage."""
+    agencies: dict[str, list[str]] = {"lead": [], "support": [], "executor": []}
+    for role, agency in p.roles:
+        agencies[role].append(fold(" | ".join(agency_names(agency))))
+    facets = [kind_token(p.kind)]
+    facets += [year_token(doc_facts["year"])] if doc_facts["year"] else []
+    facets += section_tokens(p.section_id) if p.section_id else ()
+    facets += [role_token(role) for role, names in agencies.items() if names]
+    return [
+        *("; ".join(agencies[role]) for role in ("lead", "support", "executor")),
+        doc_facts["issuer"], doc_facts["doc_type"], " ".join(facets),
+    ]  # fmt: skip
+
+
+def _insert_passage(conn, doc_id: int, p: Passage, doc_facts: dict) -> None:
+    body, tags = unicodedata.normalize("NFC", p.body), unicodedata.normalize("NFC", p.tags)
+    extra = _extra_columns(p, doc_facts)
     cur = conn.execute(
         "INSERT INTO passages (doc_id, kind, section_id, section_key, section_title, line_start,"
-        " line_end, page, line_pages, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " line_end, page, line_pages, deadline, body, tags, fts_extra)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            doc_id,
-            p.kind,
-            p.section_id,
-            p.section_id.lower() if p.section_id else None,
-            p.section_title,
-            p.line_start,
-            p.line_end,
-            p.page,
-            json.dumps(p.line_pages) if p.line_pages else None,
-            p.deadline,
+            doc_id, p.kind, p.section_id, p.section_id.lower() if p.section_id else None,
+            p.section_title, p.line_start, p.line_end, p.page,
+            json.dumps(p.line_pages) if p.line_pages else None, p.deadline, body, tags,
+            json.dumps(extra, ensure_ascii=False),
         ),
-    )
-    body = normalize(p.body)
-    tags = normalize(p.tags)
+    )  # fmt: skip
     conn.execute(
-        "INSERT INTO passages_fts (rowid, body, plain, tags, tags_plain) VALUES (?, ?, ?, ?, ?)",
-        (cur.lastrowid, body, strip_marks(body), tags, strip_marks(tags)),
+        f"INSERT INTO passages_fts (rowid, {_FTS_NAMES}) VALUES (?{', ?' * _FTS_COUNT})",
+        (cur.lastrowid, body, plain_text(body), tags, plain_text(tags), *extra),
     )
-    for role, agency in p.roles:
-        name, canonical, agency_id = agency_names(agency)
-        conn.execute(
-            "INSERT INTO roles (passage_id, role, name, canonical, agency_id, plain)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                cur.lastrowid,
-                role,
-                name,
-                canonical,
-                agency_id,
-                fold(f"{name} | {canonical} | {agency_id}"),
-            ),
-        )
+    conn.executemany(
+        "INSERT INTO roles (passage_id, role, name, canonical, agency_id, plain)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (cur.lastrowid, role, *names, fold(" | ".join(names)))
+            for role, agency in p.roles
+            for names in [agency_names(agency)]
+        ],
+    )
 
 
 def rebuild_index(

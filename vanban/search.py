@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sqlite3
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import regex
 
-from restore.text import normalize, strip_marks
-from vanban.index import DEFAULT_TIMEOUT, add_index_parser, db_error, fold, open_db
+from restore.text import normalize
+from vanban.index import (
+    DEFAULT_TIMEOUT,
+    add_index_parser,
+    db_error,
+    fold,
+    kind_token,
+    open_db,
+    plain_text,
+    role_token,
+    section_tokens,
+    year_token,
+)
 from vanban.records import VanbanError
 
 KINDS = ("document", "text", "assignment")
@@ -79,7 +92,7 @@ def parse_query(query: str, *, ignore_marks: bool = False) -> ParsedQuery:
     ignore_marks) matches any marks ("cong an" finds "Công an").
     """
     query = normalize(query)
-    exact = not ignore_marks and strip_marks(query) != query
+    exact = not ignore_marks and plain_text(query) != query
     parsed = ParsedQuery(groups=[[]], exact=exact)
     negate_next = False
     for piece in _QUERY_PIECE_RE.finditer(query):
@@ -108,7 +121,7 @@ def parse_query(query: str, *, ignore_marks: bool = False) -> ParsedQuery:
 
 
 def _make_term(text: str, exact: bool, prefix: bool, negated: bool) -> Term | None:
-    words = tuple(w if exact else strip_marks(w).lower() for w in _TOKEN_RE.findall(text))
+    words = tuple(w if exact else plain_text(w).lower() for w in _TOKEN_RE.findall(text))
     if not words:
         return None
     return Term(words, prefix=prefix, negated=negated)
@@ -117,24 +130,32 @@ def _make_term(text: str, exact: bool, prefix: bool, negated: bool) -> Term | No
 # ---------------------------------------------------------------- snippets
 
 
+_WORD_CHAR = r"[\p{L}\p{M}\p{N}\p{Co}]"
+_GAP = r"[^\p{L}\p{M}\p{N}\p{Co}]+"
+
+
 def find_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
     """Character spans of `text` matched by the query's positive terms (whole phrases only)."""
-    tokens = list(_TOKEN_RE.finditer(text))
-    keys = [m.group(0).casefold() if parsed.exact else fold(m.group(0)) for m in tokens]
-    spans = []
-    for term in parsed.positive_terms:
-        words = [w.casefold() if parsed.exact else w for w in term.words]
-        n = len(words)
-        for i in range(len(tokens) - n + 1):
-            if all(
-                _word_matches(keys[i + k], words[k], term.prefix and k == n - 1) for k in range(n)
-            ):
-                spans.append((tokens[i].start(), tokens[i + n - 1].end()))
-    return _merge(sorted(spans))
+    pattern = _spans_pattern(tuple(parsed.positive_terms))
+    if pattern is None:
+        return []
+    haystack = text if parsed.exact else plain_text(text)
+    if len(haystack) != len(text):  # offsets would not map back
+        haystack = text
+    return _merge([m.span() for m in pattern.finditer(haystack)])
 
 
-def _word_matches(token: str, word: str, prefix: bool) -> bool:
-    return token.startswith(word) if prefix else token == word
+@functools.lru_cache(maxsize=64)
+def _spans_pattern(terms: tuple[Term, ...]) -> regex.Pattern | None:
+    """One regex for all terms: words in order, separated by non-word characters (as FTS5 does)."""
+    alternatives = []
+    for term in terms:
+        words = _GAP.join(regex.escape(w) for w in term.words)
+        tail = f"{_WORD_CHAR}*" if term.prefix else f"(?!{_WORD_CHAR})"
+        alternatives.append(f"(?<!{_WORD_CHAR}){words}{tail}")
+    if not alternatives:
+        return None
+    return regex.compile("|".join(alternatives), regex.IGNORECASE)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -186,49 +207,39 @@ class Filters:
     def any(self) -> bool:
         return any(v is not None for v in asdict(self).values())
 
-    def sql(self) -> tuple[str, list]:
-        clauses, params = [], []
+    def fts(self) -> str:
+        """The filters as FTS5 clauses over the filter columns (AND-ed), '' when none."""
         kind = self.kind
+        clauses = []
         if self.agency or self.role:
             if kind not in (None, "assignment"):
                 raise VanbanError("--agency/--role", "only assignments have agencies (drop --kind)")
             kind = "assignment"
-            role_sql, role_params = self._role_sql()
-            clauses.append(f"EXISTS (SELECT 1 FROM roles r WHERE r.passage_id = p.id{role_sql})")
-            params += role_params
-        if kind:
-            clauses.append("p.kind = ?")
-            params.append(kind)
-        for column, value in (("d.doc_type_plain", self.doc_type), ("d.issuer_plain", self.issuer)):
-            if value:
-                clauses.append(f"{column} LIKE ? ESCAPE '\\'")
-                params.append(_like(fold(value)))
-        if self.year is not None:
-            clauses.append("d.year = ?")
-            params.append(self.year)
-        if self.section:
-            key = self.section.strip().strip(".").lower()
-            clauses.append("(p.section_key = ? OR p.section_key LIKE ? ESCAPE '\\')")
-            params += [key, _escape(key) + ".%"]
-        return "".join(f" AND {c}" for c in clauses), params
-
-    def _role_sql(self) -> tuple[str, list]:
-        sql, params = "", []
-        if self.role:
-            sql += " AND r.role = ?"
-            params.append(self.role)
         if self.agency:
-            sql += " AND r.plain LIKE ? ESCAPE '\\'"
-            params.append(_like(fold(self.agency)))
-        return sql, params
+            columns = self.role or "{lead support executor}"
+            clauses.append(f"{columns} : {_phrase('--agency', self.agency)}")
+        elif self.role:
+            clauses.append(f'facets : "{role_token(self.role)}"')
+        if kind:
+            clauses.append(f'facets : "{kind_token(kind)}"')
+        for column, value in (("doc_type", self.doc_type), ("issuer", self.issuer)):
+            if value:
+                clauses.append(f"{column} : {_phrase('--' + column.replace('_', '-'), value)}")
+        if self.year is not None:
+            clauses.append(f'facets : "{year_token(self.year)}"')
+        if self.section:
+            tokens = section_tokens(self.section.strip().strip("."))
+            if not tokens:
+                raise VanbanError("--section", f"no section label in {self.section!r}")
+            clauses.append(f'facets : "{tokens[-1]}"')
+        return " AND ".join(clauses)
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _like(text: str) -> str:
-    return "%" + _escape(" ".join(text.split())) + "%"
+def _phrase(option: str, value: str) -> str:
+    words = _TOKEN_RE.findall(fold(value))
+    if not words:
+        raise VanbanError(option, f"no words to match in {value!r}")
+    return '"' + " ".join(words) + '"'
 
 
 @dataclass
@@ -254,11 +265,22 @@ class Hit:
         return asdict(self)
 
 
-_SELECT = """
-SELECT p.id, p.kind, p.section_id, p.section_title, p.line_start, p.line_end, p.page,
-       p.line_pages, p.deadline, d.id, d.outdir, d.path, d.source, d.issuer, d.doc_type, d.number,
-       d.date, d.title, d.place
+MAX_RANKED = 1000  # passages scored per query: the best hits among the first MAX_RANKED matches
+_COLUMNS = """
+p.id AS pid, p.kind AS kind, p.section_id AS section_id, p.section_title AS section_title,
+p.line_start AS line_start, p.line_end AS line_end, p.page AS page, p.line_pages AS line_pages,
+p.deadline AS deadline, p.body AS body, d.outdir AS outdir, d.path AS path, d.source AS source,
+d.issuer AS issuer, d.doc_type AS doc_type, d.number AS number, d.date AS date, d.title AS title,
+d.place AS place
 """
+
+
+class SearchResult(NamedTuple):
+    """Hits of one query; `ranked` matches were scored (MAX_RANKED means there were more)."""
+
+    parsed: ParsedQuery
+    hits: list[Hit]
+    ranked: int
 
 
 def search(
@@ -270,91 +292,77 @@ def search(
     ignore_marks: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     mark: tuple[str, str] = ("**", "**"),
-) -> tuple[ParsedQuery, list[Hit]]:
+) -> SearchResult:
     """Run a user query against the index; VanbanError for an unusable query or database."""
     filters = filters or Filters()
     parsed = parse_query(query, ignore_marks=ignore_marks)
     if parsed.is_empty() and not filters.any():
         raise VanbanError(query or "<query>", "nothing to search for (give words or a filter)")
-    where, params = filters.sql()
+    filter_fts = filters.fts()
     with open_db(db, create=False, timeout=timeout) as conn:
+        conn.row_factory = sqlite3.Row
         try:
-            rows = _fetch(conn, parsed, where, params, limit)
+            rows = _fetch(conn, parsed, filter_fts, limit)
             hits = [_hit(conn, row, parsed, mark) for row in rows]
         except sqlite3.OperationalError as exc:
             if "fts5" in str(exc) or "syntax" in str(exc):
                 raise VanbanError(query, f"cannot search for this ({exc})") from None
             raise db_error(db, exc, timeout) from None
-    return parsed, _drop_covered_text_hits(hits)[:limit]
+    ranked = rows[0]["ranked"] if rows else 0
+    return SearchResult(parsed, _drop_covered_text_hits(hits)[:limit], ranked)
 
 
-def _fetch(conn, parsed: ParsedQuery, where: str, params: list, limit: int) -> list[tuple]:
+def _fetch(conn, parsed: ParsedQuery, filters: str, limit: int) -> list[sqlite3.Row]:
+    """Rows of the best passages: BM25 order over at most MAX_RANKED matches (index order).
+
+    Without words, the passages the filters select, in index order.
+    """
     fetch = limit * 3 + 5  # room for text hits dropped as covered by an assignment hit
-    if parsed.is_empty():
-        sql = (
-            f"{_SELECT}, NULL FROM passages p JOIN documents d ON d.id = p.doc_id WHERE 1{where}"
-            " ORDER BY d.outdir, d.path, p.line_start, p.id LIMIT ?"
+    words = parsed.to_fts()
+    if not words:
+        matches = "SELECT rowid AS pid, NULL AS score FROM passages_fts WHERE passages_fts MATCH ?"
+        best = f"SELECT pid, score, 0 AS ranked FROM ({matches} LIMIT ?)"
+        params = [filters, fetch]
+    else:
+        expression = f"({words}) AND {filters}" if filters else words
+        matches = (  # ids and scores only until the best are known: bodies are large
+            "SELECT rowid AS pid, rank AS score FROM passages_fts"
+            " WHERE passages_fts MATCH ? LIMIT ?"
         )
-        return conn.execute(sql, [*params, fetch]).fetchall()
+        best = (
+            f"SELECT pid, score, count(*) OVER () AS ranked FROM ({matches}) ORDER BY score LIMIT ?"
+        )
+        params = [expression, MAX_RANKED, fetch]
     sql = (
-        f"{_SELECT}, passages_fts.rank FROM passages_fts"
-        " JOIN passages p ON p.id = passages_fts.rowid JOIN documents d ON d.id = p.doc_id"
-        f" WHERE passages_fts MATCH ?{where} ORDER BY passages_fts.rank LIMIT ?"
+        f"SELECT {_COLUMNS}, best.score AS score, best.ranked AS ranked FROM ({best}) AS best"
+        " JOIN passages p ON p.id = best.pid JOIN documents d ON d.id = p.doc_id"
+        " ORDER BY best.score, best.pid"
     )
-    return conn.execute(sql, [parsed.to_fts(), *params, fetch]).fetchall()
+    return conn.execute(sql, params).fetchall()
 
 
-def _hit(conn, row: tuple, parsed: ParsedQuery, mark: tuple[str, str]) -> Hit:
-    (
-        pid,
-        kind,
-        section_id,
-        section_title,
-        line_start,
-        line_end,
-        page,
-        line_pages,
-        deadline,
-        _doc_id,
-        outdir,
-        path,
-        source,
-        issuer,
-        doc_type,
-        number,
-        date,
-        title,
-        place,
-        score,
-    ) = row
-    body = conn.execute("SELECT body FROM passages_fts WHERE rowid = ?", (pid,)).fetchone()[0]
+def _hit(conn, row: sqlite3.Row, parsed: ParsedQuery, mark: tuple[str, str]) -> Hit:
+    body, kind, line_start, page = row["body"], row["kind"], row["line_start"], row["page"]
     spans = find_spans(body, parsed)
     line = line_start
     if kind == "text" and spans and line_start is not None:
         line = line_start + body.count("\n", 0, spans[0][0])
-        page = _page_of(line, line_pages, page)
+        page = _page_of(line, row["line_pages"], page)
     return Hit(
         kind=kind,
-        document={
-            "number": number,
-            "doc_type": doc_type,
-            "issuer": issuer,
-            "date": date,
-            "title": title,
-            "place": place,
-        },
-        json_file=str(Path(outdir) / path),
-        source=source,
-        section_id=section_id,
-        section_title=section_title,
+        document={k: row[k] for k in ("number", "doc_type", "issuer", "date", "title", "place")},
+        json_file=str(Path(row["outdir"]) / row["path"]),
+        source=row["source"],
+        section_id=row["section_id"],
+        section_title=row["section_title"],
         line=line,
         line_start=line_start,
-        line_end=line_end,
+        line_end=row["line_end"],
         page=page,
         snippet=make_snippet(body, spans, mark),
-        score=round(score, 4) if score is not None else None,
-        roles=_roles(conn, pid) if kind == "assignment" else {},
-        deadline=deadline,
+        score=round(row["score"], 4) if row["score"] is not None else None,
+        roles=_roles(conn, row["pid"]) if kind == "assignment" else {},
+        deadline=row["deadline"],
     )
 
 
@@ -433,7 +441,7 @@ def run_search(args: argparse.Namespace) -> int:
     color = not args.json and sys.stdout.isatty()
     mark = ("\033[1;33m", "\033[0m") if color else ("**", "**")
     try:
-        parsed, hits = search(
+        parsed, hits, ranked = search(
             Path(args.db),
             " ".join(args.query),
             filters,
@@ -446,19 +454,21 @@ def run_search(args: argparse.Namespace) -> int:
         print(f"vanban: error: {exc}", file=sys.stderr)
         return 2 if "nothing to search" in exc.reason else 1
     try:
-        _print_hits(args, parsed, hits)
+        _print_hits(args, parsed, hits, ranked)
     except BrokenPipeError:  # the reader (e.g. `head`) stopped early
         silence_stdout()
     return 0 if hits else 1
 
 
-def _print_hits(args: argparse.Namespace, parsed: ParsedQuery, hits: list[Hit]) -> None:
+def _print_hits(args: argparse.Namespace, parsed: ParsedQuery, hits: list[Hit], ranked: int):
     if args.json:
         payload = {
             "query": " ".join(args.query),
             "fts_query": parsed.to_fts() or None,
             "marks": "exact" if parsed.exact else "any",
             "count": len(hits),
+            "ranked": ranked,
+            "ranked_all": ranked < MAX_RANKED,
             "results": [h.to_json() for h in hits],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
