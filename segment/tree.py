@@ -138,29 +138,20 @@ def _own_lines(section: Section, texts: list[str], subjects: dict) -> list[int]:
 
 
 def _line_text(index: int, texts: list[str], section: Section) -> str:
-    text = texts[index]
+    """A line of a section; its first heading line stands for the whole inline text."""
     if index == section.heading_start:
-        if section.inline and section.title and section.inline != _joined_heading(section, texts):
+        if section.inline:
             return section.inline
-        text = _LABEL_RE.sub("", text.strip(), count=1)
-    return text
-
-
-def _joined_heading(section: Section, texts: list[str]) -> str:
-    return clean_spaces(" ".join(texts[section.heading_start : section.heading_end + 1]))
+        return _LABEL_RE.sub("", texts[index].strip(), count=1)
+    return texts[index]
 
 
 def _paragraph_text(group: list[int], texts: list[str], section: Section) -> str:
     """A paragraph's text: label dropped, lines joined, stray scan marks at line ends removed."""
     parts = []
     for index in group:
-        if (
-            index != section.heading_start
-            and section.heading_start < index <= section.heading_end
-            and section.inline
-        ):
-            if section.inline != _joined_heading(section, texts):
-                continue  # already in the inline text
+        if section.inline and section.heading_start < index <= section.heading_end:
+            continue  # already in the inline text
         parts.append(_LINE_END_JUNK.sub("", _line_text(index, texts, section)))
     return clean_spaces(strip_bullet(" ".join(parts)))
 
