@@ -35,8 +35,8 @@ LETTERS = [
 _LETTER_OCR = {"¢": "c", "c¢": "c", "¢c": "c", "€": "e", "ð": "đ", "f": "f", "j": "j"}
 _ROMAN_OCR = str.maketrans({"l": "I", "1": "I", "|": "I", "!": "I", "i": "I", "v": "V", "x": "X"})
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
-_FIXED_RANK = {"part": 0, "chapter": 1, "article": 3, "clause": 4}
-_PART_WORDS = {"phan": "part", "chuong": "chapter"}
+_FIXED_RANK = {"part": 0, "chapter": 1, "item": 2, "article": 3, "clause": 4}
+_PART_WORDS = {"phan": "part", "chuong": "chapter", "muc": "item"}
 _ARTICLE_WORDS = {"dieu", "pieu", "bieu"}
 _BULLET_RE = re.compile(r"^\s*([-–—+•*●○▪■◦]|[①-⑳])\s*")
 _TERMINAL_RE = re.compile(r"[.;:!?…][”\"»)]?\W{0,3}(\s+\S{1,2})?\s*$")
@@ -309,6 +309,8 @@ class TreeBuilder:
             return f"Phần {value}"
         if scheme == "chapter":
             return f"Chương {value}"
+        if scheme == "item":
+            return f"Mục {value}"
         if scheme == "article":
             return f"Điều {value}"
         if scheme == "clause":
@@ -367,7 +369,7 @@ def heading_block(lines: list[str], cand: Candidate, section: Section) -> int:
     """Last line of a multi-line heading: lowercase continuations, or caps after caps."""
     end = cand.index
     title = cand.title
-    if section.scheme in {"part", "chapter"} and not title.strip():
+    if section.scheme in {"part", "chapter", "item"} and not title.strip():
         k = end + 1
         while k < len(lines) and not lines[k].strip():
             k += 1
@@ -400,7 +402,7 @@ def heading_block(lines: list[str], cand: Candidate, section: Section) -> int:
 def split_title(section: Section, text: str, cand: Candidate) -> None:
     """Title = the heading words; inline = body text on the heading lines ('a) Chủ trì...')."""
     text = clean_spaces(text)
-    if section.scheme in {"part", "chapter"} or is_caps(text):
+    if section.scheme in {"part", "chapter", "item"} or is_caps(text):
         section.title = text
         return
     if text.endswith(":") and len(text.split()) <= 16:

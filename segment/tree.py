@@ -109,7 +109,11 @@ def _title_only(section: Section, texts: list[str], subjects: dict) -> bool:
     """The heading is a title, not the first words of the section's text."""
     if section.inline:
         return False
-    if section.id in subjects or section.scheme in {"part", "chapter"} or is_caps(section.title):
+    if (
+        section.id in subjects
+        or section.scheme in {"part", "chapter", "item"}
+        or is_caps(section.title)
+    ):
         return True
     if section.scheme == "letter":
         return False

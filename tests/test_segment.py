@@ -410,3 +410,23 @@ def test_labelled_task_details_join_their_task():
     ]
     task = result["assignments"][0]
     assert task["deadline"] == "Quý II/2026" and (task["line_start"], task["line_end"]) == (3, 6)
+
+
+def test_chapters_items_articles_of_a_regulation():
+    text = (
+        "Chương I\nQUY ĐỊNH CHUNG\nMục 1\nPHẠM VI\nĐiều 1. Phạm vi điều chỉnh\n1. Nội dung một.\n"
+        "Điều 2. Đối tượng áp dụng\nMục 2\nTRÁCH NHIỆM\nĐiều 3. Trách nhiệm\n"
+        "Chương II\nĐIỀU KHOẢN THI HÀNH\n"
+        "Điều 4. Hiệu lực\n"
+    )
+    assert ids(segment_text(text)) == [
+        "Chương I",
+        "Chương I.Mục 1",
+        "Chương I.Mục 1.Điều 1",
+        "Chương I.Mục 1.Điều 1.1",
+        "Chương I.Mục 1.Điều 2",
+        "Chương I.Mục 2",
+        "Chương I.Mục 2.Điều 3",
+        "Chương II",
+        "Chương II.Điều 4",
+    ]
