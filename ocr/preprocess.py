@@ -11,6 +11,7 @@ from PIL import Image
 MAX_SKEW_DEGREES = 5.0
 MIN_SKEW_DEGREES = 0.1  # smaller angles are left alone (rotation blurs the glyphs a little)
 TARGET_TEXT_HEIGHT = 30  # px: Tesseract reads best with capitals about 30 px high
+LARGE_PAGE_PIXELS = 2400  # longest side from which a page is taken to be >= 200 DPI A4
 BLANK_INK_FRACTION = 0.0005  # a page with less dark ink than this is treated as blank
 
 
@@ -42,10 +43,10 @@ def to_gray(image: Image.Image, remove_stamps: bool = True) -> np.ndarray:
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if remove_stamps:
-        channels = rgb.astype(np.int16)
-        chroma = channels.max(axis=2) - channels.min(axis=2)
-        gray = gray.copy()
-        gray[chroma > 25] = 255
+        red, green, blue = cv2.split(rgb)
+        high = cv2.max(cv2.max(red, green), blue)
+        low = cv2.min(cv2.min(red, green), blue)
+        gray[cv2.subtract(high, low) > 25] = 255
     return gray
 
 
@@ -57,7 +58,8 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
 
 
 def is_blank(gray: np.ndarray) -> bool:
-    """True when the page carries (almost) no dark ink."""
+    """True when the page carries (almost) no dark ink (judged at half resolution)."""
+    gray = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     if int(gray.max()) - int(gray.min()) < 40:
         return True
     mask = ink_mask(gray)
@@ -92,7 +94,12 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
     h, w = gray.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     return cv2.warpAffine(
-        gray, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=255
+        gray,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
     )
 
 
@@ -110,6 +117,8 @@ def text_height(gray: np.ndarray) -> float | None:
 
 def upscale_factor(gray: np.ndarray) -> float:
     """How much to enlarge a low-resolution page so that capitals are about 30 px high."""
+    if max(gray.shape) >= LARGE_PAGE_PIXELS:
+        return 1.0  # a 300 DPI render or scan: text is large enough
     height = text_height(gray)
     if height is None or height >= TARGET_TEXT_HEIGHT * 0.8:
         return 1.0
