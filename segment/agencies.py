@@ -399,7 +399,7 @@ class AgencyParser:
 def parse_heading_agencies(title: str, registry: Registry | None = None) -> list[str]:
     """Agencies a 'Tổ chức thực hiện' heading names, or [] when it is not only agencies."""
     registry = registry or load_registry()
-    title = clean_spaces(title).rstrip(" :.;")
+    title = re.sub(r"[^\w)]+$", "", clean_spaces(title))
     tokens = tokenize(title)
     start = 0
     if match_phrase(tokens, 0, "Đề nghị") is not None:
