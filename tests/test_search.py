@@ -332,3 +332,21 @@ def test_cli_index_and_search(outdir, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == "no results"
     assert main(["search", "cong an", "--agency", "x", "--kind", "text", "--db", str(db)]) == 1
     assert "only assignments" in capsys.readouterr().err
+
+
+def test_journal_of_a_running_batch_counts(outdir, tmp_path):
+    manifest = json.loads((outdir / "vanban-manifest.json").read_text("utf-8"))
+    entry = manifest["entries"].pop("qd-nghean")
+    (outdir / "vanban-manifest.json").write_text(json.dumps(manifest), "utf-8")
+    journal = json.dumps(entry) + "\n" + '{"name": "torn", "outp'  # killed mid-write
+    (outdir / "vanban-manifest.journal").write_text(journal, "utf-8")
+    report = index_outdir(outdir, tmp_path / "c.sqlite")
+    assert report.added == 3 and not report.failed
+
+
+def test_sections_are_the_text_without_lines_or_txt(outdir, tmp_path):
+    (outdir / "kh-quangninh.txt").unlink()
+    db = tmp_path / "c.sqlite"
+    index_outdir(outdir, db)
+    (hit,) = search(db, '"kho du lieu dung chung"', Filters(kind="text")).hits
+    assert (hit.section_id, hit.line) == ("I.2", 9)

@@ -23,6 +23,7 @@ from vanban.records import VanbanError
 
 SCHEMA_VERSION = 3
 MANIFEST_NAMES = ("vanban-manifest.json", "vanban-manifest.jsonl")
+JOURNAL_NAME = "vanban-manifest.journal"
 ROLES = ("lead", "support", "executors")
 ROLE_NAMES = {"lead": "lead", "support": "support", "executors": "executor"}
 DEFAULT_TIMEOUT = 5.0
@@ -216,21 +217,42 @@ def document_files(outdir: Path) -> list[Path]:
 
 
 def _manifest_outputs(outdir: Path) -> list[Path] | None:
-    """JSON outputs the manifest lists (existing ones), or None without a readable manifest."""
+    """JSON outputs the manifest lists (existing ones), or None without a readable manifest.
+
+    Entries a running batch has appended to the journal since the last snapshot count too.
+    """
     try:
         data = json.loads((outdir / MANIFEST_NAMES[0]).read_text(encoding="utf-8"))
-        entries = data["entries"].values() if data.get("format") == "vanban-manifest" else None
+        entries = dict(data["entries"]) if data.get("format") == "vanban-manifest" else None
     except (OSError, ValueError, KeyError, AttributeError, TypeError):
         return None
     if entries is None:
         return None
+    for entry in _journal_entries(outdir / JOURNAL_NAME):
+        entries[entry.get("name")] = entry
     paths = {
         outdir / entry["outputs"]["json"]
-        for entry in entries
+        for entry in entries.values()
         if isinstance(entry, dict) and isinstance(entry.get("outputs"), dict)
         and isinstance(entry["outputs"].get("json"), str)
     }  # fmt: skip
     return sorted(p for p in paths if p.is_file())
+
+
+def _journal_entries(path: Path) -> list[dict]:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line torn by a kill
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
 
 
 def _json_files(outdir: Path) -> Iterator[Path]:
@@ -426,18 +448,25 @@ def db_error(db: Path, exc: sqlite3.Error, timeout: float) -> VanbanError:
     return VanbanError(str(db), f"database error ({message})")
 
 
+def _create_schema(conn: sqlite3.Connection) -> None:
+    """Create the tables in one transaction (a concurrent creator makes this a no-op)."""
+    conn.execute("PRAGMA journal_mode = WAL")  # readers keep reading while an index run writes
+    with _transaction(conn):
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            return
+        for statement in _SCHEMA_SQL.split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta VALUES ('strip_check', ?)", (plain_text(STRIP_CHECK),))
+
+
 def _prepare(conn: sqlite3.Connection, db: Path, create: bool) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:
         if not create:
             raise VanbanError(str(db), "empty database, not a vanban index")
-        conn.execute("PRAGMA journal_mode = WAL")
-        strip_check = plain_text(STRIP_CHECK).replace("'", "''")
-        conn.executescript(
-            f"BEGIN IMMEDIATE;\n{_SCHEMA_SQL}\n"
-            f"INSERT INTO meta VALUES ('strip_check', '{strip_check}');\nCOMMIT;"
-        )
+        _create_schema(conn)
         return
     if "meta" not in tables:
         raise VanbanError(str(db), "not a vanban index (no meta table)")
@@ -452,6 +481,8 @@ def _prepare(conn: sqlite3.Connection, db: Path, create: bool) -> None:
             f"index schema version {version}, this vanban needs {SCHEMA_VERSION}: "
             "rebuild it with `vanban index OUTDIR --db DB --rebuild`",
         )
+    if create and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")  # e.g. after --rebuild swapped the file in
 
 
 def file_sha256(path: Path) -> str:
