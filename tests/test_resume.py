@@ -30,31 +30,43 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def finished_inputs(outdir: Path) -> int:
-    """Inputs recorded since the last snapshot (the journal) - enough to see progress."""
+def finished_inputs(outdir: Path, since: float) -> int:
+    """Inputs recorded in the journal by a run started at `since` (time.time())."""
     journal = outdir / JOURNAL_NAME
     try:
+        if journal.stat().st_mtime < since:
+            return 0  # left by the killed run before; this run folds it first
         return journal.read_text(encoding="utf-8").count("\n")
     except FileNotFoundError:
         return 0
 
 
-def start_and_kill(inputs: Path, outdir: Path, after: int) -> None:
-    """Start `vanban process`, SIGKILL it once `after` more inputs are recorded."""
+def start_and_signal(inputs: Path, outdir: Path, after: int, signum: int) -> tuple[int, str]:
+    """Start `vanban process`, send `signum` once it has recorded `after` inputs.
+
+    Returns the exit status and stderr.
+    """
+    started = time.time() - 0.01
     child = subprocess.Popen(
         [sys.executable, "-m", "vanban.cli", "process", str(inputs), "-o", str(outdir), "-q"],
         cwd=REPO,
         env={**os.environ, **FAST_ENV},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a job in a terminal
     )
     deadline = time.monotonic() + 240
-    while finished_inputs(outdir) < after and child.poll() is None:
+    while finished_inputs(outdir, started) < after and child.poll() is None:
         assert time.monotonic() < deadline, "vanban made no progress"
         time.sleep(0.01)
-    os.kill(child.pid, signal.SIGKILL)
-    assert child.wait() == -signal.SIGKILL, "the run finished before it could be killed"
-    assert no_process_mentions(str(outdir)), "worker processes outlived the killed run"
+    if signum == signal.SIGKILL:
+        os.kill(child.pid, signum)  # the main process only: its workers must follow it
+    else:
+        os.killpg(child.pid, signum)  # Ctrl-C reaches the whole foreground group
+    _, stderr = child.communicate(timeout=120)
+    assert no_process_mentions(str(outdir)), "worker processes outlived the run"
+    return child.returncode, stderr
 
 
 def no_process_mentions(text: str, wait: float = 10.0) -> bool:
@@ -83,10 +95,18 @@ def test_killed_runs_resume_to_the_same_outputs(tmp_path):
     assert f"processed {INPUTS}, skipped 0, failed 0" in reference.stdout
 
     out = tmp_path / "out"
-    start_and_kill(tmp_path / "in", out, after=2)
+    status, _ = start_and_signal(tmp_path / "in", out, after=2, signum=signal.SIGKILL)
+    assert status == -signal.SIGKILL, "the run finished before it could be killed"
     first_kill = tree_bytes(out)
     assert (out / MANIFEST_NAME).exists()
-    start_and_kill(tmp_path / "in", out, after=3)  # killed again while resuming
+    status, _ = start_and_signal(tmp_path / "in", out, after=3, signum=signal.SIGKILL)  # again
+    assert status == -signal.SIGKILL
+
+    status, stderr = start_and_signal(tmp_path / "in", out, after=1, signum=signal.SIGINT)
+    if status != 0:  # it may have finished first on a fast machine
+        assert status == 130
+        assert "interrupted; run the same command again to resume" in stderr
+        assert "Traceback" not in stderr
 
     resumed = run_vanban("process", str(tmp_path / "in"), "-o", str(out), "-q", env=FAST_ENV)
     assert resumed.returncode == 0, resumed.stderr

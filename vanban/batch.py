@@ -251,8 +251,17 @@ def _execute(contexts: list[FileContext], jobs: int) -> Iterator[tuple[FileConte
                 for future in done:
                     context = pending.pop(future)
                     yield context, _guarded(future.result, context)
+        except BaseException:  # Ctrl-C, or the consumer stopped: do not wait for running files
+            _stop_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's workers now; their unfinished outputs are temp files, never recorded."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def _guarded(call: Callable[[], FileResult], context: FileContext) -> FileResult:

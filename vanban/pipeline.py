@@ -265,9 +265,12 @@ def get_restorer():
 
 
 def init_worker(threads: int = 1) -> None:
-    """Prepare a worker process: one compute thread each, die with the parent."""
+    """Prepare a worker process: one compute thread, Ctrl-C left to the parent, die with it."""
+    import signal
+
     global _worker_threads
     _worker_threads = threads
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
 
 
