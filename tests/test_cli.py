@@ -10,7 +10,7 @@ import pytest
 from segment import load_schema
 from tests.conftest import PLAN_TEXT, needs_ocr, run_vanban
 from vanban import __version__
-from vanban.cli import main
+from vanban.cli import main, split_lines
 
 
 def test_version(capsys):
@@ -40,6 +40,20 @@ def test_restore_is_line_aligned(tmp_path, fake_stages, capsys):
     assert main(["restore", str(source), "-o", str(tmp_path / "out.txt")]) == 0
     lines = (tmp_path / "out.txt").read_text(encoding="utf-8").split("\n")
     assert lines == ["Kế hoạch của UBND", "", "   ", "Dòng không đổi", "", "của", ""]
+
+
+@pytest.mark.parametrize(
+    "text, lines",
+    [("", []), ("\n", [""]), ("a", ["a"]), ("a\r\nb\n", ["a", "b"]), ("a\n\n", ["a", ""])],
+)
+def test_split_lines_counts_like_wc(text, lines):
+    assert split_lines(text) == lines
+
+
+def test_restore_of_empty_input_is_empty(tmp_path, fake_stages):
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    assert main(["restore", str(tmp_path / "empty.txt"), "-o", str(tmp_path / "out.txt")]) == 0
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8") == ""
 
 
 def test_restore_writes_stdout_by_default(tmp_path, fake_stages, capsys):
@@ -92,6 +106,15 @@ def test_ocr_command_on_text_input(tmp_path):
     result = run_vanban("ocr", str(source), "-o", str(tmp_path / "plan.ocr.txt"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "plan.ocr.txt").read_text(encoding="utf-8") == PLAN_TEXT
+
+
+@needs_ocr
+def test_ocr_and_segment_read_stdin():
+    ocr = run_vanban("ocr", stdin=PLAN_TEXT)
+    assert ocr.returncode == 0 and ocr.stdout == PLAN_TEXT
+    segment = run_vanban("segment", "-", stdin=PLAN_TEXT)
+    assert segment.returncode == 0, segment.stderr
+    assert json.loads(segment.stdout)["document"]["number"] == "167/KH-UBND"
 
 
 @needs_ocr

@@ -215,10 +215,7 @@ def run_restore(args) -> int:
     from vanban.pipeline import get_restorer, model_dir
 
     _warn_without_model(model_dir())
-    text = _read_text(args.file)
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    if text.endswith("\n"):
-        lines.pop()
+    lines = split_lines(_read_text(args.file))
     restorer = get_restorer()
     out: list[str] = []
     for start in range(0, len(lines), RESTORE_CHUNK_LINES):
@@ -243,14 +240,8 @@ def run_segment(args) -> int:
     from segment import segment_document
 
     source = "<stdin>" if args.file == STDIO else args.file
-    text = _read_text(args.file)
-    rows = text.split("\n")
-    if text.endswith("\n"):
-        rows.pop()
-    lines = [
-        TextLine(row.removesuffix("\r"), Provenance(source=source, line=k + 1))
-        for k, row in enumerate(rows)
-    ]
+    rows = split_lines(_read_text(args.file))
+    lines = [TextLine(row, Provenance(source=source, line=k + 1)) for k, row in enumerate(rows)]
     _emit(args.output, json_text(segment_document(lines, source=source)))
     return ExitCode.OK
 
@@ -263,6 +254,14 @@ def run_schema(args) -> int:
 
 
 # --- input and output helpers ------------------------------------------------------------------
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as `wc -l` counts them (a last line without newline counts too), CR of CRLF dropped."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _warn_without_model(directory) -> None:
