@@ -13,6 +13,7 @@ from segment.lexicon import (
     clean_spaces,
     fold,
     match_any,
+    match_any_near,
     match_phrase,
     phrase_folds,
     slug,
@@ -135,7 +136,7 @@ class AgencyParser:
         j = i
         if self.fold_at(j) == "cac" or self.fold_at(j) == "cap":
             j += 1
-        end = match_any(self.tokens, j, reg.locality_types)
+        end = match_any_near(self.tokens, j, reg.locality_types, min_len=3)
         if end is None or (self.tokens[j].is_capitalized and not self.tokens[j].is_abbreviation):
             return None  # 'Xã hội' inside a name is no locality
         # a list of locality types: 'huyện, thị xã, thành phố'
@@ -171,6 +172,8 @@ class AgencyParser:
         if t is None or not t.is_word:
             return None
         end = match_any(self.tokens, i, self.registry.heads)
+        if end is None and t.is_capitalized and len(t.fold) >= 4:
+            end = match_any_near(self.tokens, i, self.registry.heads)
         if end is not None and (t.is_capitalized or t.is_abbreviation):
             return end
         return match_any(self.tokens, i, self.registry.lowercase_heads)

@@ -91,7 +91,9 @@ class Roles:
 def is_assignment_part(title: str) -> bool:
     """'Tổ chức thực hiện', 'Phân công nhiệm vụ và tổ chức thực hiện' (OCR-tolerant)."""
     key = fold(title)
-    return any(p in key or fuzz.partial_ratio(p, key) >= 88 for p in _PART_TITLES)
+    if any(p in key for p in _PART_TITLES):
+        return True
+    return len(key.split()) <= 10 and any(fuzz.partial_ratio(p, key) >= 88 for p in _PART_TITLES)
 
 
 def heading_agencies(title: str, registry: Registry) -> list[str]:

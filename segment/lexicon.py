@@ -125,3 +125,24 @@ def match_phrase_near(tokens: list[Token], i: int, phrase: str) -> int | None:
         if not near(tokens[i + k].fold, f):
             return None
     return i + len(folds)
+
+
+def match_any_near(
+    tokens: list[Token], i: int, phrases: tuple[str, ...], min_len: int = 4
+) -> int | None:
+    """Like match_any, but a word of `min_len`+ letters may differ by one OCR edit."""
+    end = match_any(tokens, i, phrases)
+    if end is not None or i >= len(tokens):
+        return end
+    best = None
+    for phrase in phrases:
+        folds = phrase_folds(phrase)
+        if i + len(folds) > len(tokens) or (best is not None and i + len(folds) <= best):
+            continue
+        ok = all(
+            tokens[i + k].fold == f or (len(f) >= min_len and near(tokens[i + k].fold, f))
+            for k, f in enumerate(folds)
+        )
+        if ok:
+            best = i + len(folds)
+    return best

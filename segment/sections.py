@@ -198,6 +198,7 @@ class TreeBuilder:
         self.sections: list[Section] = []
         self.stack: list[Section] = []
         self.has_roman = False
+        self.ids: set[str] = set()
 
     # -- label logic
     def _letter_value(
@@ -333,12 +334,18 @@ class TreeBuilder:
         del self.stack[keep:]
         parent = self.stack[-1] if self.stack else None
         number = self._number(cand.scheme, value)
+        section_id = self._make_id(parent, cand.scheme, number)
+        repeat = 2
+        while section_id in self.ids:  # a label the OCR lost made a list restart: keep ids unique
+            section_id = f"{self._make_id(parent, cand.scheme, number)}#{repeat}"
+            repeat += 1
+        self.ids.add(section_id)
         section = Section(
             scheme=cand.scheme,
             value=value,
             number=number,
             level=len(self.stack) + 1,
-            id=self._make_id(parent, cand.scheme, number),
+            id=section_id,
             heading_start=cand.index,
             heading_end=cand.index,
             parent=parent,
