@@ -358,12 +358,10 @@ def _line_passages(doc: OutputDocument, lines: list[tuple[int, int | None, str]]
 
 
 def _text_passage(section: dict | None, group: list[tuple[int, int | None, str]]) -> Passage | None:
-    while group and not group[-1][2].strip():
-        group = group[:-1]
-    while group and not group[0][2].strip():
-        group = group[1:]
-    if not group:
+    filled = [k for k, (_, _, text) in enumerate(group) if text.strip()]
+    if not filled:
         return None
+    group = group[filled[0] : filled[-1] + 1]
     pages = sorted({page for _, page, _ in group if page is not None})
     return Passage(
         "text",
