@@ -278,6 +278,13 @@ class RoleFinder:
             spans = self.parser.agency_list(k, bare=True)
             self.roles.add("support", self.names(spans))
 
+    def colon_subject(self) -> list[str]:
+        """'Sở Tài chính: bố trí kinh phí ...': agencies named before a colon own the task."""
+        spans = self.parser.agency_list(0, semicolons=True)
+        if spans and spans[-1][1] < len(self.tokens) and self.tokens[spans[-1][1]].text == ":":
+            return self.names(spans)
+        return []
+
     def heading_subject_leads(self) -> bool:
         """True when a 'chủ trì' with no agency before it makes the heading's agency the lead."""
         return any(i not in self.claimed for i in self.chu_tri)
@@ -293,6 +300,7 @@ def find_roles(text: str, subject: list[str], registry: Registry | None = None) 
     if not finder.roles.explicit:
         finder.executing_subjects()
     roles = finder.roles
+    subject = finder.colon_subject() or subject
     if subject and not roles.explicit:
         roles.add("lead" if finder.heading_subject_leads() else "executors", subject)
     if not roles.lead and not roles.executors:

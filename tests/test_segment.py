@@ -430,3 +430,14 @@ def test_chapters_items_articles_of_a_regulation():
         "Chương II",
         "Chương II.Điều 4",
     ]
+
+
+def test_agency_before_a_colon_owns_the_task():
+    text = (
+        "II. NHIỆM VỤ\n1. Bảo đảm kinh phí\n- Sở Tài chính: bố trí kinh phí thực hiện Kế hoạch.\n"
+        "- Công an tỉnh: chủ trì, phối hợp với các sở, ngành kiểm tra việc thực hiện.\n"
+    )
+    assert roles(segment_text(text), "II.1") == [
+        ([], [], ["Sở Tài chính"]),
+        (["Công an tỉnh"], ["các sở, ngành"], []),
+    ]
