@@ -7,7 +7,8 @@ from datetime import date
 
 from rapidfuzz import fuzz, process
 
-from segment.lexicon import clean_spaces, fold
+from segment.agencies import load_registry
+from segment.lexicon import clean_spaces, fold, match_any, tokenize
 
 DOC_TYPES = {
     "ke hoach": "Kế hoạch",
@@ -178,7 +179,31 @@ def find_issuer(header: list[str]) -> str | None:
         text = clean_spaces(text)
         if text and sum(c.isupper() for c in text) >= 0.7 * sum(c.isalpha() for c in text) > 0:
             parts.append(text)
-    return proper_case(" ".join(parts)) if parts else None
+    if not parts:
+        return None
+    body = _subordinate_body(parts)
+    return body if body else proper_case(" ".join(parts))
+
+
+def _subordinate_body(parts: list[str]) -> str | None:
+    """'UBND TỈNH NGHỆ AN' over 'SỞ Y TẾ' -> 'Sở Y tế tỉnh Nghệ An' (the lower line issues)."""
+    if len(parts) < 2:
+        return None
+    registry = load_registry()
+    for k in range(1, len(parts)):
+        tokens = tokenize(" ".join(parts[k:]))
+        end = match_any(tokens, 0, registry.aliases)
+        agency_type = registry.type_of(" ".join(t.text for t in tokens[:end])) if end else None
+        if agency_type is None or agency_type.key == "ubnd":
+            continue
+        parent = proper_case(" ".join(parts[:k]))
+        m = re.search(r"\b(tỉnh|thành phố|huyện|quận|thị xã|xã|phường)\s+(.+)$", parent)
+        rest = proper_case(" ".join(t.text for t in tokens[end:]))
+        if m and fold(rest) == fold(m.group(1)):
+            rest = ""  # 'CÔNG AN THÀNH PHỐ' under 'UBND THÀNH PHỐ HẢI PHÒNG'
+        name = f"{agency_type.name} {rest}".strip()
+        return f"{name} {m.group(1)} {m.group(2)}" if m else name
+    return None
 
 
 def find_number(header_text: str) -> str | None:

@@ -441,3 +441,17 @@ def test_agency_before_a_colon_owns_the_task():
         ([], [], ["Sở Tài chính"]),
         (["Công an tỉnh"], ["các sở, ngành"], []),
     ]
+
+
+def test_issuer_is_the_lower_header_line_under_its_parent():
+    from segment.metadata import find_issuer
+
+    header = [
+        "UBND TỈNH NGHỆ AN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "SỞ Y TẾ Độc lập - Tự do - Hạnh phúc",
+    ]
+    assert find_issuer(header) == "Sở Y tế tỉnh Nghệ An"
+    assert (
+        find_issuer(["UBND THÀNH PHỐ HẢI PHÒNG", "CÔNG AN THÀNH PHỐ"])
+        == "Công an thành phố Hải Phòng"
+    )
