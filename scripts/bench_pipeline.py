@@ -1,0 +1,95 @@
+"""Benchmark `vanban process` end to end: wall time and pages/s by --jobs, and the cost of a re-run.
+
+Inputs (fixed): examples/kh-sample.pdf and ../shared/bench/pages/qn-*-mild.pdf (image-only scans,
+OCR'd), and ../shared/seeds/*.txt (text input: restore + segment only). Prints a markdown table.
+
+    .venv/bin/python scripts/bench_pipeline.py [--jobs 1 2] [--skip-scans]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def scan_inputs() -> list[Path]:
+    return [
+        REPO / "examples" / "kh-sample.pdf",
+        *sorted((SHARED / "bench" / "pages").glob("qn-*-mild.pdf")),
+    ]
+
+
+def text_inputs() -> list[Path]:
+    return sorted((SHARED / "seeds").glob("*.txt"))
+
+
+def run(inputs: Path, outdir: Path, jobs: int, log: Path) -> tuple[float, int, int, int, int]:
+    """One `vanban process` run: seconds, processed, skipped, pages, lines."""
+    log.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "vanban.cli", "process", str(inputs), "-o", str(outdir),
+               "--jobs", str(jobs), "--quiet", "--log-json", str(log)]  # fmt: skip
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"vanban failed ({result.returncode}):\n{result.stderr}")
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    done = [r for r in records if r["status"] == "done"]
+    skipped = sum(r["status"] == "skipped" for r in records)
+    pages = sum(r.get("pages", 0) for r in done)
+    return seconds, len(done), skipped, pages, sum(r.get("lines", 0) for r in done)
+
+
+def bench(label: str, files: list[Path], jobs_list: list[int], work: Path) -> list[str]:
+    inputs = work / label
+    inputs.mkdir()
+    for path in files:
+        shutil.copy(path, inputs / path.name)
+    rows = []
+    for jobs in jobs_list:
+        outdir = work / f"{label}-out-{jobs}"
+        seconds, done, _, pages, lines = run(inputs, outdir, jobs, work / "log.jsonl")
+        rows.append(f"| {label} | {len(files)} | {pages} | {lines} | {jobs} | first run | "
+                    f"{seconds:.1f} | {pages / seconds:.2f} | {lines / seconds:.0f} |")  # fmt: skip
+        seconds, done, skipped, _, _ = run(inputs, outdir, jobs, work / "log.jsonl")
+        rows.append(f"| {label} | {len(files)} | {pages} | {lines} | {jobs} | "
+                    f"re-run ({skipped} skipped) | {seconds:.1f} | - | - |")  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--skip-scans", action="store_true", help="text inputs only (no OCR)")
+    args = parser.parse_args()
+    if not SHARED.exists():
+        sys.exit(f"{SHARED} not found")
+    model = Path(os.environ.get("VANBAN_MODEL_DIR") or REPO / "models" / "restorer")
+    print(
+        f"restorer model: {model} ({'present' if (model / 'config.json').exists() else 'absent'})"
+    )
+    print(f"load average before: {os.getloadavg()[0]:.1f}\n")
+    print("| inputs | files | pages | lines | --jobs | run | seconds | pages/s | lines/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        rows = bench("seeds-txt", text_inputs(), args.jobs, work)
+        if not args.skip_scans:
+            rows += bench("scans-pdf", scan_inputs(), args.jobs, work)
+        for row in rows:
+            print(row)
+    print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
