@@ -339,7 +339,7 @@ class CandidateGenerator:
     """Lowercase inventory entries for a noisy chunk core, with log P(noisy | candidate)."""
 
     def __init__(self, inventory: dict[str, int], channel: MixtureChannel | ChannelModel,
-                 prior_weight: float = 0.3,
+                 prior_weight: float = 0.6,
                  fuzzy_distance: int = 2, min_found: int = 24, max_scored: int = 48):  # fmt: skip
         self.inventory = inventory
         self.channel = channel

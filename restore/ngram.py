@@ -139,8 +139,8 @@ class _Slot:
 class NgramRestorer:
     """Viterbi-style beam search of LM score x channel over per-chunk candidates."""
 
-    def __init__(self, lm: NgramLM, generator: CandidateGenerator, lm_weight: float = 1.0,
-                 candidates: int = 12, beam: int = 16, keep_penalty: float = -9.0):  # fmt: skip
+    def __init__(self, lm: NgramLM, generator: CandidateGenerator, lm_weight: float = 0.9,
+                 candidates: int = 24, beam: int = 16, keep_penalty: float = -15.0):  # fmt: skip
         self.lm = lm
         self.generator = generator
         self.lm_weight = lm_weight
