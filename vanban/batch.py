@@ -15,6 +15,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -268,6 +269,9 @@ def _guarded(call: Callable[[], FileResult], context: FileContext) -> FileResult
     """Run `call`; a bug becomes a failed result with its traceback on stderr, not a dead batch."""
     try:
         return call()
+    except BrokenProcessPool:
+        reason = "a worker process died (killed, or out of memory); run again to retry"
+        return FileResult(source=context.source, name=context.name, error=reason)
     except Exception as error:  # noqa: BLE001 - one broken input must not stop the batch
         traceback.print_exc(file=sys.stderr)
         reason = f"internal error: {type(error).__name__}: {error}"
