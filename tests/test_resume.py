@@ -115,3 +115,27 @@ def test_killed_runs_resume_to_the_same_outputs(tmp_path):
     assert len([name for name in first_kill if name.endswith(".json")]) >= 3
 
     assert tree_bytes(out) == tree_bytes(tmp_path / "ref")
+
+
+@needs_ocr
+def test_a_dead_worker_fails_unfinished_inputs_cleanly_and_a_rerun_finishes(tmp_path):
+    make_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "vanban.cli", "process", str(tmp_path / "in"), "-o", str(out),
+               "-q", "--jobs", "2"]  # fmt: skip
+    child = subprocess.Popen(command, cwd=REPO, env={**os.environ, **FAST_ENV},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    started = time.time() - 0.01
+    while finished_inputs(out, started) < 1 and child.poll() is None:
+        time.sleep(0.01)
+    children = Path(f"/proc/{child.pid}/task/{child.pid}/children").read_text().split()
+    assert children, "no worker processes"
+    os.kill(int(children[0]), signal.SIGKILL)  # as the OOM killer would
+    _, stderr = child.communicate(timeout=120)
+
+    assert child.returncode == 1
+    assert "a worker process died (killed, or out of memory); run again to retry" in stderr
+    assert "Traceback" not in stderr
+    rerun = run_vanban("process", str(tmp_path / "in"), "-o", str(out), "-q", env=FAST_ENV)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "failed 0" in rerun.stdout
