@@ -44,7 +44,8 @@ def main() -> None:
     parser.add_argument("--no-real", action="store_true", help="eng channel from rendering only")
     args = parser.parse_args()
     real = [] if args.no_real else real_part1_pairs(args.shared.resolve())
-    for lang, name, use_real in (("eng", "channel", True), ("vie", "channel_vie", False)):
+    plan = [("eng", "channel", True), ("vie", "channel_vie", False)]
+    for lang, name, use_real in plan[:1] if args.no_real else plan:
         files = sorted(args.true_dir.glob(f"{lang}.train.*.tsv"))
         true = read_true_pairs(files)
         meta = {
