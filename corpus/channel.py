@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from restore.text import is_valid_syllable, split_chunks, strip_marks
 
 _LETTERS = regex.compile(r"\p{L}+")
+_ROMAN = regex.compile(r"[IVXLCDM]+")  # heading numbers (II., IV.) pass unchanged
 REAL_LAMBDA_CAP = 0.8  # at most this share of a syllable's distribution comes from the real pairs
 REAL_PRIOR = 2.0  # real share = n_real / (n_real + REAL_PRIOR) * REAL_LAMBDA_CAP
 
@@ -29,16 +30,36 @@ REAL_PRIOR = 2.0  # real share = n_real / (n_real + REAL_PRIOR) * REAL_LAMBDA_CA
 @lru_cache(maxsize=200_000)
 def is_corruptible(core: str) -> bool:
     """Vietnamese word cores only: letters forming a valid syllable or with Vietnamese letters."""
-    if not core or not _LETTERS.fullmatch(core):
+    if not core or not _LETTERS.fullmatch(core) or _ROMAN.fullmatch(core):
         return False
     return is_valid_syllable(core) or not core.isascii()
 
 
-def word_pairs(noisy: str, clean: str) -> list[tuple[str, str]]:
-    """(clean core, noisy core) of corruptible chunks of a chunk-aligned pair; [] if not aligned."""
+def _similar(a: str, b: str) -> float:
+    return Levenshtein.normalized_similarity(strip_marks(a).lower(), strip_marks(b).lower())
+
+
+def chunks_correspond(noisy: str, clean: str) -> bool:
+    """Same chunk count, and no chunk reading as its neighbour (a split and a merge that cancel)."""
     noisy_chunks, clean_chunks = split_chunks(noisy), split_chunks(clean)
     if len(noisy_chunks) != len(clean_chunks):
+        return False
+    for i, (n, c) in enumerate(zip(noisy_chunks, clean_chunks, strict=True)):
+        if not n.core or not c.core or _similar(n.core, c.core) >= 0.5:
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(clean_chunks) and clean_chunks[j].core:
+                other = clean_chunks[j].core
+                if _similar(other, c.core) < 1 and _similar(n.core, other) >= 0.8:
+                    return False
+    return True
+
+
+def word_pairs(noisy: str, clean: str) -> list[tuple[str, str]]:
+    """(clean core, noisy core) of corruptible chunks of a chunk-aligned pair; [] if not aligned."""
+    if not chunks_correspond(noisy, clean):
         return []
+    noisy_chunks, clean_chunks = split_chunks(noisy), split_chunks(clean)
     return [
         (c.core, n.core)
         for n, c in zip(noisy_chunks, clean_chunks, strict=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytesseract
 from rapidfuzz.distance import Levenshtein
 
+from corpus.channel import chunks_correspond
 from corpus.render import PageStyle, degrade, lines_per_page, random_style, render_page
 from restore.text import normalize, split_chunks, strip_marks
 
@@ -101,7 +102,8 @@ def trim_scan_junk(ocr: str, clean: str) -> str:
 
 
 def is_chunk_aligned(noisy: str, clean: str) -> bool:
-    return len(split_chunks(noisy)) == len(split_chunks(clean))
+    """Chunk i of noisy reads chunk i of clean (same count, no split+merge shift)."""
+    return chunks_correspond(noisy, clean)
 
 
 def ocr_page(job: PageJob) -> list[LinePair]:

@@ -42,7 +42,12 @@ def read_true(data: Path, lang: str, split: str) -> list[tuple[str, str]]:
         with open(path, encoding="utf-8") as handle:
             for row in handle:
                 fields = row.rstrip("\n").split("\t")
-                if len(fields) >= 7 and fields[6] == "1" and fields[1].strip():
+                if (
+                    len(fields) >= 7
+                    and fields[6] == "1"
+                    and fields[1].strip()
+                    and is_chunk_aligned(fields[0], fields[1])
+                ):
                     pairs.append((fields[0], fields[1]))
     return pairs
 

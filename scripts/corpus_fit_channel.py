@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.channel import NoiseChannel  # noqa: E402
+from corpus.channel import NoiseChannel, chunks_correspond  # noqa: E402
 from corpus.real import real_part1_pairs  # noqa: E402
 
 REAL_CHAR_SHARE = 0.1
@@ -29,7 +29,11 @@ def read_true_pairs(paths: list[Path]) -> list[tuple[str, str]]:
         with open(path, encoding="utf-8") as handle:
             for row in handle:
                 fields = row.rstrip("\n").split("\t")
-                if len(fields) >= 7 and fields[6] == "1":
+                if (
+                    len(fields) >= 7
+                    and fields[6] == "1"
+                    and chunks_correspond(fields[0], fields[1])
+                ):
                     pairs.append((fields[0], fields[1]))
     return pairs
 

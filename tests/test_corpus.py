@@ -168,3 +168,15 @@ def test_real_part1_pairs_are_chunk_aligned():
     pairs = real_part1_pairs(SHARED)
     assert len(pairs) == 370
     assert sum(is_chunk_aligned(n, c) for n, c in pairs) == 369
+
+
+def test_roman_heading_numbers_pass_unchanged(channel):
+    rng = random.Random(4)
+    for _ in range(50):
+        assert channel.corrupt("II. QUAN ĐIỂM, MỤC TIÊU", rng).startswith("II. ")
+
+
+def test_split_plus_merge_is_not_chunk_aligned():
+    clean = "Điều 35.4.TT.6.7. Hiệu lực thi hành"
+    assert not is_chunk_aligned("| Diéu 35.4.TT.6.7. Hiéulycthihanh . :", clean)
+    assert is_chunk_aligned("Diéu 35.4.TT.6.7. Hiéu luc thi hanh", clean)
