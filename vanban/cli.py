@@ -266,7 +266,7 @@ def split_lines(text: str) -> list[str]:
 
 def _warn_without_model(directory) -> None:
     if directory is None:
-        log.warning("no restorer model installed (models/restorer); text is only normalized")
+        log.warning("no restorer model in models/restorer (or $VANBAN_MODEL_DIR)")
 
 
 def _read_text(file: str) -> str:

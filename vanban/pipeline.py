@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -251,16 +252,15 @@ def get_restorer():
     """The process's restorer: the shipped model, or normalization only when none is installed."""
     global _restorer
     if _restorer is None:
-        if model_dir() is None:
+        directory = model_dir()
+        if directory is None:  # checked first: no torch import without a model
             _restorer = _NormalizeOnly()
         else:
             from restore import load_restorer
 
-            _restorer = load_restorer(model_dir())
-            if _worker_threads is not None:
-                import torch
-
-                torch.set_num_threads(_worker_threads)
+            _restorer = load_restorer(directory)
+        if _worker_threads is not None and "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(_worker_threads)
     return _restorer
 
 
