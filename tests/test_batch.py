@@ -11,7 +11,7 @@ from tests.conftest import PLAN_TEXT
 from vanban.batch import InputFile, output_names
 from vanban.cli import main
 from vanban.io import TEMP_PREFIX
-from vanban.manifest import JOURNAL_NAME, MANIFEST_NAME, Manifest
+from vanban.manifest import JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME, Manifest
 
 
 def write_inputs(root: Path, names: list[str]) -> None:
@@ -40,8 +40,8 @@ def test_directory_is_walked_and_summarized(tmp_path, fake_stages, capsys):
         p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")
     )
     assert files == [
-        "a.json", "a.ocr.txt", "a.txt", "sub", "sub/b.json", "sub/b.ocr.txt", "sub/b.txt",
-        MANIFEST_NAME,
+        LOCK_NAME, "a.json", "a.ocr.txt", "a.txt", "sub", "sub/b.json", "sub/b.ocr.txt",
+        "sub/b.txt", MANIFEST_NAME,
     ]  # fmt: skip
     entry = manifest_entries(tmp_path / "out")["sub/b"]
     assert entry["stage"] == "done" and entry["input"] == str(tmp_path / "in" / "sub" / "b.txt")
@@ -277,3 +277,12 @@ def test_temp_files_of_a_killed_run_are_removed(tmp_path, fake_stages, capsys):
     (tmp_path / "out" / f"{TEMP_PREFIX}abc").write_text("half a file", encoding="utf-8")
     assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
     assert not list((tmp_path / "out").glob(f"{TEMP_PREFIX}*"))
+
+
+def test_two_runs_cannot_write_the_same_directory(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "in", ["a.txt"])
+    running = Manifest.open(tmp_path / "out")  # as if another run were busy there
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 2
+    assert "another vanban process is writing to this output directory" in capsys.readouterr().err
+    running.close()
+    assert process(tmp_path / "in", "-o", tmp_path / "out") == 0

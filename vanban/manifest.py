@@ -11,6 +11,7 @@ timestamps, so a resumed run ends with the same manifest as an uninterrupted one
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ from vanban.records import VanbanError
 
 MANIFEST_NAME = "vanban-manifest.json"
 JOURNAL_NAME = "vanban-manifest.journal"
+LOCK_NAME = ".vanban.lock"  # held (flock) while a run writes the directory; freed even by kill -9
 MANIFEST_FORMAT = "vanban-manifest"
 MANIFEST_VERSION = 1
 
@@ -49,10 +51,11 @@ class Entry:
 class Manifest:
     """The manifest of one output directory; only the main process writes it."""
 
-    def __init__(self, outdir: Path, entries: dict[str, Entry]):
+    def __init__(self, outdir: Path, entries: dict[str, Entry], lock=None):
         self.outdir = outdir
         self.entries = entries
         self._journal = None
+        self._lock = lock
 
     @classmethod
     def open(cls, outdir: Path, *, replace_unreadable: bool = False) -> Manifest:
@@ -60,21 +63,22 @@ class Manifest:
         outdir = Path(outdir)
         _prepare_directory(outdir)
         path = outdir / MANIFEST_NAME
-        entries: dict[str, Entry] = {}
-        if path.exists():
-            try:
-                entries = _load_snapshot(path)
-            except VanbanError:
-                if not replace_unreadable:
-                    raise
-        elif _holds_foreign_files(outdir):
+        if not path.exists() and _holds_foreign_files(outdir):
             raise VanbanError(
                 str(outdir),
                 f"not a vanban output directory (it holds other files and no {MANIFEST_NAME}); "
                 "choose a new or empty directory",
             )
+        lock = _lock_directory(outdir)
+        try:
+            entries = _load_snapshot(path) if path.exists() else {}
+        except VanbanError:
+            if not replace_unreadable:
+                lock.close()
+                raise
+            entries = {}
         entries.update(_replay_journal(outdir / JOURNAL_NAME))
-        manifest = cls(outdir, entries)
+        manifest = cls(outdir, entries, lock)
         manifest.compact()
         return manifest
 
@@ -99,7 +103,11 @@ class Manifest:
         (self.outdir / JOURNAL_NAME).unlink(missing_ok=True)
 
     def close(self) -> None:
+        """Final snapshot; then let other runs use the directory."""
         self.compact()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def to_dict(self) -> dict:
         return {
@@ -144,13 +152,29 @@ def _prepare_directory(outdir: Path) -> None:
         raise VanbanError(str(outdir), "output directory is not writable")
 
 
+def _lock_directory(outdir: Path):
+    """An exclusive lock on `outdir`, or VanbanError when another run holds it."""
+    try:
+        handle = open(outdir / LOCK_NAME, "a")
+    except OSError as error:
+        raise VanbanError(str(outdir), _write_reason(error)) from error
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as error:
+        handle.close()
+        raise VanbanError(
+            str(outdir), "another vanban process is writing to this output directory"
+        ) from error
+    return handle
+
+
 def _write_reason(error: OSError) -> str:
     return f"cannot write to output directory: {error.strerror or error}"
 
 
 def _holds_foreign_files(outdir: Path) -> bool:
     return any(
-        not child.name.startswith(TEMP_PREFIX) and child.name != JOURNAL_NAME
+        not child.name.startswith(TEMP_PREFIX) and child.name not in (JOURNAL_NAME, LOCK_NAME)
         for child in outdir.iterdir()
     )
 
