@@ -7,7 +7,6 @@ can call it in-process or in a worker. Each step below is one named stage.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import sys
 import time
@@ -18,13 +17,10 @@ from vanban import __version__
 from vanban.io import atomic_write_json, atomic_write_text
 from vanban.records import RestoredLine, ScannedDocument, TextLine, VanbanError
 
-log = logging.getLogger("vanban")
-
 # Bump when the outputs of the same input and model would change (layout, fields, stage wiring).
 PIPELINE_VERSION = f"{__version__}+p1"
 DOUBTFUL_BELOW = 0.5  # tokens the restorer is less sure of than this are listed in the JSON
 OUTPUT_SUFFIXES = {"ocr_text": ".ocr.txt", "text": ".txt", "json": ".json"}
-STAGES = ("ocr", "restore", "segment", "done")
 
 
 @dataclass(frozen=True)
