@@ -23,6 +23,11 @@ from restore.text import is_valid_syllable, split_chunks, strip_marks
 
 _LETTERS = regex.compile(r"\p{L}+")
 _ROMAN = regex.compile(r"[IVXLCDM]+")  # heading numbers (II., IV.) pass unchanged
+_ONSETS = sorted(
+    "b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split(),
+    key=len,
+    reverse=True,
+)
 REAL_LAMBDA_CAP = 0.8  # at most this share of a syllable's distribution comes from the real pairs
 REAL_PRIOR = 2.0  # real share = n_real / (n_real + REAL_PRIOR) * REAL_LAMBDA_CAP
 
@@ -99,6 +104,28 @@ def char_pieces(clean: str, noisy: str) -> list[tuple[str, str]]:
     return pieces
 
 
+def split_syllable(core: str) -> tuple[str, str]:
+    """Onset and rhyme (with its tone): 'Nghĩa' -> ('Ngh', 'ĩa'), 'ứng' -> ('', 'ứng')."""
+    low = core.lower()
+    for onset in _ONSETS:
+        if low.startswith(onset) and len(low) > len(onset):
+            if onset == "gi" and strip_marks(low[2:3]) not in "aeouy":  # 'gì', 'gìn': g + i…
+                continue
+            return core[: len(onset)], core[len(onset) :]
+    return "", core
+
+
+def part_pairs(clean_core: str, noisy_core: str) -> list[tuple[str, str]]:
+    """('o:'+onset, its reading) and ('r:'+rhyme, its reading) of a syllable and its OCR reading."""
+    if not is_valid_syllable(clean_core):
+        return []
+    onset, _ = split_syllable(clean_core)
+    pieces = char_pieces(clean_core, noisy_core)
+    noisy_onset = "".join(out for _, out in pieces[: len(onset)])
+    noisy_rhyme = "".join(out for _, out in pieces[len(onset) :])
+    return [("o:" + onset, noisy_onset), ("r:" + clean_core[len(onset) :], noisy_rhyme)]
+
+
 def transfer_case(template: str, word: str) -> str:
     if template.isupper() and len(template) > 1:
         return word.upper()
@@ -143,6 +170,7 @@ class NoiseChannel:
     chars: dict[str, dict[str, float]]
     real_chars: dict[str, dict[str, float]] = field(default_factory=dict)
     real_char_share: float = 0.0  # share of seen syllables read by the real-pair char model instead
+    parts: dict[str, dict[str, float]] = field(default_factory=dict)  # onset/rhyme confusions
     novelty: float = 1.0  # pseudo-count of "something not seen": char model for that syllable
     meta: dict = field(default_factory=dict)
 
@@ -151,6 +179,7 @@ class NoiseChannel:
         self._chars = {k: Table.from_counts(v) for k, v in self.chars.items()}
         self._real_chars = {k: Table.from_counts(v) for k, v in self.real_chars.items()}
         self._lower = {k: t for k, t in self._tokens.items() if k == k.lower()}
+        self._parts = {k: Table.from_counts(v) for k, v in self.parts.items()}
 
     # -- fitting -------------------------------------------------------------------------------
     @classmethod
@@ -166,15 +195,23 @@ class NoiseChannel:
         real_tokens: dict[str, Counter] = defaultdict(Counter)
         chars: dict[str, Counter] = defaultdict(Counter)
         real_chars: dict[str, Counter] = defaultdict(Counter)
-        for table, char_table, pairs in (
-            (true_tokens, chars, true_pairs),
-            (real_tokens, real_chars, real_pairs),
+        true_parts: dict[str, Counter] = defaultdict(Counter)
+        real_parts: dict[str, Counter] = defaultdict(Counter)
+        for table, char_table, part_table, pairs in (
+            (true_tokens, chars, true_parts, true_pairs),
+            (real_tokens, real_chars, real_parts, real_pairs),
         ):
             for noisy, clean in pairs:
                 for clean_core, noisy_core in word_pairs(noisy, clean):
                     table[clean_core][noisy_core] += 1
                     for ch, out in char_pieces(clean_core, noisy_core):
                         char_table[ch][out] += 1
+                    for part, out in part_pairs(clean_core, noisy_core):
+                        part_table[part][out] += 1
+        parts = {
+            k: mix_distributions(true_parts.get(k, Counter()), real_parts.get(k, Counter()))
+            for k in set(true_parts) | set(real_parts)
+        }
         tokens = {}
         for key in set(true_tokens) | set(real_tokens):
             tokens[key] = mix_distributions(
@@ -189,6 +226,7 @@ class NoiseChannel:
             merged_chars,
             {k: dict(v) for k, v in real_chars.items()},
             real_char_share,
+            parts,
             meta=meta or {},
         )
 
@@ -205,7 +243,25 @@ class NoiseChannel:
                 return self._by_chars(core, self._real_chars, rng)
             out = table.sample(rng)
             return transfer_case(case_from, out) if case_from else out
-        return self._by_chars(core, self._chars, rng)
+        return self._by_parts(core, rng) or self._by_chars(core, self._chars, rng)
+
+    def _by_parts(self, core: str, rng: random.Random) -> str | None:
+        """An unseen syllable read as onset reading + rhyme reading; None if a part is unseen."""
+        if not self._parts or not is_valid_syllable(core):
+            return None
+        onset, rhyme = split_syllable(core)
+        out = []
+        for key in ("o:" + onset, "r:" + rhyme):
+            table = self._parts.get(key)
+            if table is not None:
+                out.append(table.sample(rng))
+                continue
+            table = self._parts.get(key.lower())
+            if table is None:
+                return None
+            out.append(transfer_case(key[2:], table.sample(rng)) if key[2:] else table.sample(rng))
+        word = "".join(out)
+        return word if word and not any(c.isspace() for c in word) else None
 
     def _by_chars(self, core: str, tables: dict[str, Table], rng: random.Random) -> str:
         pieces = []
@@ -238,6 +294,7 @@ class NoiseChannel:
             "tokens": self.tokens,
             "chars": self.chars,
             "real_chars": self.real_chars,
+            "parts": self.parts,
         }
         tmp = Path(str(path) + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -247,12 +304,13 @@ class NoiseChannel:
     def from_json(cls, path: Path) -> NoiseChannel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(
-            data["tokens"],
-            data["chars"],
-            data.get("real_chars", {}),
-            data.get("real_char_share", 0.0),
-            data.get("novelty", 1.0),
-            data.get("meta", {}),
+            tokens=data["tokens"],
+            chars=data["chars"],
+            real_chars=data.get("real_chars", {}),
+            real_char_share=data.get("real_char_share", 0.0),
+            parts=data.get("parts", {}),
+            novelty=data.get("novelty", 1.0),
+            meta=data.get("meta", {}),
         )
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.channel import NoiseChannel, is_corruptible  # noqa: E402
+from corpus.channel import NoiseChannel, is_corruptible, word_pairs  # noqa: E402
 from corpus.real import real_part1_pairs  # noqa: E402
 from corpus.render import PageStyle, lines_per_page, random_style  # noqa: E402
 from corpus.true_channel import PageJob, ocr_page  # noqa: E402
@@ -83,6 +83,32 @@ def rendered_readings(pairs, style: PageStyle, seed: int, pool: Pool) -> dict[in
     return readings
 
 
+def heldout_agreement(channel: NoiseChannel, path: Path, samples: int) -> tuple[float, ...]:
+    """Held-out true-channel pairs: word error rates (true, channel), exact readings (1 / any)."""
+    rows = [line.rstrip("\n").split("\t") for line in open(path, encoding="utf-8")]
+    rng = random.Random(3)
+    words = true_errors = channel_errors = exact = covered = 0
+    for noisy, clean in (r[:2] for r in rows if len(r) >= 2):
+        truth = word_pairs(noisy, clean)
+        readings = [word_pairs(channel.corrupt(clean, rng), clean) for _ in range(samples)]
+        if not truth or any(len(r) != len(truth) for r in readings):
+            continue
+        for k, (clean_core, ocr_core) in enumerate(truth):
+            words += 1
+            channel_errors += readings[0][k][1] != clean_core
+            if ocr_core != clean_core:
+                true_errors += 1
+                exact += readings[0][k][1] == ocr_core
+                covered += any(r[k][1] == ocr_core for r in readings)
+    return (
+        words,
+        true_errors / words,
+        channel_errors / words,
+        exact / true_errors,
+        covered / true_errors,
+    )
+
+
 def report(name: str, per_sample: list[set[Position]], all_readings, pairs, errors) -> None:
     union = set().union(*per_sample)
     exact = sum(len(h) for h in per_sample) / len(per_sample) / len(errors)
@@ -106,6 +132,9 @@ def main() -> None:
         "--render", default="", help="comma list: font:size:level, or mixN for N random styles"
     )
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--heldout", type=Path, help="true-channel eval pairs, e.g. /work/data/eval/eng.tsv"
+    )
     args = parser.parse_args()
     pairs = real_part1_pairs(args.shared.resolve())
     errors = real_errors(pairs)
@@ -126,6 +155,20 @@ def main() -> None:
             pairs,
             errors,
         )
+    if args.heldout:
+        print(f"\nheld-out true-channel pairs ({args.heldout}): the channel's reading of the clean")
+        print(
+            "| channel | words | true word error | chan. word error | exact, 1 sample | any of N |"
+        )
+        print("|---|---|---|---|---|---|")
+        for path in args.channel:
+            words, true_err, chan_err, exact, cov = heldout_agreement(
+                NoiseChannel.from_json(path), args.heldout, args.samples
+            )
+            print(
+                f"| {path.name} | {words} | {true_err:.1%} | {chan_err:.1%} | {exact:.1%} "
+                f"| {cov:.1%} |"
+            )
     if args.render:
         with Pool(args.jobs) as pool:
             for spec in args.render.split(","):

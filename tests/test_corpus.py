@@ -180,3 +180,14 @@ def test_split_plus_merge_is_not_chunk_aligned():
     clean = "Điều 35.4.TT.6.7. Hiệu lực thi hành"
     assert not is_chunk_aligned("| Diéu 35.4.TT.6.7. Hiéulycthihanh . :", clean)
     assert is_chunk_aligned("Diéu 35.4.TT.6.7. Hiéu luc thi hanh", clean)
+
+
+def test_unseen_syllables_are_read_by_onset_and_rhyme(channel):
+    from corpus.channel import split_syllable
+
+    assert split_syllable("Nghĩa") == ("Ngh", "ĩa")
+    assert split_syllable("giữa") == ("gi", "ữa") and split_syllable("gìn") == ("g", "ìn")
+    assert "phúc" not in channel.tokens  # unseen as a whole; "ph" and "úc"-like parts are not either
+    rng = random.Random(6)
+    readings = {channel.corrupt("Đọa", rng) for _ in range(200)}  # onset Đ seen in "ĐÍCH", "Đảng"
+    assert readings and all(len(split_chunks(r)) == 1 for r in readings)
