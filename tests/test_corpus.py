@@ -187,7 +187,8 @@ def test_unseen_syllables_are_read_by_onset_and_rhyme(channel):
 
     assert split_syllable("Nghĩa") == ("Ngh", "ĩa")
     assert split_syllable("giữa") == ("gi", "ữa") and split_syllable("gìn") == ("g", "ìn")
-    assert "phúc" not in channel.tokens  # unseen as a whole; "ph" and "úc"-like parts are not either
+    assert "Đọa" not in channel.tokens and "đọa" not in channel.tokens
     rng = random.Random(6)
-    readings = {channel.corrupt("Đọa", rng) for _ in range(200)}  # onset Đ seen in "ĐÍCH", "Đảng"
-    assert readings and all(len(split_chunks(r)) == 1 for r in readings)
+    readings = {channel.corrupt("Đọa", rng) for _ in range(200)}
+    assert "Poa" in readings  # onset Đ -> P (ĐÍCH, Đảng) + rhyme ọa -> oa (dọa)
+    assert all(len(split_chunks(r)) == 1 for r in readings)
