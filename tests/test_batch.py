@@ -286,3 +286,28 @@ def test_two_runs_cannot_write_the_same_directory(tmp_path, fake_stages, capsys)
     assert "another vanban process is writing to this output directory" in capsys.readouterr().err
     running.close()
     assert process(tmp_path / "in", "-o", tmp_path / "out") == 0
+
+
+def test_an_input_that_kills_its_worker_fails_alone(tmp_path, fake_stages, monkeypatch, capsys):
+    import os
+    import signal
+
+    import ocr
+    from tests.conftest import fake_read_document
+
+    def deadly_read_document(path, **options):
+        if Path(path).name == "poison.txt":
+            os.kill(os.getpid(), signal.SIGKILL)  # like the OOM killer on a huge scan
+        return fake_read_document(path, **options)
+
+    monkeypatch.setattr(ocr, "read_document", deadly_read_document)  # forked workers inherit it
+    write_inputs(tmp_path / "in", [f"doc{k}.txt" for k in range(6)] + ["poison.txt"])
+    code = main(["process", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "2", "-q"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "processed 6, skipped 0, failed 1" in captured.out
+    errors = [line for line in captured.err.splitlines() if line.startswith("vanban: error:")]
+    assert errors == [
+        f"vanban: error: {tmp_path / 'in' / 'poison.txt'}: a worker process died on this input "
+        "(killed, or out of memory)"
+    ]

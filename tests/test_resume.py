@@ -118,7 +118,7 @@ def test_killed_runs_resume_to_the_same_outputs(tmp_path):
 
 
 @needs_ocr
-def test_a_dead_worker_fails_unfinished_inputs_cleanly_and_a_rerun_finishes(tmp_path):
+def test_a_worker_killed_mid_run_is_replaced_and_the_batch_finishes(tmp_path):
     make_inputs(tmp_path / "in")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "vanban.cli", "process", str(tmp_path / "in"), "-o", str(out),
@@ -131,11 +131,8 @@ def test_a_dead_worker_fails_unfinished_inputs_cleanly_and_a_rerun_finishes(tmp_
     children = Path(f"/proc/{child.pid}/task/{child.pid}/children").read_text().split()
     assert children, "no worker processes"
     os.kill(int(children[0]), signal.SIGKILL)  # as the OOM killer would
-    _, stderr = child.communicate(timeout=120)
+    stdout, stderr = child.communicate(timeout=120)
 
-    assert child.returncode == 1
-    assert "a worker process died (killed, or out of memory); run again to retry" in stderr
+    assert child.returncode == 0, stderr
+    assert f"processed {INPUTS}, skipped 0, failed 0" in stdout
     assert "Traceback" not in stderr
-    rerun = run_vanban("process", str(tmp_path / "in"), "-o", str(out), "-q", env=FAST_ENV)
-    assert rerun.returncode == 0, rerun.stderr
-    assert "failed 0" in rerun.stdout

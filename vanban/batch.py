@@ -240,23 +240,81 @@ def _execute(contexts: list[FileContext], jobs: int) -> Iterator[tuple[FileConte
         for context in contexts:
             yield context, _guarded(lambda c=context: process_file(c), context)
         return
+    yield from _execute_in_pools(contexts, jobs)
+
+
+WORKER_DIED = "a worker process died on this input (killed, or out of memory)"
+MAX_FRUITLESS_POOLS = 3  # pools in a row that died without finishing anything
+
+
+def _execute_in_pools(contexts: list[FileContext], jobs: int):
+    """Run `contexts` in worker pools; when a worker dies, carry on in a fresh pool.
+
+    The inputs that were being processed when a pool broke are suspects: they are retried at the
+    end one at a time, so only an input that kills its worker on its own is failed.
+    """
+    todo, suspects, fruitless = list(contexts), [], 0
+    while todo:
+        finished, in_flight = yield from _execute_in_pool(todo, jobs)
+        fruitless = 0 if finished else fruitless + 1
+        if fruitless >= MAX_FRUITLESS_POOLS:
+            break
+        suspects += [c for c in todo if c.name in in_flight]
+        todo = [c for c in todo if c.name not in finished and c.name not in in_flight]
+    for context in suspects:
+        finished, _ = yield from _execute_in_pool([context], 1)
+        if context.name not in finished:
+            yield context, FileResult(source=context.source, name=context.name, error=WORKER_DIED)
+    for context in todo:  # left when pools kept dying without finishing anything
+        yield context, FileResult(source=context.source, name=context.name, error=WORKER_DIED)
+
+
+def _execute_in_pool(contexts: list[FileContext], jobs: int):
+    """Yield results from one pool until done or broken; return (finished, in-flight) names."""
     # fork: workers are children of this process, so they can be told to die with it (kill -9)
     pool_context = multiprocessing.get_context("fork")
+    started = pool_context.SimpleQueue()  # names of inputs workers have started
+    finished: set[str] = set()
     with ProcessPoolExecutor(
-        max_workers=min(jobs, len(contexts)), mp_context=pool_context, initializer=init_worker
+        max_workers=min(jobs, len(contexts)),
+        mp_context=pool_context,
+        initializer=_init_pool_worker,
+        initargs=(started,),
     ) as pool:
-        pending = {pool.submit(process_file, context): context for context in contexts}
+        pending = {pool.submit(_process_tracked, context): context for context in contexts}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     context = pending.pop(future)
+                    if isinstance(future.exception(), BrokenProcessPool):
+                        continue
+                    finished.add(context.name)
                     yield context, _guarded(future.result, context)
         except BaseException:  # Ctrl-C, or the consumer stopped: do not wait for running files
             _stop_workers(pool)
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+    in_flight = set()
+    while not started.empty():
+        in_flight.add(started.get())
+    return finished, in_flight - finished
+
+
+_started_queue = None
+
+
+def _init_pool_worker(started) -> None:
+    global _started_queue
+    _started_queue = started
+    init_worker()
+
+
+def _process_tracked(context: FileContext) -> FileResult:
+    """`process_file` in a worker, first telling the parent which input it started."""
+    _started_queue.put(context.name)
+    return process_file(context)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -269,9 +327,6 @@ def _guarded(call: Callable[[], FileResult], context: FileContext) -> FileResult
     """Run `call`; a bug becomes a failed result with its traceback on stderr, not a dead batch."""
     try:
         return call()
-    except BrokenProcessPool:
-        reason = "a worker process died (killed, or out of memory); run again to retry"
-        return FileResult(source=context.source, name=context.name, error=reason)
     except Exception as error:  # noqa: BLE001 - one broken input must not stop the batch
         traceback.print_exc(file=sys.stderr)
         reason = f"internal error: {type(error).__name__}: {error}"
