@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import regex
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -28,6 +29,7 @@ from restore.text import normalize, split_chunks, strip_marks, strip_tone
 CHANNEL_PATH = LEXICON_DIR / "channel.json"
 MAX_BLOCK = 3  # longest block (either side) kept as one confusion event
 _strip = lru_cache(maxsize=1_000_000)(strip_marks)
+_LETTERS = regex.compile(r"\p{L}+")
 
 # Generic (backoff) probabilities for confusions never seen in training.
 P_IDENTITY = 0.9
@@ -330,6 +332,20 @@ class MixtureChannel:
 
 
 DEFAULT_WEIGHTS = {"eng": 0.55, "vie": 0.35, "strip": 0.1}
+# Channel weights by input profile: Tesseract eng (and typing without marks) never outputs a
+# letter beyond Latin-1, while fresh vie OCR has one in most words.
+PROFILE_WEIGHTS = {"default": DEFAULT_WEIGHTS, "vie": {"eng": 0.01, "vie": 0.98, "strip": 0.01}}
+VIE_PROFILE_SHARE = 0.15
+
+
+def channel_profile(lines: Iterable[str]) -> str:
+    """'vie' when a good share of the words carry Vietnamese letters beyond Latin-1 (ư, ộ, đ...)
+    as fresh vie OCR does; 'default' for legacy eng OCR and unaccented text."""
+    words = [w for line in lines for w in _LETTERS.findall(line)]
+    if not words:
+        return "default"
+    rich = sum(1 for w in words if any(ord(ch) > 0xFF for ch in w))
+    return "vie" if rich / len(words) >= VIE_PROFILE_SHARE else "default"
 
 
 # ---------------------------------------------------------------- candidate generation
@@ -356,6 +372,23 @@ class CandidateGenerator:
         self.rules = channel.rewrites()
         self.max_rule = max((len(k) for k in self.rules), default=1)
         self.candidates = lru_cache(maxsize=200_000)(self._candidates)
+
+    def for_profile(self, profile: str) -> CandidateGenerator:
+        """A generator sharing this one's tables, with the channel weights of `profile`."""
+        weights = PROFILE_WEIGHTS.get(profile)
+        if weights is None or not isinstance(self.channel, MixtureChannel):
+            return self
+        siblings = self.__dict__.setdefault("_siblings", {})
+        if profile not in siblings:
+            if weights == self.channel.weights:
+                siblings[profile] = self
+            else:
+                mixture = MixtureChannel(self.channel.channels, weights)
+                siblings[profile] = CandidateGenerator(
+                    self.inventory, mixture, self.prior_weight, self.fuzzy_distance,
+                    self.min_found, self.max_scored,
+                )  # fmt: skip
+        return siblings[profile]
 
     @classmethod
     def load(cls, lexicon_dir: Path = LEXICON_DIR, **kw) -> CandidateGenerator:

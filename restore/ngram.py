@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from restore.candidates import CandidateGenerator
+from restore.candidates import CandidateGenerator, channel_profile
 from restore.features import apply_case, is_passthrough
 from restore.lexicon import load_inventory
 from restore.text import PUNCTUATION, Chunk, normalize, split_chunks
@@ -28,6 +28,7 @@ NGRAM_DIR = Path("/work/data/ngram")
 SPECIALS = ["<s>", "<unk>", "<num>"]
 BOS, UNK, NUM = 0, 1, 2
 BACKOFF = math.log(0.4)
+VIE_KEEP_BONUS = 5.0  # fresh vie OCR: a word outside the inventory is more often a real name
 _STRIP = "".join(PUNCTUATION)
 
 
@@ -142,7 +143,7 @@ class NgramRestorer:
     def __init__(self, lm: NgramLM, generator: CandidateGenerator, lm_weight: float = 0.9,
                  candidates: int = 24, beam: int = 16, keep_penalty: float = -15.0):  # fmt: skip
         self.lm = lm
-        self.generator = generator
+        self.base_generator = generator
         self.lm_weight = lm_weight
         self.k = candidates
         self.beam = beam
@@ -157,7 +158,11 @@ class NgramRestorer:
 
     # -- public
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
-        slots, breaks = self._slots(lines)
+        """Restore a batch (one document, ideally): its channel profile is detected once."""
+        profile = channel_profile(lines)
+        generator = self.base_generator.for_profile(profile)
+        keep = self.keep_penalty + (VIE_KEEP_BONUS if profile == "vie" else 0.0)
+        slots, breaks = self._slots(lines, generator, keep)
         choice, confidence = self._decode(slots, breaks)
         per_line: list[list[tuple[_Slot, int, float]]] = [[] for _ in lines]
         for slot, c, p in zip(slots, choice, confidence, strict=True):
@@ -165,10 +170,12 @@ class NgramRestorer:
         return [self._render(line, items) for line, items in zip(lines, per_line, strict=True)]
 
     # -- building the stream
-    def _options(self, core: str) -> tuple[list[str], list[int], list[float], bool]:
+    def _options(
+        self, core: str, generator: CandidateGenerator, keep_penalty: float
+    ) -> tuple[list[str], list[int], list[float], bool]:
         if is_fixed(core):
             return [core], [NUM if any(ch.isdigit() for ch in core) else UNK], [0.0], True
-        found = self.generator.candidates(core, self.k)
+        found = generator.candidates(core, self.k)
         words = [w for w, _ in found]
         ids = [self.lm.index.get(w, UNK) for w in words]
         scores = [s for _, s in found]
@@ -176,10 +183,12 @@ class NgramRestorer:
         if low not in self.inventory:
             words.append(core)
             ids.append(UNK)
-            scores.append(self.keep_penalty)
+            scores.append(keep_penalty)
         return words, ids, scores, False
 
-    def _slots(self, lines: list[str]) -> tuple[list[_Slot], set[int]]:
+    def _slots(
+        self, lines: list[str], generator: CandidateGenerator, keep_penalty: float
+    ) -> tuple[list[_Slot], set[int]]:
         slots, breaks = [], set()
         for i, line in enumerate(lines):
             if not line.strip():
@@ -188,7 +197,7 @@ class NgramRestorer:
             for chunk in split_chunks(line):
                 if not chunk.core:
                     continue
-                words, ids, scores, fixed = self._options(chunk.core)
+                words, ids, scores, fixed = self._options(chunk.core, generator, keep_penalty)
                 slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
                                    np.asarray(scores), fixed))  # fmt: skip
         return slots, breaks

@@ -51,3 +51,19 @@ def test_learned_confusion_beats_unseen_one():
     model = ChannelModel.fit(token_pairs(["tw do ctia"] * 5, ["tự do của"] * 5))
     assert model.logprob("ctia", "của") > model.logprob("ctia", "cha")
     assert model.logprob("tw", "tự") > model.logprob("tw", "tô")
+
+
+def test_channel_profile_tells_fresh_vie_ocr_from_legacy_eng_ocr():
+    from restore.candidates import channel_profile
+
+    assert channel_profile(["Thực hiện Nghị quyết số 147/NQ-CP của Chính phủ"]) == "vie"
+    assert channel_profile(["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu"]) == "default"
+    assert channel_profile(["Thuc hien Nghi quyet so 147"]) == "default"
+    assert channel_profile([]) == "default"
+
+
+def test_vie_profile_keeps_a_correct_word_first(generator):
+    vie = generator.for_profile("vie")
+    assert vie.candidates("thẩm")[0][0] == "thẩm"
+    assert vie.candidates("của")[0][0] == "của"
+    assert generator.for_profile("default") is generator
