@@ -21,7 +21,7 @@ import regex
 from restore.text import normalize, strip_marks
 from vanban.records import VanbanError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MANIFEST_NAMES = ("vanban-manifest.json", "vanban-manifest.jsonl")
 JOURNAL_NAME = "vanban-manifest.journal"
 ROLES = ("lead", "support", "executors")
@@ -53,6 +53,7 @@ CREATE TABLE passages (
     deadline TEXT,
     body TEXT NOT NULL,
     tags TEXT NOT NULL,
+    length INTEGER NOT NULL,
     fts_extra TEXT NOT NULL
 );
 CREATE INDEX passages_doc ON passages(doc_id);
@@ -686,13 +687,13 @@ def _insert_passage(conn, doc_id: int, p: Passage, doc_facts: dict) -> None:
     extra = _extra_columns(p, doc_facts)
     cur = conn.execute(
         "INSERT INTO passages (doc_id, kind, section_id, section_key, section_title, line_start,"
-        " line_end, page, line_pages, deadline, body, tags, fts_extra)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " line_end, page, line_pages, deadline, body, tags, length, fts_extra)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             doc_id, p.kind, p.section_id, p.section_id.lower() if p.section_id else None,
             p.section_title, p.line_start, p.line_end, p.page,
             json.dumps(p.line_pages) if p.line_pages else None, p.deadline, body, tags,
-            json.dumps(extra, ensure_ascii=False),
+            len(body), json.dumps(extra, ensure_ascii=False),
         ),
     )  # fmt: skip
     conn.execute(
