@@ -334,18 +334,28 @@ class MixtureChannel:
 DEFAULT_WEIGHTS = {"eng": 0.55, "vie": 0.35, "strip": 0.1}
 # Channel weights by input profile: Tesseract eng (and typing without marks) never outputs a
 # letter beyond Latin-1, while fresh vie OCR has one in most words.
-PROFILE_WEIGHTS = {"default": DEFAULT_WEIGHTS, "vie": {"eng": 0.01, "vie": 0.98, "strip": 0.01}}
+# Plain text (typed without marks) has no accented letter at all; eng OCR has é, ô, á in ~20%.
+PROFILE_WEIGHTS = {
+    "default": DEFAULT_WEIGHTS,
+    "vie": {"eng": 0.01, "vie": 0.98, "strip": 0.01},
+    "plain": {"eng": 0.2, "vie": 0.05, "strip": 0.75},
+}
 VIE_PROFILE_SHARE = 0.15
+PLAIN_PROFILE_SHARE = 0.01
 
 
 def channel_profile(lines: Iterable[str]) -> str:
     """'vie' when a good share of the words carry Vietnamese letters beyond Latin-1 (ư, ộ, đ...)
-    as fresh vie OCR does; 'default' for legacy eng OCR and unaccented text."""
+    as fresh vie OCR does; 'plain' when (almost) no word has an accented letter (text typed
+    without marks); 'default' otherwise (legacy eng OCR)."""
     words = [w for line in lines for w in _LETTERS.findall(line)]
     if not words:
         return "default"
-    rich = sum(1 for w in words if any(ord(ch) > 0xFF for ch in w))
-    return "vie" if rich / len(words) >= VIE_PROFILE_SHARE else "default"
+    rich = sum(1 for w in words if any(ord(ch) > 0xFF for ch in w)) / len(words)
+    accented = sum(1 for w in words if any(ord(ch) > 0x7F for ch in w)) / len(words)
+    if rich >= VIE_PROFILE_SHARE:
+        return "vie"
+    return "plain" if accented < PLAIN_PROFILE_SHARE and len(words) >= 20 else "default"
 
 
 # ---------------------------------------------------------------- candidate generation

@@ -58,7 +58,8 @@ def test_channel_profile_tells_fresh_vie_ocr_from_legacy_eng_ocr():
 
     assert channel_profile(["Thực hiện Nghị quyết số 147/NQ-CP của Chính phủ"]) == "vie"
     assert channel_profile(["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu"]) == "default"
-    assert channel_profile(["Thuc hien Nghi quyet so 147"]) == "default"
+    assert channel_profile(["Thuc hien Nghi quyet so 147"]) == "default"  # too short to tell
+    assert channel_profile(["Thuc hien Nghi quyet so 147 cua Chinh phu ve ban hanh"] * 3) == "plain"
     assert channel_profile([]) == "default"
 
 
