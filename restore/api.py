@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import torch
 
 from restore.batching import Example, make_batch
+from restore.constraint import CandidateMask, load_confusions
 from restore.features import apply_case, is_passthrough
 from restore.model import COPY_ID, PAD_ID, UNK_ID, RestorerModel
 from restore.text import Chunk, normalize, split_chunks
@@ -17,7 +18,6 @@ from restore.vocab import OutputVocab
 from vanban.records import RestoredLine, RestoredToken
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "restorer"
-CandidateFn = Callable[[str], list[str]]
 
 
 class Restorer(Protocol):
@@ -33,21 +33,24 @@ class ModelRestorer:
         self,
         model: RestorerModel,
         vocab: OutputVocab,
-        candidates: CandidateFn | None = None,
+        mask: CandidateMask | None = None,
         batch_size: int = 64,
     ):
         self.model = model.eval()
         self.vocab = vocab
-        self.candidates = candidates
+        self.mask = mask or CandidateMask(vocab.tokens)
         self.batch_size = batch_size
         self.max_chunks = model.config.max_chunks
         self.context = model.config.context_chunks
 
     @classmethod
-    def from_pretrained(cls, directory: Path, candidates: CandidateFn | None = None, **kw):
-        """Load weights (safetensors) and vocabulary from a model folder; no network."""
+    def from_pretrained(cls, directory: Path, **kw):
+        """Load weights (safetensors), vocabulary and learned confusions from a model folder."""
+        directory = Path(directory)
         model = RestorerModel.from_pretrained(directory, dtype=torch.float32)
-        return cls(model, OutputVocab.load(Path(directory) / "vocab.txt"), candidates, **kw)
+        vocab = OutputVocab.load(directory / "vocab.txt")
+        mask = CandidateMask(vocab.tokens, load_confusions(directory / "confusions.tsv"))
+        return cls(model, vocab, mask, **kw)
 
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
         chunked = [split_chunks(line) for line in lines]
@@ -80,21 +83,14 @@ class ModelRestorer:
         return pieces
 
     def _allowed(self, example: Example, steps: int) -> torch.Tensor:
-        """Bool mask [steps, V]: <copy> for pass-through chunks, else candidates (and <copy>)."""
-        mask = torch.zeros(steps, len(self.vocab), dtype=torch.bool)
-        mask[:, COPY_ID] = True
-        for t, chunk in enumerate(example.chunks):
-            if is_passthrough(chunk.core):
-                continue
-            if self.candidates is None:
-                mask[t, 4:] = True
-                continue
-            ids = [self.vocab.index.get(c) for c in self.candidates(chunk.core)]
-            own = self.vocab.index.get(chunk.core.lower())
-            for idx in [*ids, own]:
-                if idx is not None and idx > UNK_ID:
-                    mask[t, idx] = True
-        return mask
+        """Bool mask [steps, V]: <copy> only for pass-through chunks, else close syllables."""
+        cores = [c.core for c in example.chunks]
+        rows = np.zeros((steps, len(self.vocab)), dtype=bool)
+        rows[:, COPY_ID] = True
+        live = [t for t, core in enumerate(cores) if not is_passthrough(core)]
+        if live:
+            rows[live] = self.mask.rows([cores[t] for t in live])
+        return torch.from_numpy(rows)
 
     def _decode(self, pieces) -> list[tuple[list[int], list[float]]]:
         examples = [p[2] for p in pieces]
@@ -126,19 +122,10 @@ class NormalizingRestorer:
         return [RestoredLine(text=normalize(ln), source=ln) for ln in lines]
 
 
-def _default_candidates() -> CandidateFn | None:
-    try:
-        from restore.candidates import CandidateGenerator
-    except ImportError:
-        return None
-    generator = CandidateGenerator.load()
-    return lambda core: [c for c, _ in generator.candidates(core)]
-
-
 def load_restorer(model_dir: Path | None = None) -> Restorer:
     """Load the shipped restorer from `models/restorer` (or `model_dir`, or $VANBAN_MODEL_DIR)."""
     directory = Path(model_dir or os.environ.get("VANBAN_MODEL_DIR") or DEFAULT_MODEL_DIR)
     if not (directory / "config.json").exists():
         raise FileNotFoundError(f"{directory}: no restorer model (config.json missing)")
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    return ModelRestorer.from_pretrained(directory, candidates=_default_candidates())
+    return ModelRestorer.from_pretrained(directory)
