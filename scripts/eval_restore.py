@@ -139,10 +139,10 @@ def evaluate(system, eval_set: EvalSet, baseline: CorpusScore | None) -> dict:
 
 def candidate_recall(eval_set: EvalSet, ks=(1, 3, 10, 24)) -> dict:
     """Share of aligned tokens whose gold (lowercase) is among the top-k candidates."""
-    from restore.candidates import CandidateGenerator, token_pairs
+    from restore.candidates import CandidateGenerator, channel_profile, token_pairs
     from restore.ngram import is_fixed
 
-    generator = CandidateGenerator.load()
+    generator = CandidateGenerator.load().for_profile(channel_profile(eval_set.noisy))
     pairs = [(n, g) for n, g in token_pairs(eval_set.noisy, eval_set.gold) if not is_fixed(n)]
     hits = dict.fromkeys(ks, 0)
     in_inventory = sizes = 0
