@@ -12,8 +12,6 @@ MAX_SKEW_DEGREES = 5.0
 MIN_SKEW_DEGREES = 0.1  # smaller angles are left alone (rotation blurs the glyphs a little)
 TARGET_TEXT_HEIGHT = 30  # px: Tesseract reads best with capitals about 30 px high
 LARGE_PAGE_PIXELS = 2400  # longest side from which a page is taken to be >= 200 DPI A4
-SPECKS_PER_MEGAPIXEL = 30  # bench: clean/mild/real pages <= 5, hard (salt-and-pepper) >= 100
-UNEVEN_BACKGROUND = 15  # grey levels between bright and dark paper: clean <= 3, hard >= 31
 BLANK_INK_FRACTION = 0.0005  # a page with less dark ink than this is treated as blank
 
 
@@ -99,7 +97,7 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
         gray,
         matrix,
         (w, h),
-        flags=cv2.INTER_CUBIC,
+        flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=255,
     )
@@ -127,32 +125,19 @@ def upscale_factor(gray: np.ndarray) -> float:
     return min(4.0, TARGET_TEXT_HEIGHT / height)
 
 
-def speck_density(gray: np.ndarray) -> float:
-    """Isolated dark specks (<= 4 px) per megapixel: salt-and-pepper noise of a poor scan."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink_mask(gray), connectivity=8)
-    return float(np.sum(stats[1:, cv2.CC_STAT_AREA] <= 4)) / (gray.size / 1e6)
-
-
-def paper_background(gray: np.ndarray) -> np.ndarray:
-    """Paper brightness without the ink, at 1/8 resolution (a local maximum filter)."""
-    small = cv2.resize(gray, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
-    return cv2.dilate(small, np.ones((7, 7), np.uint8))
-
-
 def denoise(gray: np.ndarray) -> np.ndarray:
-    """Only where a page needs it: a median filter against specks, and flattening of uneven
-    illumination (shadows, yellowed paper). Clean pages are left alone: filtering them costs
-    diacritics (measured on the bench pages)."""
-    if speck_density(gray) > SPECKS_PER_MEGAPIXEL:
-        gray = cv2.medianBlur(gray, 3)
-    background = paper_background(gray)
-    low, high = np.percentile(background, [5, 95])
-    if high - low > UNEVEN_BACKGROUND:
-        full = cv2.resize(
-            background, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR
-        )
-        gray = cv2.divide(gray, np.maximum(full, 1), scale=255)
-    return gray
+    """Remove salt-and-pepper specks and flatten uneven illumination (shadows, yellowed paper).
+
+    Applied to every page: skipping it on clean-looking pages (speck density, paper evenness)
+    was tried and lost on the real low-resolution scan (CER 0.022 -> 0.031)."""
+    cleaned = cv2.medianBlur(gray, 3)
+    small = cv2.resize(cleaned, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
+    background = cv2.dilate(small, np.ones((7, 7), np.uint8))  # paper brightness without the ink
+    background = cv2.resize(
+        background, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR
+    )
+    flat = cv2.divide(cleaned, np.maximum(background, 1), scale=255)
+    return flat
 
 
 def binarize(gray: np.ndarray) -> np.ndarray:
