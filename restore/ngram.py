@@ -21,13 +21,14 @@ import numpy as np
 from restore.candidates import CandidateGenerator, channel_profile
 from restore.features import apply_case, is_passthrough
 from restore.lexicon import load_inventory
-from restore.text import PUNCTUATION, Chunk, normalize, split_chunks
+from restore.text import PUNCTUATION, Chunk, normalize, split_chunks, strip_tone
 from vanban.records import RestoredLine, RestoredToken
 
 NGRAM_DIR = Path("/work/data/ngram")
 SPECIALS = ["<s>", "<unk>", "<num>"]
 BOS, UNK, NUM = 0, 1, 2
 BACKOFF = math.log(0.4)
+SENTENCE_END = set(".:!?")
 VIE_KEEP_BONUS = 5.0  # fresh vie OCR: a word outside the inventory is more often a real name
 _STRIP = "".join(PUNCTUATION)
 
@@ -108,6 +109,14 @@ class NgramLM:
         return np.where(c_uvw > 0, np.log(np.maximum(c_uvw, 1) / np.maximum(c_uv, 1)), BACKOFF + bi)
 
 
+def misread_capital(noisy: str, word: str) -> bool:
+    """Eng OCR reads a lowercase ư as U and l as I: 'Ung' for 'ứng', 'Iuc' for 'lực'."""
+    if len(noisy) < 2 or not noisy[1:].islower():
+        return False
+    first = strip_tone(word[:1])
+    return (noisy[0] == "U" and first == "ư") or (noisy[0] == "I" and first == "l")
+
+
 def is_fixed(core: str) -> bool:
     """Pass-through cores, except short runs of OCR noise symbols ('&' is often 'ở', '¢' 'để')."""
     if not is_passthrough(core):
@@ -135,6 +144,7 @@ class _Slot:
     ids: np.ndarray  # LM token ids
     channel: np.ndarray  # log P(noisy | option)
     fixed: bool  # pass-through: a single option that is the input itself
+    sentence_start: bool = True  # first chunk, or after . : ! ? (capitals are expected there)
 
 
 class NgramRestorer:
@@ -190,16 +200,19 @@ class NgramRestorer:
         self, lines: list[str], generator: CandidateGenerator, keep_penalty: float
     ) -> tuple[list[_Slot], set[int]]:
         slots, breaks = [], set()
+        starts = True
         for i, line in enumerate(lines):
             if not line.strip():
                 breaks.add(len(slots))
+                starts = True
                 continue
             for chunk in split_chunks(line):
-                if not chunk.core:
-                    continue
-                words, ids, scores, fixed = self._options(chunk.core, generator, keep_penalty)
-                slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
-                                   np.asarray(scores), fixed))  # fmt: skip
+                if chunk.core:
+                    words, ids, scores, fixed = self._options(chunk.core, generator, keep_penalty)
+                    slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
+                                       np.asarray(scores), fixed, starts))  # fmt: skip
+                ends = (chunk.prefix if not chunk.core else "") + chunk.suffix
+                starts = any(c in SENTENCE_END for c in ends) or (not chunk.core and starts)
         return slots, breaks
 
     # -- decoding
@@ -273,6 +286,8 @@ class NgramRestorer:
             core = chunk.core
             if not slot.fixed and slot.words[c] != core:
                 core = apply_case(chunk.core, slot.words[c])
+                if not slot.sentence_start and misread_capital(chunk.core, slot.words[c]):
+                    core = slot.words[c]
             parts.append(chunk.space_before + chunk.prefix + core + chunk.suffix)
             tokens.append(RestoredToken(chunk.core, core, round(p, 4)))
         trailing = line[len(line.rstrip()) :]

@@ -78,3 +78,9 @@ def test_lm_scores_seen_trigram_above_unseen(restorer):
     seen = lm.logscore(np.array([ids[0]]), np.array([ids[1]]), np.array([ids[3]]))[0]
     unseen = lm.logscore(np.array([ids[0]]), np.array([ids[1]]), np.array([ids[0]]))[0]
     assert seen > unseen
+
+
+def test_capital_misread_mid_sentence_is_lowered(restorer):
+    out = texts(restorer, ["phong ngira, Ung phé véi cac de doa.", "Ung phé véi cac de doa"])
+    assert out[0] == "phòng ngừa, ứng phó với các đe dọa."
+    assert out[1].startswith("Ứng phó")  # a sentence start keeps its capital
