@@ -1,0 +1,44 @@
+"""Copy a training checkpoint into a shippable model folder: fp16 safetensors, vocab, confusions.
+
+    python scripts/export_restorer.py /work/data/ckpt/base models/restorer \
+        --confusions /work/data/lead/confusions.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from restore.model import RestorerModel  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("checkpoint", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--confusions", type=Path)
+    args = ap.parse_args()
+    model = RestorerModel.from_pretrained(args.checkpoint, dtype=torch.float32).half()
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    shutil.copy(args.checkpoint / "vocab.txt", tmp / "vocab.txt")
+    if args.confusions:
+        shutil.copy(args.confusions, tmp / "confusions.tsv")
+    for keep in ("README.md",):
+        if (args.out / keep).exists():
+            shutil.copy(args.out / keep, tmp / keep)
+    shutil.rmtree(args.out, ignore_errors=True)
+    tmp.rename(args.out)
+    size = sum(f.stat().st_size for f in args.out.iterdir()) / 2**20
+    print(f"exported {args.checkpoint} -> {args.out} ({size:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
