@@ -12,15 +12,19 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from restore.text import is_valid_syllable
+
 GAP_FACTOR = 2.5  # a horizontal gap wider than this many word heights separates two segments
 NEIGHBOUR_GAP_FACTOR = 1.0  # ... or this many, when the gap lines up with a neighbour's gutter
 BAND_BREAK_FACTOR = 0.8  # a vertical gap wider than this many row heights ends a two-column band
 DETACH_TRAILING = False
 MIN_GUTTER = 10  # px: narrower shared gutters do not make two columns
 NOISE_CONFIDENCE = 50  # words without a letter or digit below this confidence are scan noise
+RESCUE_LINE_CONFIDENCE = 80  # ... unless a Vietnamese syllable in a line read this confidently
 MIN_CONFIDENCE = 10  # any word below this is noise (stamps, signatures, specks): measured on bench
 
 _HAS_ALNUM = re.compile(r"[^\W_]")
+_EDGE_PUNCT = re.compile(r"^[^\w]+|[^\w]+$")
 _RULE_MARKS = re.compile(r"^[_‗¯|]+$")  # underlines and rules read as text: never in the documents
 
 
@@ -105,6 +109,21 @@ def is_noise(word: Word) -> bool:
     return not _HAS_ALNUM.search(word.text) and word.conf < NOISE_CONFIDENCE
 
 
+def _rescued(word: Word, line: list[Word]) -> bool:
+    """A word Tesseract scored near 0 that is still a Vietnamese syllable in a line it reads
+    confidently (it gives 0 to some correct words, e.g. the first word after a wide gap)."""
+    others = [w.conf for w in line if w is not word]
+    letters = _EDGE_PUNCT.sub("", word.text)
+    return (
+        bool(others)
+        and statistics.median(others) >= RESCUE_LINE_CONFIDENCE
+        and len(letters) >= 3
+        and letters.isalpha()
+        and (letters.isupper() or letters.islower() or letters.istitle())
+        and is_valid_syllable(letters)
+    )
+
+
 def words_from_data(data: dict) -> list[list[Word]]:
     """Tesseract `image_to_data` dict -> its text lines (block/paragraph/line), noise removed."""
     lines: dict[tuple[int, int, int], list[Word]] = {}
@@ -121,11 +140,10 @@ def words_from_data(data: dict) -> list[list[Word]]:
             int(data["height"][i]),
             conf,
         )
-        if is_noise(word):
-            continue
         key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
         lines.setdefault(key, []).append(word)
-    return [words for words in lines.values() if words]
+    kept = [[w for w in line if not is_noise(w) or _rescued(w, line)] for line in lines.values()]
+    return [line for line in kept if line]
 
 
 def split_segments(words: list[Word]) -> list[Segment]:

@@ -120,3 +120,15 @@ def test_blank_page_and_red_stamp():
     gray = to_gray(stamp)
     assert gray[200, 50:62].min() == 255  # the red ring is gone
     assert gray.min() < 100  # the black text stays
+
+
+def test_zero_confidence_words_kept_only_when_they_are_vietnamese():
+    rows = [words("ỦY BAN NHÂN DÂN", 300, 100) + words("CỘNG HÒA XÃ HỘI", 1200, 100)]
+    data = tesseract_data(rows)
+    data["conf"][4] = 0.0  # Tesseract scores some real words 0 (here "CỘNG" after the gap)
+    data["text"].append("ñvw2")  # stamp garbage, also scored 0
+    for key, value in (("conf", 0.0), ("left", 2000), ("top", 100), ("width", 80), ("height", 40)):
+        data[key].append(value)
+    for key in ("block_num", "par_num", "line_num"):
+        data[key].append(1)
+    assert [seg.text for seg in order_lines(data)] == ["ỦY BAN NHÂN DÂN", "CỘNG HÒA XÃ HỘI"]
