@@ -252,8 +252,11 @@ def get_restorer():
         if directory is None:  # checked first: no torch import without a model
             _restorer = _NormalizeOnly()
         else:
+            from transformers.utils import logging as transformers_logging
+
             from restore import load_restorer
 
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar per process
             _restorer = load_restorer(directory)
         if _worker_threads is not None and "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(_worker_threads)
