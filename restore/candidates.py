@@ -28,6 +28,7 @@ from restore.text import normalize, split_chunks, strip_marks, strip_tone
 
 CHANNEL_PATH = LEXICON_DIR / "channel.json"
 MAX_BLOCK = 3  # longest block (either side) kept as one confusion event
+MAX_SPLIT = 6  # longer unseen blocks (poor candidates anyway) back off to character edits
 _strip = lru_cache(maxsize=1_000_000)(strip_marks)
 _LETTERS = regex.compile(r"\p{L}+")
 
@@ -230,7 +231,7 @@ class ChannelModel:
 
     def _split_prob(self, clean: str, noisy: str) -> float:
         """Best split of a block into single-character edits and smaller learned blocks."""
-        if len(clean) + len(noisy) <= 2:
+        if len(clean) + len(noisy) <= 2 or len(clean) + len(noisy) > MAX_SPLIT:
             return _generic_prob(clean, noisy)
         n, m = len(clean), len(noisy)
         best = [[0.0] * (m + 1) for _ in range(n + 1)]
@@ -381,6 +382,7 @@ class CandidateGenerator:
         self.bases = list(self.by_base)
         self.rules = channel.rewrites()
         self.max_rule = max((len(k) for k in self.rules), default=1)
+        self._rewrite_cache: dict[str, frozenset[str]] = {}
         self.candidates = lru_cache(maxsize=200_000)(self._candidates)
 
     def for_profile(self, profile: str) -> CandidateGenerator:
@@ -408,12 +410,20 @@ class CandidateGenerator:
     def _variants(self, noisy: str) -> set[str]:
         """Mark-stripped forms reachable from `noisy` with up to two learned rewrites."""
         first = {_strip(noisy)} | self._rewrite_once(noisy)
-        second = set()
+        second: set[str] = set()
         for v in list(first):
             second |= self._rewrite_once(v)
         return first | {_strip(v) for v in second}
 
-    def _rewrite_once(self, text: str) -> set[str]:
+    def _rewrite_once(self, text: str) -> frozenset[str]:
+        cache = self._rewrite_cache
+        if text not in cache:
+            if len(cache) > 500_000:
+                cache.clear()
+            cache[text] = self._rewrite_once_uncached(text)
+        return cache[text]
+
+    def _rewrite_once_uncached(self, text: str) -> frozenset[str]:
         out = set()
         for i in range(len(text)):
             for width in range(1, self.max_rule + 1):
@@ -422,7 +432,7 @@ class CandidateGenerator:
                     break
                 for dst in self.rules.get(piece, ()):
                     out.add(_strip(text[:i] + dst + text[i + width :]))
-        return out
+        return frozenset(out)
 
     def _gather(self, noisy: str) -> tuple[set[str], set[str]]:
         """(sure, other): token-table entries and same-base entries are always scored; the
