@@ -11,6 +11,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import pytesseract
+
 from ocr import sources
 from ocr.engine import DEFAULT_PSM, image_to_data, tesseract_available
 from ocr.layout import order_lines
@@ -87,9 +89,24 @@ def ocr_pages(refs: list[PageRef], lang: str, jobs: int) -> list[Page]:
             f"Tesseract with language '{lang}' is not installed (tesseract-ocr-{lang})",
         )
     if jobs <= 1 or len(refs) == 1:
-        return [ocr_page(ref, lang) for ref in refs]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(refs))) as pool:
-        return list(pool.map(ocr_page, refs, [lang] * len(refs)))
+        results = [_ocr_page_or_error(ref, lang) for ref in refs]
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(refs))) as pool:
+            results = list(pool.map(_ocr_page_or_error, refs, [lang] * len(refs)))
+    for result in results:
+        if isinstance(result, tuple):  # (path, reason) of the first failed page
+            raise VanbanError(*result)
+    return results
+
+
+def _ocr_page_or_error(ref: PageRef, lang: str) -> Page | tuple[str, str]:
+    """ocr_page, with a failure returned as (path, reason): VanbanError does not pickle."""
+    try:
+        return ocr_page(ref, lang)
+    except VanbanError as err:
+        return (err.path, err.reason)
+    except pytesseract.TesseractError as err:
+        return (ref.path, f"Tesseract failed on page {ref.number}: {err.message or err.status}")
 
 
 def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:

@@ -154,3 +154,23 @@ def test_decode_text_reason_names_the_offset():
         decode_text(b"abc\xe0\xe1", Path("x.txt"))
     assert "offset 3" in info.value.reason
 
+
+def test_page_failure_in_a_worker_process_is_one_clear_error(tmp_path, monkeypatch):
+    from ocr import reader
+    from ocr.engine import tesseract_available
+
+    if not tesseract_available("vie"):
+        pytest.skip("tesseract-ocr-vie not installed")
+    path = tmp_path / "two.tiff"
+    frames = [Image.new("L", (200, 100), 255) for _ in range(2)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+
+    def failing_page(ref, lang="vie"):
+        if ref.number == 2:
+            raise VanbanError(ref.path, "page 2 is 99 Mpx, above the 89 Mpx limit")
+        return reader.Page(number=ref.number, method="ocr")
+
+    monkeypatch.setattr(reader, "ocr_page", failing_page)
+    with pytest.raises(VanbanError) as info:
+        read_document(path, jobs=2)
+    assert info.value.reason == "page 2 is 99 Mpx, above the 89 Mpx limit"
