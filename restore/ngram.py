@@ -17,11 +17,19 @@ from itertools import islice
 from pathlib import Path
 
 import numpy as np
+import regex
 
 from restore.candidates import CandidateGenerator, channel_profile
 from restore.features import apply_case, is_passthrough
 from restore.lexicon import load_inventory
-from restore.text import PUNCTUATION, Chunk, normalize, split_chunks, strip_tone
+from restore.text import (
+    PUNCTUATION,
+    Chunk,
+    is_valid_syllable,
+    normalize,
+    split_chunks,
+    strip_tone,
+)
 from vanban.records import RestoredLine, RestoredToken
 
 NGRAM_DIR = Path("/work/data/ngram")
@@ -107,6 +115,12 @@ class NgramLM:
         c_uvw = self._lookup(self.tri_keys, self.tri_counts, (u * size + v) * size + w)
         c_uv = self._lookup(self.bi_keys, self.bi_counts, u * size + v)
         return np.where(c_uvw > 0, np.log(np.maximum(c_uvw, 1) / np.maximum(c_uv, 1)), BACKOFF + bi)
+
+
+def is_heading(line: str) -> bool:
+    """A line whose words are mostly in capitals (document headers, section titles)."""
+    words = [w for w in regex.findall(r"\p{L}{2,}", line)]
+    return bool(words) and sum(w.isupper() for w in words) * 2 > len(words)
 
 
 def misread_capital(noisy: str, word: str) -> bool:
@@ -272,22 +286,37 @@ class NgramRestorer:
         return out
 
     # -- output
+    @staticmethod
+    def _cased(noisy: str, word: str, sentence_start: bool, heading: bool) -> str:
+        """The OCR chunk's capitalization, except where eng OCR is known to invent capitals:
+        a lone capitalized syllable in running text ('BO Tai chinh' is 'Bộ Tài chính'), and
+        ư/l read as U/I mid-sentence."""
+        if not sentence_start and misread_capital(noisy, word):
+            return word
+        cased = apply_case(noisy, word)
+        if cased.isupper() and len(word) > 1 and not heading and is_valid_syllable(word):
+            return word[:1].upper() + word[1:]
+        return cased
+
     def _render(self, line: str, items: list[tuple[_Slot, int, float]]) -> RestoredLine:
         """Rebuild the line chunk by chunk; chunks without a core (lone punctuation) stay."""
         if not line.strip():
             return RestoredLine(text=line, source=line)
         restored = iter(items)
         parts, tokens = [], []
+        heading = is_heading(line)
         for chunk in split_chunks(line):
             if not chunk.core:
                 parts.append(chunk.space_before + chunk.text)
                 continue
             slot, c, p = next(restored)
             core = chunk.core
-            if not slot.fixed and slot.words[c] != core:
-                core = apply_case(chunk.core, slot.words[c])
-                if not slot.sentence_start and misread_capital(chunk.core, slot.words[c]):
-                    core = slot.words[c]
+            if slot.fixed:
+                pass
+            elif slot.words[c] == normalize(core).lower():
+                core = normalize(core)
+            else:
+                core = self._cased(chunk.core, slot.words[c], slot.sentence_start, heading)
             parts.append(chunk.space_before + chunk.prefix + core + chunk.suffix)
             tokens.append(RestoredToken(chunk.core, core, round(p, 4)))
         trailing = line[len(line.rstrip()) :]

@@ -12,6 +12,7 @@ CLEAN = [
     "Chiến lược tổng thể quốc gia phòng ngừa, ứng phó với các đe dọa an ninh phi truyền thống",
     "Ủy ban nhân dân thành phố xây dựng kế hoạch thực hiện như sau:",
     "Tổ chức quán triệt và tuyên truyền Nghị quyết của Chính phủ về tội phạm",
+    "báo cáo Bộ Tài chính và Bộ Công an về việc thực hiện",
 ] * 20
 
 
@@ -84,3 +85,12 @@ def test_capital_misread_mid_sentence_is_lowered(restorer):
     out = texts(restorer, ["phong ngira, Ung phé véi cac de doa.", "Ung phé véi cac de doa"])
     assert out[0] == "phòng ngừa, ứng phó với các đe dọa."
     assert out[1].startswith("Ứng phó")  # a sentence start keeps its capital
+
+
+def test_capitals_invented_by_eng_ocr_are_undone_but_headings_stay(restorer):
+    out = texts(restorer, ["bdo cao BO Tai chinh va B6 Cong an vé", "CHINH PHU"])
+    assert out == ["báo cáo Bộ Tài chính và Bộ Công an về", "CHÍNH PHỦ"]
+
+
+def test_unchanged_words_keep_their_case_and_get_normalized(restorer):
+    assert texts(restorer, ["Nhóm IA của Chính phủ hoà"]) == ["Nhóm IA của Chính phủ hòa"]
