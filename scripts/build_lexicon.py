@@ -77,11 +77,11 @@ def tsv_pairs(path: Path, limit: int) -> list[tuple[str, str]]:
 
 
 def true_channel_files(data: Path, lang: str) -> list[Path]:
-    """The corpus helper's true-channel pairs of training documents (never the eval split)."""
+    """The corpus helper's true-channel pairs of training documents, every run (never the eval
+    split); the line-level files, since `token_pairs` aligns lines that are not chunk-aligned."""
+    runs = sorted(p for p in (data / "true").glob(f"{lang}.train.*.tsv*") if ".test." not in p.name)
     merged = data / "pairs" / f"true_{lang}.tsv"
-    if merged.exists():
-        return [merged]
-    return sorted(p for p in (data / "true").glob(f"{lang}.train.*.tsv*") if ".test." not in p.name)
+    return runs or ([merged] if merged.exists() else [])
 
 
 def build_channel(shared: Path, data: Path, out: Path) -> None:
