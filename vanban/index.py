@@ -202,7 +202,8 @@ def document_files(outdir: Path) -> list[Path]:
     """The document JSON files of OUTDIR (sorted), or VanbanError when it is not a vanban output.
 
     The batch manifest names them when it is readable; otherwise every *.json below OUTDIR (hidden
-    folders skipped) is a candidate, and at least one must be a document tree.
+    folders and other output dirs skipped) is a candidate, and one of the first 50 must be a
+    document tree.
     """
     if not outdir.is_dir():
         raise VanbanError(str(outdir), "not a directory")
@@ -257,8 +258,12 @@ def _journal_entries(path: Path) -> list[dict]:
 
 
 def _json_files(outdir: Path) -> Iterator[Path]:
+    """*.json below OUTDIR, skipping hidden folders and nested output dirs (own manifest)."""
     for root, dirs, files in os.walk(outdir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(
+            d for d in dirs
+            if not d.startswith(".") and not (Path(root) / d / MANIFEST_NAMES[0]).exists()
+        )  # fmt: skip
         for name in files:
             if name.endswith(".json") and name not in MANIFEST_NAMES and not name.startswith("."):
                 yield Path(root) / name
