@@ -125,3 +125,11 @@ def test_bad_document_is_reported_and_the_rest_exported(tmp_path, capsys):
     with (tmp_path / "t.csv").open(encoding="utf-8") as handle:
         numbers = {r["document_number"] for r in csv.DictReader(handle)}
     assert numbers == {"167/KH-UBND", "2381/QĐ-UBND"}
+
+
+def test_fixture_documents_follow_the_published_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = pytest.importorskip("segment").load_schema()
+    for path in sorted(FIXTURE.glob("*.json")):
+        if path.name != "vanban-manifest.json":
+            jsonschema.validate(json.loads(path.read_text("utf-8")), schema)
