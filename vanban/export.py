@@ -24,7 +24,6 @@ from vanban.index import (
 from vanban.records import VanbanError
 from vanban.search import silence_stdout
 
-EXPORT_VERSION = 1
 WHAT = ("assignments", "sections", "documents")
 FORMATS = ("jsonl", "csv")
 LIST_SEPARATOR = "; "  # how CSV cells hold lists

@@ -529,7 +529,9 @@ def add_search_parser(subparsers) -> None:
         help="search an index built by `vanban index`",
         description='Words match with or without diacritics ("cong an chu tri" finds "Công an ... '
         'chủ trì"; a query typed with marks matches them exactly). "..." is a phrase, OR joins '
-        "alternatives, -word excludes, word* is a prefix; other punctuation is ignored.",
+        "alternatives, -word excludes, word* is a prefix; other punctuation is ignored. Hits are "
+        "ranked by term frequency and length among the 1000 most recently indexed matches. "
+        "Exit status: 0 with results, 1 with none or on error, 2 for an empty query.",
     )
     parser.add_argument(
         "query", nargs="*", metavar="QUERY", help="words; may be empty with filters"
