@@ -34,6 +34,13 @@ def read_document(
     path = Path(path)
     if not path.is_file():
         raise VanbanError(str(path), "no such file" if not path.exists() else "not a regular file")
+    try:
+        return _read(path, force_ocr=force_ocr, lang=lang, jobs=jobs)
+    except OSError as err:  # unreadable file, disk errors: one line, not a traceback
+        raise VanbanError(str(path), f"cannot read file ({err.strerror or err})") from err
+
+
+def _read(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> ScannedDocument:
     kind = sources.file_kind(path)
     if kind == "text":
         return read_text_document(path)

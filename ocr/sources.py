@@ -13,11 +13,14 @@ import pdf2image
 from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
+from restore.text import is_valid_syllable
 from vanban.records import VanbanError
 
 RENDER_DPI = 300
 MAX_PAGE_PIXELS = 89_478_485  # Pillow's bomb limit, A2 at 300 DPI: larger pages are refused
 MIN_TEXT_LAYER_CHARS = 20  # a PDF page with fewer letters/digits in its text layer is OCR'd
+MIN_SCAN_LAYER_CHARS = 400  # on a scanned page, less text is a signature stamp, not the page
+SCAN_COVER = 0.5  # an image covering this share of the page makes it a scanned page
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 TEXT_SUFFIXES = {".txt", ".text"}
 
@@ -124,7 +127,9 @@ def pdf_page_count(path: Path) -> int:
 
 
 def pdf_text_layer(path: Path, pages: int) -> list[str]:
-    """Text of each page's text layer (pdftotext, reading order); '' for pages without one."""
+    """Text of each page's text layer (pdftotext, reading order) where it can stand for the page;
+    '' where the page must be OCR'd: no text layer, or a scanned page whose layer is only a
+    signature stamp or a poor hidden OCR (no Vietnamese marks, invalid syllables)."""
     result = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=False
     )
@@ -132,7 +137,53 @@ def pdf_text_layer(path: Path, pages: int) -> list[str]:
         return [""] * pages
     texts = result.stdout.decode("utf-8", errors="replace").split("\f")
     texts = (texts + [""] * pages)[:pages]
-    return [t if len(_WORD_CHAR.findall(t)) >= MIN_TEXT_LAYER_CHARS else "" for t in texts]
+    scans = scanned_pages(path)
+    usable = []
+    for number, text in enumerate(texts, start=1):
+        enough = len(_WORD_CHAR.findall(text)) >= MIN_TEXT_LAYER_CHARS
+        if number in scans:
+            enough = enough and len(text) >= MIN_SCAN_LAYER_CHARS and looks_vietnamese(text)
+        usable.append(text if enough else "")
+    return usable
+
+
+def scanned_pages(path: Path) -> set[int]:
+    """Pages where one image covers most of the page (a scan), from `pdfimages -list`."""
+    listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, check=False)
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", "99999", str(path)], capture_output=True)
+    page_area = {
+        int(m.group(1)): float(m.group(2)) * float(m.group(3)) / 72**2
+        for m in re.finditer(rb"Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+)", sizes.stdout)
+    }
+    scans = set()
+    for line in listing.stdout.decode(errors="replace").splitlines()[2:]:
+        cols = line.split()
+        if len(cols) < 14 or cols[2] != "image":
+            continue
+        page, width, height, x_ppi, y_ppi = (
+            int(cols[0]),
+            int(cols[3]),
+            int(cols[4]),
+            cols[12],
+            cols[13],
+        )
+        try:
+            inches = (width / float(x_ppi)) * (height / float(y_ppi))
+        except (ValueError, ZeroDivisionError):
+            continue
+        if inches >= SCAN_COVER * page_area.get(page, float("inf")):
+            scans.add(page)
+    return scans
+
+
+def looks_vietnamese(text: str) -> bool:
+    """Most words are Vietnamese syllables and many carry marks (a good OCR layer, not garbage)."""
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 1]
+    if len(words) < 20:
+        return False
+    valid = sum(is_valid_syllable(w) for w in words) / len(words)
+    marked = sum(not w.isascii() for w in words) / len(words)
+    return valid >= 0.8 and marked >= 0.3
 
 
 def _pdf_page_pixels(path: str, number: int) -> int:

@@ -174,3 +174,25 @@ def test_page_failure_in_a_worker_process_is_one_clear_error(tmp_path, monkeypat
     with pytest.raises(VanbanError) as info:
         read_document(path, jobs=2)
     assert info.value.reason == "page 2 is 99 Mpx, above the 89 Mpx limit"
+
+
+def test_scanned_page_with_only_a_signature_layer_is_ocrd():
+    """Signed scans carry a text layer with just the e-signature ("Ký bởi: ..."): not the page."""
+    from ocr import sources
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "bench" / "real" / "unscored"
+    signed, hidden_ocr = shared / "cucthue-2191-scan.pdf", shared / "dn-sgddt-2019-scan.pdf"
+    if not signed.exists():
+        pytest.skip("../shared is not available")
+    assert sources.scanned_pages(signed) == {1, 2, 3, 4}
+    assert sources.pdf_text_layer(signed, 4) == ["", "", "", ""]
+    assert sources.pdf_text_layer(hidden_ocr, 2) == ["", ""]  # unmarked garbage OCR layer
+
+
+def test_looks_vietnamese():
+    from ocr.sources import looks_vietnamese
+
+    good = "Ủy ban nhân dân tỉnh ban hành kế hoạch thực hiện như sau các sở ngành " * 3
+    assert looks_vietnamese(good)
+    assert not looks_vietnamese("UBND THANH PHO DA NANG CONG Hcok xA HQI CHiJ NGHiA VIVT " * 4)
+    assert not looks_vietnamese("Ký bởi: CỤC THUẾ")
