@@ -17,11 +17,10 @@ from restore.text import is_valid_syllable
 GAP_FACTOR = 2.5  # a horizontal gap wider than this many word heights separates two segments
 NEIGHBOUR_GAP_FACTOR = 1.0  # ... or this many, when the gap lines up with a neighbour's gutter
 BAND_BREAK_FACTOR = 0.8  # a vertical gap wider than this many row heights ends a two-column band
-DETACH_TRAILING = False
 MIN_GUTTER = 10  # px: narrower shared gutters do not make two columns
 NOISE_CONFIDENCE = 50  # words without a letter or digit below this confidence are scan noise
-RESCUE_LINE_CONFIDENCE = 80  # ... unless a Vietnamese syllable in a line read this confidently
 MIN_CONFIDENCE = 10  # any word below this is noise (stamps, signatures, specks): measured on bench
+RESCUE_LINE_CONFIDENCE = 80  # ... unless a Vietnamese syllable in a line read this confidently
 
 _HAS_ALNUM = re.compile(r"[^\W_]")
 _EDGE_PUNCT = re.compile(r"^[^\w]+|[^\w]+$")
@@ -255,10 +254,6 @@ def reading_order(rows: list[Row]) -> list[Segment]:
             index += 1
             continue
         end, split_x = _band_end(rows, index, row_height)
-        while DETACH_TRAILING and end - 1 > index and len(rows[end - 1].segments) == 1:
-            if rows[end - 1].segments[0].right > split_x:
-                break
-            end -= 1  # left-only rows after the right block ends are read after the band
         band = [seg for r in rows[index:end] for seg in r.segments]
         ordered.extend(seg for seg in band if seg.right <= split_x)
         ordered.extend(seg for seg in band if seg.right > split_x)
