@@ -68,11 +68,24 @@ class RestorerModel(PreTrainedModel):
         return self.lm_head(out.last_hidden_state)
 
     @torch.no_grad()
-    def greedy(self, feats, offsets, segments, attention_mask, line_index, allowed=None):
+    def greedy(
+        self,
+        feats,
+        offsets,
+        segments,
+        attention_mask,
+        line_index,
+        allowed=None,
+        fusion=None,
+        keep=None,
+    ):
         """Choose one output id per line chunk, left to right, optionally within `allowed`.
 
-        `allowed` is a bool mask [B, T, V] (or None for the whole vocabulary). Returns ids [B, T]
-        and their probabilities within the allowed set.
+        `allowed` is a bool mask [B, T, V] (or None for the whole vocabulary). `fusion`, if
+        given, rescores the model's `fusion.k` best ids with `fusion.scores(t, ids)` (an
+        external language model; shallow fusion) and is told each choice. `keep` = (ids [B, T],
+        bias) adds `bias` to the logit of each chunk's own reading. Returns ids [B, T]
+        and the model's probabilities of them within the allowed set.
         """
         states = self.encode(feats, offsets, segments, attention_mask)
         bsz, steps = line_index.shape
@@ -90,10 +103,20 @@ class RestorerModel(PreTrainedModel):
             )
             cache = out.past_key_values
             logits = self.lm_head(out.last_hidden_state[:, -1]).float()
+            if keep is not None:
+                own, bias = keep
+                rows = (own[:, t] >= 0).nonzero().squeeze(1)
+                logits[rows, own[rows, t]] += bias
             if allowed is not None:
                 logits = logits.masked_fill(~allowed[:, t], float("-inf"))
             p = torch.softmax(logits, dim=-1)
-            best = p.argmax(dim=-1)
+            if fusion is None:
+                best = p.argmax(dim=-1)
+            else:
+                top_p, top_ids = p.topk(fusion.k, dim=-1)
+                score = torch.log(top_p) + fusion.scores(t, top_ids)
+                best = top_ids.gather(1, score.argmax(dim=-1, keepdim=True)).squeeze(1)
+                fusion.advance(t, best)
             ids.append(best)
             probs.append(p.gather(1, best.unsqueeze(1)).squeeze(1))
             prev = best.unsqueeze(1)
