@@ -1,16 +1,18 @@
 """Copy a training checkpoint into a shippable model folder: fp16 safetensors, vocab, confusions.
 
     python scripts/export_restorer.py /work/data/ckpt/base models/restorer \
-        --confusions /work/data/lead/confusions.tsv
+        --confusions /work/data/lead/confusions.tsv --lm /work/data/ngram/lm.npz
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -18,11 +20,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from restore.model import RestorerModel  # noqa: E402
 
 
+def write_compact_lm(source: Path, target: Path) -> None:
+    """Counts as uint32 and compressed: the same LM in about half the bytes."""
+    data = np.load(source)
+    arrays = {k: data[k] for k in data.files}
+    for name in ("uni", "bi_counts", "tri_counts"):
+        arrays[name] = arrays[name].astype(np.uint32)
+    np.savez_compressed(target, **arrays)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("checkpoint", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--confusions", type=Path)
+    ap.add_argument("--lm", type=Path, help="trigram LM (restore.ngram) to fuse with, lm.npz")
+    ap.add_argument("--fusion-weight", type=float, default=0.6)
+    ap.add_argument("--fusion-k", type=int, default=8)
     args = ap.parse_args()
     model = RestorerModel.from_pretrained(args.checkpoint, dtype=torch.float32).half()
     tmp = args.out.with_name(args.out.name + ".tmp")
@@ -31,6 +45,10 @@ def main() -> None:
     shutil.copy(args.checkpoint / "vocab.txt", tmp / "vocab.txt")
     if args.confusions:
         shutil.copy(args.confusions, tmp / "confusions.tsv")
+    if args.lm:
+        write_compact_lm(args.lm, tmp / "lm.npz")
+        settings = {"weight": args.fusion_weight, "k": args.fusion_k}
+        (tmp / "fusion.json").write_text(json.dumps(settings) + "\n", encoding="utf-8")
     for keep in ("README.md",):
         if (args.out / keep).exists():
             shutil.copy(args.out / keep, tmp / keep)

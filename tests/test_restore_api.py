@@ -89,3 +89,16 @@ def test_shipped_model_restores_real_ocr_errors():
     out = load_restorer().restore_lines(["Pé nghi Uy ban nhan dan thanh phé", "ctia Chinh phu"])
     assert out[0].text.startswith("Đề nghị Ủy ban nhân dân thành phố")
     assert out[1].text == "của Chính phủ"
+
+
+def test_text_that_already_has_its_marks_is_kept():
+    if not (DEFAULT_MODEL_DIR / "config.json").exists():
+        pytest.skip("no shipped model in models/restorer")
+    lines = [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG",
+        "Sở Tài chính chủ trì, phối hợp với các sở, ban, ngành thực hiện.",
+    ]
+    out = load_restorer().restore_lines(lines)
+    assert [o.text for o in out] == lines
