@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r['system']} | {r['lines']} | {r['chars']} | {r['load_s']} | {r['restore_s']} | "
               f"{r['chars_per_s']} | {r['peak_rss_mb']} |")  # fmt: skip
     given = argv if argv is not None else sys.argv[1:]
-    print(f"\nCommand: `python scripts/bench_restore.py {' '.join(given)}`".rstrip())
+    command = " ".join(["python scripts/bench_restore.py", *given])
+    print(f"\nCommand: `{command}`")
     load = os.getloadavg()[0]
     print(f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the end; "
           "input: seeds 000, 001, 004 (real eng OCR)")
