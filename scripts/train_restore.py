@@ -112,7 +112,8 @@ def build_or_load(args) -> tuple[RestorerModel, OutputVocab, dict]:
         encoder_layers=args.enc_layers, decoder_layers=args.dec_layers,
         encoder_attention_heads=args.heads, decoder_attention_heads=args.heads,
         encoder_ffn_dim=args.d_model * 4, decoder_ffn_dim=args.d_model * 4,
-        dropout=args.dropout, context_chunks=args.context, attention_dropout=0.0, activation_dropout=0.0,
+        dropout=args.dropout, context_chunks=args.context,
+        attention_dropout=0.0, activation_dropout=0.0,
         pad_token_id=0, bos_token_id=1, eos_token_id=1, decoder_start_token_id=1,
     )  # fmt: skip
     return RestorerModel(config), vocab, state
@@ -165,6 +166,14 @@ def evaluate(model, examples, config, batch_size=128) -> float:
     return right / max(total, 1)
 
 
+def _warmup_linear(opt, args, start_step):
+    """Warm up over `--warmup` steps, then decay linearly to 5% at `--steps`."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + start_step + 1) / args.warmup)
+        * max(0.05, 1 - (s + start_step) / args.steps),
+    )  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--pairs", nargs="*", default=[])
@@ -183,6 +192,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--anneal", type=int, default=0, help="decay the LR to 5%% over N steps")
     ap.add_argument("--d-model", type=int, default=256)
     ap.add_argument("--enc-layers", type=int, default=3)
     ap.add_argument("--dec-layers", type=int, default=2)
@@ -211,10 +221,12 @@ def main() -> None:
     if (Path(args.ckpt) / "optimizer.pt").exists():
         opt.load_state_dict(torch.load(Path(args.ckpt) / "optimizer.pt"))
     start_step = state["step"]
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + start_step + 1) / args.warmup)
-        * max(0.05, 1 - (s + start_step) / args.steps),
-    )  # fmt: skip
+    if args.anneal:  # final phase: decay linearly to 5% over this run's steps
+        for group in opt.param_groups:
+            group["initial_lr"] = args.lr
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.05, 1 - s / args.anneal))
+    else:
+        sched = _warmup_linear(opt, args, start_step)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE)
     model.train()
     t0, seen, running = time.time(), 0, 0.0
