@@ -165,13 +165,15 @@ class NgramRestorer:
     """Viterbi-style beam search of LM score x channel over per-chunk candidates."""
 
     def __init__(self, lm: NgramLM, generator: CandidateGenerator, lm_weight: float = 0.9,
-                 candidates: int = 24, beam: int = 16, keep_penalty: float = -15.0):  # fmt: skip
+                 candidates: int = 24, beam: int = 16, keep_penalty: float = -15.0,
+                 vie_change_penalty: float = -4.0):  # fmt: skip
         self.lm = lm
         self.base_generator = generator
         self.lm_weight = lm_weight
         self.k = candidates
         self.beam = beam
         self.keep_penalty = keep_penalty
+        self.vie_change_penalty = vie_change_penalty
         self.inventory = generator.inventory
 
     @classmethod
@@ -186,7 +188,8 @@ class NgramRestorer:
         profile = channel_profile(lines)
         generator = self.base_generator.for_profile(profile)
         keep = self.keep_penalty + (VIE_KEEP_BONUS if profile == "vie" else 0.0)
-        slots, breaks = self._slots(lines, generator, keep)
+        change = self.vie_change_penalty if profile == "vie" else 0.0
+        slots, breaks = self._slots(lines, generator, keep, change)
         choice, confidence = self._decode(slots, breaks)
         per_line: list[list[tuple[_Slot, int, float]]] = [[] for _ in lines]
         for slot, c, p in zip(slots, choice, confidence, strict=True):
@@ -195,8 +198,10 @@ class NgramRestorer:
 
     # -- building the stream
     def _options(
-        self, core: str, generator: CandidateGenerator, keep_penalty: float
+        self, core: str, generator: CandidateGenerator, keep_penalty: float, change_penalty: float
     ) -> tuple[list[str], list[int], list[float], bool]:
+        """Options for one chunk; `change_penalty` is added to every option that replaces a
+        word already in the inventory (fresh vie OCR is mostly right)."""
         if is_fixed(core):
             return [core], [NUM if any(ch.isdigit() for ch in core) else UNK], [0.0], True
         found = generator.candidates(core, self.k)
@@ -204,6 +209,11 @@ class NgramRestorer:
         ids = [self.lm.index.get(w, UNK) for w in words]
         scores = [s for _, s in found]
         low = normalize(core).lower()
+        if change_penalty and low in self.inventory:
+            scores = [
+                s + (change_penalty if w != low else 0.0)
+                for w, s in zip(words, scores, strict=True)
+            ]
         if low not in self.inventory:
             words.append(core)
             ids.append(UNK)
@@ -211,7 +221,7 @@ class NgramRestorer:
         return words, ids, scores, False
 
     def _slots(
-        self, lines: list[str], generator: CandidateGenerator, keep_penalty: float
+        self, lines: list[str], generator: CandidateGenerator, keep: float, change: float
     ) -> tuple[list[_Slot], set[int]]:
         slots, breaks = [], set()
         starts = True
@@ -222,7 +232,7 @@ class NgramRestorer:
                 continue
             for chunk in split_chunks(line):
                 if chunk.core:
-                    words, ids, scores, fixed = self._options(chunk.core, generator, keep_penalty)
+                    words, ids, scores, fixed = self._options(chunk.core, generator, keep, change)
                     slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
                                        np.asarray(scores), fixed, starts))  # fmt: skip
                 ends = (chunk.prefix if not chunk.core else "") + chunk.suffix
