@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--eval-stripped", type=int, default=5000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20251123)
-    parser.add_argument("--eval-only", action="store_true", help="only rewrite the eval files")
+    parser.add_argument("--no-train", action="store_true", help="rewrite all but train.tsv")
     args = parser.parse_args()
     shares = {k: float(v) for k, v in (item.split("=") for item in args.shares.split(","))}
     true_eng, true_vie = read_true(args.data, "eng", "train"), read_true(args.data, "vie", "train")
@@ -176,7 +176,7 @@ def main() -> None:
         print(f"pairs/true_{lang}.tsv: {len(pairs)} pairs (all true-channel {lang} train pairs)")
     for name, size in build_eval(args).items():
         print(f"{name}: {size} pairs", flush=True)
-    if args.eval_only:
+    if args.no_train:
         return
     pairs, kinds = build_train(args, counts, true_eng, true_vie)
     write_tsv(args.data / "pairs" / "train.tsv", pairs)
