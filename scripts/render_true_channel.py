@@ -107,6 +107,8 @@ def main() -> None:
             if split not in docs_cache:
                 docs_cache[split] = read_documents(str(args.clean / f"{split}.txt"))
             out = args.out / f"{lang}.{split}.{args.run}.tsv"
+            if out.exists() or out.with_suffix(".tsv.part").exists():
+                out = args.out / f"{lang}.{split}.{args.run}-{number}.tsv"
             seed = int(stable_unit(f"{args.run}:{number}:{lang}:{split}") * 2**32)
             pages, lines, aligned = run_item(
                 pool,
