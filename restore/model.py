@@ -78,14 +78,17 @@ class RestorerModel(PreTrainedModel):
         allowed=None,
         fusion=None,
         keep=None,
+        bias=None,
+        nn_weight=1.0,
     ):
         """Choose one output id per line chunk, left to right, optionally within `allowed`.
 
-        `allowed` is a bool mask [B, T, V] (or None for the whole vocabulary). `fusion`, if
-        given, rescores the model's `fusion.k` best ids with `fusion.scores(t, ids)` (an
-        external language model; shallow fusion) and is told each choice. `keep` = (ids [B, T],
-        bias) adds `bias` to the logit of each chunk's own reading. Returns ids [B, T]
-        and the model's probabilities of them within the allowed set.
+        `allowed` is a bool mask [B, T, V] (or None for the whole vocabulary). The score of an id
+        is `nn_weight * log p_model` plus `bias` [B, T, V] (a channel log-probability, if given).
+        `fusion`, if given, adds an external language model's score (`fusion.scores(t, ids)`)
+        to the `fusion.k` best ids (shallow fusion) and is told each choice. `keep` = (ids [B, T],
+        b) adds b to the logit of each chunk's own reading. Returns ids [B, T] and the
+        probability of each choice under the combined score.
         """
         states = self.encode(feats, offsets, segments, attention_mask)
         bsz, steps = line_index.shape
@@ -104,20 +107,30 @@ class RestorerModel(PreTrainedModel):
             cache = out.past_key_values
             logits = self.lm_head(out.last_hidden_state[:, -1]).float()
             if keep is not None:
-                own, bias = keep
+                own, boost = keep
                 rows = (own[:, t] >= 0).nonzero().squeeze(1)
-                logits[rows, own[rows, t]] += bias
+                logits[rows, own[rows, t]] += boost
             if allowed is not None:
                 logits = logits.masked_fill(~allowed[:, t], float("-inf"))
-            p = torch.softmax(logits, dim=-1)
+            score = nn_weight * torch.log_softmax(logits, dim=-1)
+            if bias is not None:
+                score = score + bias[:, t]
             if fusion is None:
-                best = p.argmax(dim=-1)
+                best = score.argmax(dim=-1)
+                prob = torch.softmax(score, dim=-1).gather(1, best.unsqueeze(1)).squeeze(1)
             else:
-                top_p, top_ids = p.topk(fusion.k, dim=-1)
-                score = torch.log(top_p) + fusion.scores(t, top_ids)
-                best = top_ids.gather(1, score.argmax(dim=-1, keepdim=True)).squeeze(1)
+                top_score, top_ids = score.topk(fusion.k, dim=-1)
+                fusion.record(t, top_ids, top_score)
+                total = top_score + fusion.scores(t, top_ids)
+                pick = total.argmax(dim=-1, keepdim=True)
+                best = top_ids.gather(1, pick).squeeze(1)
+                prob = torch.softmax(total, dim=-1).gather(1, pick).squeeze(1)
                 fusion.advance(t, best)
+            prob = torch.nan_to_num(prob, nan=1.0)
             ids.append(best)
-            probs.append(p.gather(1, best.unsqueeze(1)).squeeze(1))
+            probs.append(prob)
             prev = best.unsqueeze(1)
-        return torch.stack(ids, 1), torch.stack(probs, 1)
+        chosen, confidence = torch.stack(ids, 1), torch.stack(probs, 1)
+        if fusion is not None and hasattr(fusion, "refine"):
+            chosen, confidence = fusion.refine(chosen)
+        return chosen, confidence
