@@ -4,8 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2 fonts-freefont-ttf fonts-dejavu-core
 SAMPLE ?= examples/kh-sample.pdf
-# CPU-only torch wheels (PyPI's default build pulls the CUDA libraries); PyPI stays the main index.
-TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# torch is pinned to 2.13.0: the machines carry its CPU wheel (pip's find-links), so no CUDA
+# packages are pulled. Elsewhere, set TORCH_PIP_ARGS="--index-url <a CPU wheel index>".
+TORCH_PIP_ARGS ?=
 
 .PHONY: demo test system venv lint clean
 
@@ -30,7 +31,7 @@ system:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q --extra-index-url $(TORCH_INDEX) "torch==2.13.0"
+	$(PY) -m pip install -q $(TORCH_PIP_ARGS) "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
