@@ -29,12 +29,15 @@ _PASSTHROUGH_RE = regex.compile(
 
 
 _LETTER_RE = regex.compile(r"\p{L}")
+_JOINED_RE = regex.compile(r"\p{L}[.,;:()]|[.,;:()]\p{L}")
 
 
 @lru_cache(maxsize=500_000)
 def is_passthrough(core: str) -> bool:
     """Cores the restorer never changes: numbers, dates, document codes, URLs, no letters."""
     if not core:
+        return True
+    if _JOINED_RE.search(core):  # "V.TO", "a),b": two tokens OCR ran together, keep as printed
         return True
     if not _LETTER_RE.search(core):
         return True

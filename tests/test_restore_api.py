@@ -102,3 +102,9 @@ def test_text_that_already_has_its_marks_is_kept():
     ]
     out = load_restorer().restore_lines(lines)
     assert [o.text for o in out] == lines
+
+
+def test_tokens_run_together_by_ocr_are_kept(restorer):
+    out = restorer.restore_lines(["V.TO CHUC THUC HIEN", "a),b) cac noi dung"])
+    assert out[0].text.startswith("V.TO ")
+    assert out[1].text.startswith("a),b) ")
