@@ -9,7 +9,8 @@ a `.gt.txt` beside it (pages split by form feeds, logical reading order).
 
 - bare: `pdftoppm -r 300` then `tesseract PAGE - -l vie --psm 4`, no preprocessing;
 - vanban: `ocr.read_document(pdf, force_ocr=True, jobs=JOBS)` (render, clean-up, Tesseract, order).
-Both use JOBS processes over pages. Scores compare whole documents, whitespace collapsed: CER (character edits / reference characters), WER (word edits / reference words), WER with all
+Both use JOBS processes over pages. Scores compare whole documents, whitespace collapsed: CER
+(character edits / reference characters), WER (word edits / reference words), WER with all
 marks stripped, and an order-free bag-of-words error. Time: wall seconds and CPU seconds (this
 process and its children), per page.
 """

@@ -47,7 +47,8 @@ def light(channel: NoiseChannel, line: str, rng: random.Random, rate: float) -> 
     for chunk in split_chunks(line):
         core = chunk.core
         if core and rng.random() < rate:
-            core = channel.corrupt_word(core, rng) if rng.random() < 0.5 else strip_accents_line(core)
+            corrupt = rng.random() < 0.5
+            core = channel.corrupt_word(core, rng) if corrupt else strip_accents_line(core)
         parts.append(chunk.space_before + chunk.prefix + core + chunk.suffix)
     return "".join(parts)
 
@@ -64,7 +65,8 @@ def main() -> None:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     channel = NoiseChannel.from_json(args.channel)
-    kinds, weights = zip(*[(k, float(w)) for k, w in (p.split(":") for p in args.mix.split(","))])
+    mix = [(k, float(w)) for k, w in (p.split(":") for p in args.mix.split(","))]
+    kinds, weights = [k for k, _ in mix], [w for _, w in mix]
     written = 0
     tmp = args.out.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as out:
