@@ -16,7 +16,7 @@ from restore.constraint import CandidateMask, load_confusions
 from restore.features import apply_case, is_passthrough
 from restore.fusion import TrigramFusion
 from restore.model import COPY_ID, PAD_ID, UNK_ID, RestorerModel
-from restore.text import Chunk, normalize, split_chunks
+from restore.text import Chunk, split_chunks
 from restore.vocab import OutputVocab
 from vanban.records import RestoredLine, RestoredToken
 
@@ -73,7 +73,7 @@ class ModelRestorer:
         if "fusion" not in kw and (directory / "lm.npz").exists():
             settings = json.loads((directory / "fusion.json").read_text(encoding="utf-8"))
             lm_settings = {k: settings[k] for k in ("weight", "k")}
-            kw["fusion"] = TrigramFusion.load(directory / "lm.npz", vocab.tokens, **lm_settings)
+            kw["fusion"] = TrigramFusion.load(directory, vocab.tokens, **lm_settings)
             if settings.get("channel_weight"):
                 kw["channel"] = CandidateGenerator.load()
                 kw["channel_weight"] = settings["channel_weight"]
@@ -177,13 +177,6 @@ class ModelRestorer:
                 tokens.append(RestoredToken(chunk.core, core, round(float(prob), 4)))
         trailing = line[len(line.rstrip()) :] if line.strip() else line
         return RestoredLine(text="".join(parts) + trailing, source=line, tokens=tokens)
-
-
-class NormalizingRestorer:
-    """Fallback when no model is shipped: NFC + tone-style normalization only."""
-
-    def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
-        return [RestoredLine(text=normalize(ln), source=ln) for ln in lines]
 
 
 def load_restorer(model_dir: Path | None = None) -> Restorer:

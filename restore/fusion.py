@@ -28,12 +28,9 @@ class TrigramFusion:
         self.to_lm = np.array([lm.token_id(t) for t in vocab_tokens], dtype=np.int64)
 
     @classmethod
-    def load(cls, path: Path, vocab_tokens: list[str], **kw) -> TrigramFusion:
-        return cls(
-            NgramLM.load(path.parent) if path.name == "lm.npz" else NgramLM.load(path),
-            vocab_tokens,
-            **kw,
-        )
+    def load(cls, directory: Path, vocab_tokens: list[str], **kw) -> TrigramFusion:
+        """The LM saved as `directory/lm.npz`."""
+        return cls(NgramLM.load(directory), vocab_tokens, **kw)
 
     def start(self, lines: list[list[Chunk]], steps: int) -> TrigramFusion:
         """Prepare for a batch: the LM id each chunk has if it is copied unchanged."""
@@ -99,10 +96,7 @@ class TrigramFusion:
         return self.lm.logscore(u.ravel(), v.ravel(), w.ravel()).reshape(shape)
 
     def scores(self, t: int, ids: torch.Tensor) -> torch.Tensor:
-        cand = self._lm_ids(t, ids.numpy())
-        u = np.repeat(self.u[:, None], cand.shape[1], axis=1)
-        v = np.repeat(self.v[:, None], cand.shape[1], axis=1)
-        score = self.lm.logscore(u.ravel(), v.ravel(), cand.ravel()).reshape(cand.shape)
+        score = self._tri(self.u, self.v, self._lm_ids(t, ids.numpy()))
         return torch.from_numpy(self.weight * score).float()
 
     def advance(self, t: int, chosen: torch.Tensor) -> None:

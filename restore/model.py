@@ -131,6 +131,6 @@ class RestorerModel(PreTrainedModel):
             probs.append(prob)
             prev = best.unsqueeze(1)
         chosen, confidence = torch.stack(ids, 1), torch.stack(probs, 1)
-        if fusion is not None and hasattr(fusion, "refine"):
+        if fusion is not None:
             chosen, confidence = fusion.refine(chosen)
         return chosen, confidence

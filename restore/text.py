@@ -112,7 +112,6 @@ _ONSETS = sorted(
     key=len,
     reverse=True,
 )
-_CODAS = ("ng", "nh", "ch", "c", "m", "n", "p", "t", "i", "y", "o", "u")
 
 
 def is_valid_syllable(word: str) -> bool:
