@@ -70,7 +70,7 @@ class ModelRestorer:
         model = RestorerModel.from_pretrained(directory, dtype=torch.float32)
         vocab = OutputVocab.load(directory / "vocab.txt")
         mask = CandidateMask(vocab.tokens, load_confusions(directory / "confusions.tsv"))
-        if "fusion" not in kw and (directory / "lm.npz").exists():
+        if "fusion" not in kw and (directory / "fusion.json").exists():
             settings = json.loads((directory / "fusion.json").read_text(encoding="utf-8"))
             lm_settings = {k: settings[k] for k in ("weight", "k")}
             kw["fusion"] = TrigramFusion.load(directory, vocab.tokens, **lm_settings)
@@ -185,4 +185,8 @@ def load_restorer(model_dir: Path | None = None) -> Restorer:
     if not (directory / "config.json").exists():
         raise FileNotFoundError(f"{directory}: no restorer model (config.json missing)")
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    if (directory / "decoding.json").exists():
+        from restore.hybrid import HybridRestorer
+
+        return HybridRestorer.from_pretrained(directory)
     return ModelRestorer.from_pretrained(directory)

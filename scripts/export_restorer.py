@@ -1,7 +1,11 @@
 """Copy a training checkpoint into a shippable model folder: fp16 safetensors, vocab, confusions.
 
     python scripts/export_restorer.py /work/data/ckpt/base models/restorer \
-        --confusions /work/data/lead/confusions.tsv --lm /work/data/ngram/lm.npz
+        --confusions /work/data/lead/confusions.tsv --lm /work/data/ngram4/lm.npz \
+        --nn-weight 0.3 --lm-weight 1.0
+
+With --lm the folder gets `lm.npz` and `decoding.json`: `restore.load_restorer` then decodes with
+`restore.hybrid.HybridRestorer` (beam search over network + n-gram LM + channel scores).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ def write_compact_lm(source: Path, target: Path) -> None:
     """Counts as uint32 and compressed: the same LM in about half the bytes."""
     data = np.load(source)
     arrays = {k: data[k] for k in data.files}
-    for name in ("uni", "bi_counts", "tri_counts"):
-        arrays[name] = arrays[name].astype(np.uint32)
+    for name in ("uni", "bi_counts", "tri_counts", "quad_counts"):
+        if name in arrays:
+            arrays[name] = arrays[name].astype(np.uint32)
     np.savez_compressed(target, **arrays)
 
 
@@ -34,9 +39,11 @@ def main() -> None:
     ap.add_argument("checkpoint", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--confusions", type=Path)
-    ap.add_argument("--lm", type=Path, help="trigram LM (restore.ngram) to fuse with, lm.npz")
-    ap.add_argument("--fusion-weight", type=float, default=0.6)
-    ap.add_argument("--fusion-k", type=int, default=8)
+    ap.add_argument("--lm", type=Path, help="n-gram LM (restore.ngram), lm.npz")
+    ap.add_argument("--nn-weight", type=float, default=0.3, help="weight of log p_network")
+    ap.add_argument("--lm-weight", type=float, default=1.0, help="weight of the LM log score")
+    ap.add_argument("--channel-weight", type=float, default=1.0)
+    ap.add_argument("--beam", type=int, default=16)
     args = ap.parse_args()
     model = RestorerModel.from_pretrained(args.checkpoint, dtype=torch.float32).half()
     tmp = args.out.with_name(args.out.name + ".tmp")
@@ -47,8 +54,10 @@ def main() -> None:
         shutil.copy(args.confusions, tmp / "confusions.tsv")
     if args.lm:
         write_compact_lm(args.lm, tmp / "lm.npz")
-        settings = {"weight": args.fusion_weight, "k": args.fusion_k}
-        (tmp / "fusion.json").write_text(json.dumps(settings) + "\n", encoding="utf-8")
+        settings = {"decoder": "hybrid-beam", "nn_weight": args.nn_weight,
+                    "lm_weight": args.lm_weight, "channel_weight": args.channel_weight,
+                    "beam": args.beam, "candidates": 24}  # fmt: skip
+        (tmp / "decoding.json").write_text(json.dumps(settings) + "\n", encoding="utf-8")
     for keep in ("README.md",):
         if (args.out / keep).exists():
             shutil.copy(args.out / keep, tmp / keep)

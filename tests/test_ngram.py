@@ -16,10 +16,10 @@ CLEAN = [
 ] * 20
 
 
-@pytest.fixture(scope="module")
-def restorer() -> NgramRestorer:
+@pytest.fixture(scope="module", params=[3, 4], ids=["trigram", "4-gram"])
+def restorer(request) -> NgramRestorer:
     vocab = SPECIALS + sorted(load_inventory())
-    lm = NgramLM.train(CLEAN, vocab, min_trigram=1)
+    lm = NgramLM.train(CLEAN, vocab, min_trigram=1, order=request.param)
     return NgramRestorer(lm, CandidateGenerator.load())
 
 
@@ -94,3 +94,16 @@ def test_capitals_invented_by_eng_ocr_are_undone_but_headings_stay(restorer):
 
 def test_unchanged_words_keep_their_case_and_get_normalized(restorer):
     assert texts(restorer, ["Nhóm IA của Chính phủ hoà"]) == ["Nhóm IA của Chính phủ hòa"]
+
+
+def test_four_gram_scores_and_survives_save_load(restorer, tmp_path):
+    lm = restorer.lm
+    ids = [np.array([lm.index[w]]) for w in ("nghị", "quyết", "của", "chính", "số")]
+    seen = lm.logscore4(ids[1], ids[2], ids[3], np.array([lm.index["phủ"]]))[0]
+    unseen = lm.logscore4(ids[1], ids[2], ids[3], ids[4])[0]
+    assert seen > unseen
+    lm.save(tmp_path)
+    loaded = NgramLM.load(tmp_path)
+    assert loaded.order == lm.order
+    again = loaded.logscore4(ids[1], ids[2], ids[3], np.array([lm.index["phủ"]]))[0]
+    assert again == pytest.approx(seen)

@@ -1,0 +1,156 @@
+"""The shipped decoder: a beam search over the network's, the channel's and the LM's scores.
+
+The seq2seq network sees the whole line and its neighbours; the syllable trigram LM (counted over
+millions of corpus lines) and the learned channel see far more text than the network could be
+trained on with 2 CPU cores. They are combined as a product of experts over each chunk's
+candidate syllables:
+
+    score(path) = sum_t [ channel(noisy_t | w_t) + nn_weight * log p_net(w_t | line, w_<t) ]
+                  + lm_weight * sum_t log S(w_t | w_t-2 w_t-1)
+
+`log p_net` is read from one teacher-forced pass of the network given the previous best path
+(the first path comes from LM + channel alone); `rounds` passes refine it. The beam search
+itself (`restore.ngram.NgramRestorer._decode`) runs across line breaks, and each choice goes
+back to its own line, so the output stays line-aligned and pass-through chunks stay unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from restore.batching import make_batch
+from restore.candidates import CandidateGenerator, channel_profile
+from restore.model import BOS_ID, COPY_ID, UNK_ID
+from restore.ngram import VIE_KEEP_BONUS, NgramLM, NgramRestorer, _Slot
+from restore.text import normalize, split_chunks
+from vanban.records import RestoredLine
+
+
+class HybridRestorer:
+    """`NgramRestorer`'s beam search with the network's log-probabilities as an extra score."""
+
+    def __init__(
+        self,
+        network,  # restore.api.ModelRestorer: the network, its vocabulary and windowing
+        decoder: NgramRestorer,
+        nn_weight: float = 1.0,
+        oov_logprob: float = -6.0,
+        rounds: int = 1,
+        channel_weight: float = 1.0,
+    ):
+        self.network = network
+        self.decoder = decoder
+        self.nn_weight = nn_weight
+        self.oov_logprob = oov_logprob
+        self.rounds = rounds
+        self.channel_weight = channel_weight
+
+    @classmethod
+    def from_pretrained(cls, directory: Path) -> HybridRestorer:
+        """The network, `lm.npz` and `decoding.json` of a model folder, and the shipped channel
+        (`models/lexicon`)."""
+        from restore.api import ModelRestorer
+
+        directory = Path(directory)
+        settings = json.loads((directory / "decoding.json").read_text(encoding="utf-8"))
+        network = ModelRestorer.from_pretrained(directory, fusion=None)
+        decoder = NgramRestorer(
+            NgramLM.load(directory),
+            CandidateGenerator.load(),
+            lm_weight=settings.get("lm_weight", 1.0),
+            candidates=settings.get("candidates", 24),
+            beam=settings.get("beam", 16),
+        )
+        return cls(
+            network,
+            decoder,
+            nn_weight=settings.get("nn_weight", 0.3),
+            oov_logprob=settings.get("oov_logprob", -6.0),
+            rounds=settings.get("rounds", 1),
+            channel_weight=settings.get("channel_weight", 1.0),
+        )
+
+    def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
+        """Restore a batch (one document, ideally); one output line per input line."""
+        profile = channel_profile(lines)
+        generator = self.decoder.base_generator.for_profile(profile)
+        keep = self.decoder.keep_penalty + (VIE_KEEP_BONUS if profile == "vie" else 0.0)
+        change = self.decoder.vie_change_penalty if profile == "vie" else 0.0
+        slots, breaks = self.decoder._slots(lines, generator, keep, change)
+        choice, confidence = self.decoder._decode(slots, breaks)
+        keys = _slot_keys(lines)
+        for _ in range(self.rounds if self.nn_weight else 0):
+            nn = self.network_scores(lines, slots, keys, choice)
+            scored = [
+                replace(s, channel=self.channel_weight * s.channel + self.nn_weight * extra)
+                for s, extra in zip(slots, nn, strict=True)
+            ]
+            choice, confidence = self.decoder._decode(scored, breaks)
+        per_line: list[list[tuple[_Slot, int, float]]] = [[] for _ in lines]
+        for slot, c, p in zip(slots, choice, confidence, strict=True):
+            per_line[slot.line].append((slot, c, p))
+        return [self.decoder._render(ln, items) for ln, items in zip(lines, per_line, strict=True)]
+
+    # -- the network's view
+    def _option_ids(self, slot: _Slot) -> list[int]:
+        """Network output id of each option: its syllable, <copy> for the chunk as printed,
+        or -1 when the network cannot say it (a rare syllable outside its vocabulary)."""
+        index = self.network.vocab.index
+        noisy = normalize(slot.chunk.core).lower()
+        ids = []
+        for word in slot.words:
+            idx = index.get(word.lower())
+            if idx is None:
+                idx = COPY_ID if slot.fixed or word.lower() == noisy else -1
+            ids.append(idx)
+        return ids
+
+    def network_scores(
+        self, lines: list[str], slots: list[_Slot], keys: list[tuple[int, int]], choice: list[int]
+    ) -> list[np.ndarray]:
+        """log p_net of every option of every slot, the network fed `choice` as its history."""
+        chunked = [split_chunks(line) if line.strip() else [] for line in lines]
+        option_ids = [self._option_ids(s) for s in slots]
+        prev_id: dict[tuple[int, int], int] = {}
+        for key, ids, c in zip(keys, option_ids, choice, strict=True):
+            prev_id[key] = ids[c] if ids[c] >= 0 else UNK_ID
+        wanted = dict(zip(keys, range(len(slots)), strict=True))
+        out = [np.zeros(len(s.words)) for s in slots]
+        pieces = sorted(self.network._pieces(chunked), key=lambda p: len(p[2].chunks))
+        cfg = self.network.model.config
+        for start in range(0, len(pieces), self.network.batch_size):
+            batch_pieces = pieces[start : start + self.network.batch_size]
+            examples = [p[2] for p in batch_pieces]
+            batch = make_batch(examples, cfg.n_buckets, cfg.context_chunks)
+            steps = batch["line_index"].shape[1]
+            prev = torch.full((len(examples), steps), COPY_ID, dtype=torch.long)
+            prev[:, 0] = BOS_ID
+            for b, (line_no, offset, ex) in enumerate(batch_pieces):
+                for k in range(len(ex.chunks) - 1):
+                    prev[b, k + 1] = prev_id.get((line_no, offset + k), COPY_ID)
+            with torch.no_grad():
+                logp = torch.log_softmax(self.network.model(**batch, prev_targets=prev).float(), -1)
+            for b, (line_no, offset, ex) in enumerate(batch_pieces):
+                for k in range(len(ex.chunks)):
+                    s = wanted.get((line_no, offset + k))
+                    if s is None or slots[s].fixed:
+                        continue
+                    ids = np.array(option_ids[s])
+                    row = logp[b, k].numpy()
+                    out[s] = np.where(ids >= 0, row[np.maximum(ids, 0)], self.oov_logprob)
+        return out
+
+
+def _slot_keys(lines: list[str]) -> list[tuple[int, int]]:
+    """(line, chunk index) of every chunk with a core, in `NgramRestorer._slots` order."""
+    keys = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        keys.extend((i, k) for k, chunk in enumerate(split_chunks(line)) if chunk.core)
+    return keys

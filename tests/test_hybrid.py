@@ -1,0 +1,59 @@
+"""The shipped decoder: network + n-gram LM + channel in one beam search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from restore.candidates import CandidateGenerator
+from restore.hybrid import HybridRestorer
+from restore.lexicon import load_inventory
+from restore.ngram import SPECIALS, NgramLM, NgramRestorer
+from tests.test_ngram import CLEAN
+from tests.test_restore_api import tiny_restorer
+
+
+@pytest.fixture(scope="module")
+def decoder() -> NgramRestorer:
+    lm = NgramLM.train(CLEAN, SPECIALS + sorted(load_inventory()), min_trigram=1, order=4)
+    return NgramRestorer(lm, CandidateGenerator.load())
+
+
+@pytest.fixture(scope="module")
+def hybrid(decoder) -> HybridRestorer:
+    return HybridRestorer(tiny_restorer(), decoder, nn_weight=0.3)
+
+
+def test_without_the_network_it_is_the_ngram_decoder(decoder):
+    lines = ["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu", "", "bdo cao B6 Cong an"]
+    alone = [r.text for r in decoder.restore_lines(lines)]
+    off = HybridRestorer(tiny_restorer(), decoder, nn_weight=0.0)
+    assert [r.text for r in off.restore_lines(lines)] == alone
+
+
+def test_network_scores_cover_every_option(hybrid, decoder):
+    lines = ["Thuc hién Nghi quyét s6 147/NQ-CP", "ctia Chinh phu"]
+    generator = decoder.base_generator
+    slots, _ = decoder._slots(lines, generator, decoder.keep_penalty, 0.0)
+    from restore.hybrid import _slot_keys
+
+    keys = _slot_keys(lines)
+    assert len(keys) == len(slots)
+    scores = hybrid.network_scores(lines, slots, keys, [0] * len(slots))
+    for slot, score in zip(slots, scores, strict=True):
+        assert score.shape == (len(slot.words),)
+        assert np.isfinite(score).all() and (score <= 0).all()
+        if slot.fixed:
+            assert (score == 0).all()
+
+
+def test_guarantees_hold_with_the_network_on(hybrid):
+    code_line = "Số: 167 /KH-UBND, ngày 18/7/2025; theo 30-NQ/TW: 1.000 đồng."
+    lines = ["Thuc hién Nghi quyét", "", "   ", code_line, " ".join(["ctia Chinh phu 2025"] * 80)]
+    out = hybrid.restore_lines(lines)
+    assert [o.source for o in out] == lines
+    assert out[1].text == "" and out[2].text == "   "
+    assert [c for c in out[3].text if not c.isalpha()] == [c for c in code_line if not c.isalpha()]
+    assert out[4].text.count("2025") == 80 and len(out[4].text.split()) == 320
+    assert all(0.0 <= t.confidence <= 1.0 for o in out for t in o.tokens)
+    assert hybrid.restore_lines([]) == []
