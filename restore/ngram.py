@@ -103,7 +103,8 @@ class NgramLM:
                   "bi_counts": self.bi_counts.astype(np.uint32), "tri_keys": self.tri_keys,
                   "tri_counts": self.tri_counts.astype(np.uint32)}  # fmt: skip
         if self.quad_keys is not None:
-            arrays |= {"quad_keys": self.quad_keys, "quad_counts": self.quad_counts.astype(np.uint32)}
+            quad_counts = self.quad_counts.astype(np.uint32)
+            arrays |= {"quad_keys": self.quad_keys, "quad_counts": quad_counts}
         np.savez_compressed(tmp, **arrays)  # sorted keys compress ~4x; loads in ~0.2 s
         os.replace(tmp, directory / "lm.npz")
 
