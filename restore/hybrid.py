@@ -42,6 +42,7 @@ class HybridRestorer:
         oov_logprob: float = -6.0,
         rounds: int = 1,
         channel_weight: float = 1.0,
+        first_beam: int = 4,
     ):
         self.network = network
         self.decoder = decoder
@@ -49,6 +50,7 @@ class HybridRestorer:
         self.oov_logprob = oov_logprob
         self.rounds = rounds
         self.channel_weight = channel_weight
+        self.first_beam = first_beam
 
     @classmethod
     def from_pretrained(cls, directory: Path) -> HybridRestorer:
@@ -73,6 +75,7 @@ class HybridRestorer:
             oov_logprob=settings.get("oov_logprob", -6.0),
             rounds=settings.get("rounds", 1),
             channel_weight=settings.get("channel_weight", 1.0),
+            first_beam=settings.get("first_beam", 4),
         )
 
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
@@ -82,15 +85,19 @@ class HybridRestorer:
         keep = self.decoder.keep_penalty + (VIE_KEEP_BONUS if profile == "vie" else 0.0)
         change = self.decoder.vie_change_penalty if profile == "vie" else 0.0
         slots, breaks = self.decoder._slots(lines, generator, keep, change)
-        choice, confidence = self.decoder._decode(slots, breaks)
+        if not self.nn_weight:
+            choice, confidence = self.decoder._decode(slots, breaks)
+        else:  # a narrow LM + channel pass gives the network its history
+            choice, _ = self.decoder._decode(slots, breaks, beam=self.first_beam, confidence=False)
         keys = _slot_keys(lines)
-        for _ in range(self.rounds if self.nn_weight else 0):
+        for round_no in range(self.rounds if self.nn_weight else 0):
             nn = self.network_scores(lines, slots, keys, choice)
             scored = [
                 replace(s, channel=self.channel_weight * s.channel + self.nn_weight * extra)
                 for s, extra in zip(slots, nn, strict=True)
             ]
-            choice, confidence = self.decoder._decode(scored, breaks)
+            last = round_no == self.rounds - 1
+            choice, confidence = self.decoder._decode(scored, breaks, confidence=last)
         per_line: list[list[tuple[_Slot, int, float]]] = [[] for _ in lines]
         for slot, c, p in zip(slots, choice, confidence, strict=True):
             per_line[slot.line].append((slot, c, p))

@@ -270,8 +270,11 @@ class NgramRestorer:
         return slots, breaks
 
     # -- decoding
-    def _decode(self, slots: list[_Slot], breaks: set[int]) -> tuple[list[int], list[float]]:
+    def _decode(
+        self, slots: list[_Slot], breaks: set[int], beam: int | None = None, confidence: bool = True
+    ) -> tuple[list[int], list[float]]:
         """Beam search; states are the last (order - 1) LM ids, recombined per state."""
+        beam = beam or self.beam
         size = self.lm.size
         t3 = np.array([BOS])
         u = np.array([BOS])
@@ -291,7 +294,7 @@ class NgramRestorer:
             if self.lm.order == 4:
                 state = uu * size * size + state
             _, first = np.unique(state[order], return_index=True)
-            best = order[np.sort(first)][: self.beam]
+            best = order[np.sort(first)][:beam]
             best = best[np.argsort(-total[best], kind="stable")]
             history.append((best // n_opt, best % n_opt))
             t3, u, v, score = uu[best], vv[best], ww[best], total[best]
@@ -301,32 +304,43 @@ class NgramRestorer:
             parent, option = history[t]
             choice[t] = int(option[hyp])
             hyp = int(parent[hyp])
+        if not confidence:
+            return choice, []
         return choice, self._confidence(slots, choice, breaks)
 
     def _confidence(self, slots: list[_Slot], choice: list[int], breaks: set[int]) -> list[float]:
-        """Posterior of each chosen option with its neighbours on the best path held fixed."""
-        ids = [int(s.ids[c]) for s, c in zip(slots, choice, strict=True)]
-        starts = sorted(breaks | {0})
-        out = []
-        for t, slot in enumerate(slots):
-            if len(slot.ids) == 1:
-                out.append(1.0)
-                continue
-            n = len(slot.ids)
-            first = max(b for b in starts if b <= t)  # the stream segment's first slot
-            nxt = [b for b in starts if b > t]
-            end = min(nxt[0] if nxt else len(slots), t + self.lm.order)
-            total = slot.channel.copy()
-            for j in range(t, end):  # every n-gram whose last word is at j and contains t
-                ctx = [BOS if k < first else ids[k] for k in range(j - 3, j)]
-                hist = [np.full(n, x) for x in ctx]
-                pos = t - j + 3  # where option sits in (ctx, w): 0..3
-                seq = hist + [np.full(n, ids[j])]
-                seq[pos] = slot.ids
-                total = total + self.lm_weight * self.lm.logscore4(*seq)
-            prob = np.exp(total - total.max())
-            out.append(float(prob[choice[t]] / prob.sum()))
-        return out
+        """Posterior of each chosen option with its neighbours on the best path held fixed:
+        its channel score plus every n-gram that contains it, all slots at once."""
+        n = len(slots)
+        ids = np.array([s.ids[c] for s, c in zip(slots, choice, strict=True)], dtype=np.int64)
+        bounds = sorted(breaks | {0, n})
+        seg = np.searchsorted(bounds, np.arange(n), side="right") - 1
+        seg_start = np.array(bounds)[seg]
+        seg_end = np.array(bounds)[seg + 1]
+        multi = [t for t, slot in enumerate(slots) if len(slot.ids) > 1]
+        out = np.ones(n)
+        if not multi:
+            return out.tolist()
+        sizes = np.array([len(slots[t].ids) for t in multi])
+        slot_of = np.repeat(np.array(multi), sizes)  # one row per (slot, option)
+        option = np.concatenate([slots[t].ids for t in multi])
+        total = np.concatenate([slots[t].channel for t in multi]).astype(np.float64)
+        start, end = seg_start[slot_of], seg_end[slot_of]
+        for d in range(self.lm.order):  # the n-gram whose last word is d slots after this one
+            last = slot_of + d
+            words = []
+            for k in (last - 3, last - 2, last - 1, last):
+                word = np.where(k < start, BOS, ids[np.clip(k, 0, n - 1)])
+                words.append(np.where(k == slot_of, option, word))
+            score = self.lm.logscore4(*words)
+            total += np.where(last < end, self.lm_weight * score, 0.0)
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        top = np.maximum.reduceat(total, first)
+        weight = np.exp(total - np.repeat(top, sizes))
+        norm = np.add.reduceat(weight, first)
+        chosen = weight[first + np.array([choice[t] for t in multi])]
+        out[multi] = chosen / norm
+        return out.tolist()
 
     # -- output
     @staticmethod

@@ -3,6 +3,10 @@
     .venv/bin/python scripts/eval_restore.py [--model-dir models/restorer] [--json out.json]
         [--systems none,ngram,neural] [--max-lines 2000] [--train-ngram]
 
+Systems: none (do-nothing), ngram (the non-neural baseline: trigram LM in /work/data/ngram,
+channel, beam search), neural (the shipped restorer), and for ablation network (the network
+alone, greedy) and ngram-lm4 (the shipped decoder and LM with the network switched off).
+
 Sets (each skipped when its file is missing):
   seed000-part2   seed 000 lines 371-736 vs ../shared/dev/000.gold.part2.txt (real eng OCR)
   seed000-part2-certain   the same without the lines in 000.part2.uncertain.txt
@@ -102,10 +106,20 @@ def load_systems(names: list[str], model_dir: Path | None) -> dict[str, object]:
                 from restore.ngram import NgramRestorer
 
                 systems[name] = NgramRestorer.load()
-            elif name == "neural":
+            elif name == "neural":  # the shipped restorer: network + LM + channel beam search
                 from restore import load_restorer
 
                 systems[name] = load_restorer(model_dir)
+            elif name == "network":  # the network alone, greedy within the candidate mask
+                from restore.api import DEFAULT_MODEL_DIR, ModelRestorer
+
+                systems[name] = ModelRestorer.from_pretrained(model_dir or DEFAULT_MODEL_DIR)
+            elif name == "ngram-lm4":  # the shipped decoder with the network switched off
+                from restore.api import DEFAULT_MODEL_DIR
+                from restore.hybrid import HybridRestorer
+
+                hybrid = HybridRestorer.from_pretrained(model_dir or DEFAULT_MODEL_DIR)
+                systems[name] = hybrid.decoder
             else:
                 print(f"unknown system {name}", file=sys.stderr)
                 continue
@@ -210,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-ngram", action="store_true",
                         help=f"(re)train the n-gram LM on {CLEAN_TRAIN} first")  # fmt: skip
     parser.add_argument("--ngram-lines", type=int, default=2_000_000)
+    parser.add_argument("--ngram-order", type=int, default=3, help="3 (baseline) or 4 (shipped)")
+    parser.add_argument("--ngram-dir", type=Path, default=Path("/work/data/ngram"))
     args = parser.parse_args(argv)
 
     if args.train_ngram:
@@ -218,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         if not CLEAN_TRAIN.exists():
             print(f"{CLEAN_TRAIN}: clean training text missing", file=sys.stderr)
             return 1
-        train_lm(CLEAN_TRAIN, args.ngram_lines)
+        train_lm(CLEAN_TRAIN, args.ngram_lines, args.ngram_dir, order=args.ngram_order)
+        if args.ngram_order != 3:
+            return 0
 
     wanted = args.sets.split(",")
     sets: list[EvalSet] = []
