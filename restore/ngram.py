@@ -37,6 +37,7 @@ SPECIALS = ["<s>", "<unk>", "<num>"]
 BOS, UNK, NUM = 0, 1, 2
 BACKOFF = math.log(0.4)
 SENTENCE_END = set(".:!?")
+LIST_MARKER_MISREADS = {"¢": "c", "©": "c"}  # "¢) Xây dựng" is item c), not "để)"
 VIE_KEEP_BONUS = 5.0  # fresh vie OCR: a word outside the inventory is more often a real name
 _STRIP = "".join(PUNCTUATION)
 
@@ -168,6 +169,24 @@ def is_fixed(core: str) -> bool:
     return any(ch.isalnum() for ch in core) or len(core) > 2
 
 
+def is_list_marker(chunk: Chunk) -> bool:
+    """A one-character item label at the start of a line: 'a)', 'đ)', '¢)' (OCR for 'c)')."""
+    return len(chunk.core) == 1 and not chunk.prefix and chunk.suffix.startswith(")")
+
+
+def caps_runs(chunks: list[Chunk]) -> list[bool]:
+    """For each chunk: is it an all-capitals word next to another one ('THANH PHO HAI PHONG')?
+    Eng OCR capitalizes lone words ('BO Tai chinh'), not whole runs of them."""
+    caps = [
+        len(c.core) > 1 and c.core.isupper() and is_valid_syllable(c.core.lower())
+        for c in chunks
+    ]  # codes (UBND, GDĐT) do not make a run
+    return [
+        caps[k] and ((k > 0 and caps[k - 1]) or (k + 1 < len(caps) and caps[k + 1]))
+        for k in range(len(caps))
+    ]
+
+
 def _token_id(index: dict[str, int], core: str) -> int:
     if not core:
         return UNK
@@ -260,8 +279,13 @@ class NgramRestorer:
                 breaks.add(len(slots))
                 starts = True
                 continue
-            for chunk in split_chunks(line):
-                if chunk.core:
+            for k, chunk in enumerate(split_chunks(line)):
+                if k == 0 and is_list_marker(chunk):
+                    word = LIST_MARKER_MISREADS.get(chunk.core, chunk.core)
+                    ids = np.array([self.lm.index.get(word, UNK)])
+                    slots.append(_Slot(i, chunk, [word], ids, np.zeros(1), word == chunk.core,
+                                       starts))  # fmt: skip
+                elif chunk.core:
                     words, ids, scores, fixed = self._options(chunk.core, generator, keep, change)
                     slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
                                        np.asarray(scores), fixed, starts))  # fmt: skip
@@ -362,7 +386,9 @@ class NgramRestorer:
         restored = iter(items)
         parts, tokens = [], []
         heading = is_heading(line)
-        for chunk in split_chunks(line):
+        chunks = split_chunks(line)
+        in_caps_run = caps_runs([c for c in chunks if c.core])
+        for chunk in chunks:
             if not chunk.core:
                 parts.append(chunk.space_before + chunk.text)
                 continue
@@ -373,7 +399,8 @@ class NgramRestorer:
             elif slot.words[c] == normalize(core).lower():
                 core = normalize(core)
             else:
-                core = self._cased(chunk.core, slot.words[c], slot.sentence_start, heading)
+                caps = heading or in_caps_run[len(tokens)]
+                core = self._cased(chunk.core, slot.words[c], slot.sentence_start, caps)
             parts.append(chunk.space_before + chunk.prefix + core + chunk.suffix)
             tokens.append(RestoredToken(chunk.core, core, round(p, 4)))
         trailing = line[len(line.rstrip()) :]

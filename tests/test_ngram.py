@@ -107,3 +107,14 @@ def test_four_gram_scores_and_survives_save_load(restorer, tmp_path):
     assert loaded.order == lm.order
     again = loaded.logscore4(ids[1], ids[2], ids[3], np.array([lm.index["phủ"]]))[0]
     assert again == pytest.approx(seen)
+
+
+def test_runs_of_capitals_stay_capitals(restorer):
+    out = texts(restorer, ["UY BAN NHAN DAN Chinh phu", "cua BO Tai chinh"])
+    assert out[0].startswith("ỦY BAN NHÂN DÂN")
+    assert out[1] == "của Bộ Tài chính"
+
+
+def test_item_labels_are_kept_and_cent_sign_is_c(restorer):
+    out = texts(restorer, ["¢) Thuc hién Nghi quyét", "d) ctia Chinh phu", "a) Chinh phu"])
+    assert out == ["c) Thực hiện Nghị quyết", "d) của Chính phủ", "a) Chính phủ"]
