@@ -17,6 +17,7 @@ back to its own line, so the output stays line-aligned and pass-through chunks s
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,8 +62,10 @@ class HybridRestorer:
         directory = Path(directory)
         settings = json.loads((directory / "decoding.json").read_text(encoding="utf-8"))
         network = ModelRestorer.from_pretrained(directory, fusion=None)
+        lm = NgramLM.load(directory)
+        lm.backoff = math.log(settings.get("backoff", 0.4))
         decoder = NgramRestorer(
-            NgramLM.load(directory),
+            lm,
             CandidateGenerator.load(),
             lm_weight=settings.get("lm_weight", 1.0),
             candidates=settings.get("candidates", 24),

@@ -56,6 +56,7 @@ class NgramLM:
         self.tri_keys, self.tri_counts = tri
         self.quad_keys, self.quad_counts = quad if quad is not None else (None, None)
         self.order = 4 if quad is not None else 3
+        self.backoff = BACKOFF  # log of stupid backoff's factor
         self.total = float(uni.sum())
 
     # -- building
@@ -130,10 +131,11 @@ class NgramLM:
         uni = np.log((self.uni[w] + 1.0) / (self.total + size))
         c_vw = self._lookup(self.bi_keys, self.bi_counts, v * size + w)
         c_v = self.uni[v].astype(np.float64)
-        bi = np.where(c_vw > 0, np.log(np.maximum(c_vw, 1) / np.maximum(c_v, 1)), BACKOFF + uni)
+        back = self.backoff
+        bi = np.where(c_vw > 0, np.log(np.maximum(c_vw, 1) / np.maximum(c_v, 1)), back + uni)
         c_uvw = self._lookup(self.tri_keys, self.tri_counts, (u * size + v) * size + w)
         c_uv = self._lookup(self.bi_keys, self.bi_counts, u * size + v)
-        return np.where(c_uvw > 0, np.log(np.maximum(c_uvw, 1) / np.maximum(c_uv, 1)), BACKOFF + bi)
+        return np.where(c_uvw > 0, np.log(np.maximum(c_uvw, 1) / np.maximum(c_uv, 1)), back + bi)
 
     def logscore4(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Stupid-backoff log S(w | t u v); the trigram score when the LM has no 4-grams."""
@@ -145,7 +147,7 @@ class NgramLM:
         c_tuvw = self._lookup(self.quad_keys, self.quad_counts, tuv * size + w)
         c_tuv = self._lookup(self.tri_keys, self.tri_counts, tuv)
         found = np.log(np.maximum(c_tuvw, 1) / np.maximum(c_tuv, 1))
-        return np.where((c_tuvw > 0) & (c_tuv > 0), found, BACKOFF + tri)
+        return np.where((c_tuvw > 0) & (c_tuv > 0), found, self.backoff + tri)
 
 
 def is_heading(line: str) -> bool:
@@ -178,8 +180,7 @@ def caps_runs(chunks: list[Chunk]) -> list[bool]:
     """For each chunk: is it an all-capitals word next to another one ('THANH PHO HAI PHONG')?
     Eng OCR capitalizes lone words ('BO Tai chinh'), not whole runs of them."""
     caps = [
-        len(c.core) > 1 and c.core.isupper() and is_valid_syllable(c.core.lower())
-        for c in chunks
+        len(c.core) > 1 and c.core.isupper() and is_valid_syllable(c.core.lower()) for c in chunks
     ]  # codes (UBND, GDĐT) do not make a run
     return [
         caps[k] and ((k > 0 and caps[k - 1]) or (k + 1 < len(caps) and caps[k + 1]))

@@ -92,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python scripts/bench_restore.py", *given])
     print(f"\nCommand: `{command}`")
     load = os.getloadavg()[0]
-    print(f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the end; "
-          "input: seeds 000, 001, 004 (real eng OCR)")
+    print(
+        f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the end; "
+        "input: seeds 000, 001, 004 (real eng OCR)"
+    )
     return 0
 
 

@@ -126,8 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     default_shared = Path(__file__).resolve().parents[2] / "shared"
     parser.add_argument("--shared", type=Path, default=default_shared)
     parser.add_argument("--max-lines", type=int, default=3_000_000, help="lines per corpus file")
-    parser.add_argument("--data", type=Path, default=Path("/work/data"),
-                        help="where the true-channel pairs are (pairs/true_{eng,vie}.tsv)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("/work/data"),
+        help="where the true-channel pairs are (pairs/true_{eng,vie}.tsv)",
+    )
     parser.add_argument("--channel-only", action="store_true")
     parser.add_argument("--out-dir", type=Path, default=INVENTORY_PATH.parent)
     args = parser.parse_args(argv)

@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--lm-weight", type=float, default=1.0, help="weight of the LM log score")
     ap.add_argument("--channel-weight", type=float, default=1.0)
     ap.add_argument("--beam", type=int, default=16)
+    ap.add_argument("--backoff", type=float, default=0.2, help="stupid backoff factor")
     args = ap.parse_args()
     model = RestorerModel.from_pretrained(args.checkpoint, dtype=torch.float32).half()
     tmp = args.out.with_name(args.out.name + ".tmp")
@@ -56,7 +57,7 @@ def main() -> None:
         write_compact_lm(args.lm, tmp / "lm.npz")
         settings = {"decoder": "hybrid-beam", "nn_weight": args.nn_weight,
                     "lm_weight": args.lm_weight, "channel_weight": args.channel_weight,
-                    "beam": args.beam, "candidates": 24}  # fmt: skip
+                    "beam": args.beam, "candidates": 24, "backoff": args.backoff}  # fmt: skip
         (tmp / "decoding.json").write_text(json.dumps(settings) + "\n", encoding="utf-8")
     for keep in ("README.md",):
         if (args.out / keep).exists():
