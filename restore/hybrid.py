@@ -26,6 +26,7 @@ import torch
 
 from restore.batching import make_batch
 from restore.candidates import CandidateGenerator, channel_profile
+from restore.digits import load_table
 from restore.model import BOS_ID, COPY_ID, UNK_ID
 from restore.ngram import VIE_KEEP_BONUS, NgramLM, NgramRestorer, _Slot
 from restore.text import normalize, split_chunks
@@ -64,9 +65,11 @@ class HybridRestorer:
         network = ModelRestorer.from_pretrained(directory, fusion=None)
         lm = NgramLM.load(directory)
         lm.backoff = math.log(settings.get("backoff", 0.4))
+        digits = load_table() if settings.get("digit_misreads", True) else None
         decoder = NgramRestorer(
             lm,
             CandidateGenerator.load(),
+            digit_misreads=digits,
             lm_weight=settings.get("lm_weight", 1.0),
             candidates=settings.get("candidates", 24),
             beam=settings.get("beam", 16),
@@ -148,8 +151,8 @@ class HybridRestorer:
             for b, (line_no, offset, ex) in enumerate(batch_pieces):
                 for k in range(len(ex.chunks)):
                     s = wanted.get((line_no, offset + k))
-                    if s is None or slots[s].fixed:
-                        continue
+                    if s is None or slots[s].fixed or slots[s].chunk.core.isdigit():
+                        continue  # the network always copies digits: no opinion there
                     ids = np.array(option_ids[s])
                     row = logp[b, k].numpy()
                     out[s] = np.where(ids >= 0, row[np.maximum(ids, 0)], self.oov_logprob)

@@ -20,6 +20,7 @@ import numpy as np
 import regex
 
 from restore.candidates import CandidateGenerator, channel_profile
+from restore.digits import NUMBER, in_word_context
 from restore.features import apply_case, is_passthrough
 from restore.lexicon import load_inventory
 from restore.text import (
@@ -216,7 +217,8 @@ class NgramRestorer:
 
     def __init__(self, lm: NgramLM, generator: CandidateGenerator, lm_weight: float = 0.9,
                  candidates: int = 24, beam: int = 16, keep_penalty: float = -15.0,
-                 vie_change_penalty: float = -4.0):  # fmt: skip
+                 vie_change_penalty: float = -4.0,
+                 digit_misreads: dict[str, list[tuple[str, float]]] | None = None):  # fmt: skip
         self.lm = lm
         self.base_generator = generator
         self.lm_weight = lm_weight
@@ -225,6 +227,7 @@ class NgramRestorer:
         self.keep_penalty = keep_penalty
         self.vie_change_penalty = vie_change_penalty
         self.inventory = generator.inventory
+        self.digit_misreads = digit_misreads or {}  # restore.digits.load_table(); off if empty
 
     @classmethod
     def load(cls, directory: Path = NGRAM_DIR, **kw) -> NgramRestorer:
@@ -280,8 +283,16 @@ class NgramRestorer:
                 breaks.add(len(slots))
                 starts = True
                 continue
-            for k, chunk in enumerate(split_chunks(line)):
-                if k == 0 and is_list_marker(chunk):
+            chunks = split_chunks(line)
+            for k, chunk in enumerate(chunks):
+                misread = self.digit_misreads.get(chunk.core)
+                if misread and in_word_context(chunks, k):
+                    words = [chunk.core] + [w for w, _ in misread if w != NUMBER]
+                    ids = [NUM] + [self.lm.index.get(w, UNK) for w in words[1:]]
+                    scores = [dict(misread)[NUMBER]] + [lp for w, lp in misread if w != NUMBER]
+                    slots.append(_Slot(i, chunk, words, np.array(ids), np.array(scores), False,
+                                       starts))  # fmt: skip
+                elif k == 0 and is_list_marker(chunk):
                     word = LIST_MARKER_MISREADS.get(chunk.core, chunk.core)
                     ids = np.array([self.lm.index.get(word, UNK)])
                     slots.append(_Slot(i, chunk, [word], ids, np.zeros(1), word == chunk.core,

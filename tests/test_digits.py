@@ -1,0 +1,44 @@
+"""Lone digits that eng OCR printed for syllables: the narrow context, the learned table."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from restore.candidates import CandidateGenerator
+from restore.digits import NUMBER, count_misreads, in_word_context, load_table, write_table
+from restore.lexicon import load_inventory
+from restore.ngram import SPECIALS, NgramLM, NgramRestorer
+from restore.text import split_chunks
+
+
+def test_only_bare_short_numbers_between_lowercase_words_qualify():
+    def eligible(line):
+        chunks = split_chunks(line)
+        return [c.core for k, c in enumerate(chunks) if in_word_context(chunks, k)]
+
+    assert eligible("phong ngua, nhat 14 cac he thong") == ["14"]
+    assert eligible("Dieu 14 cac") == []  # capital before
+    assert eligible("nam 2025 cac") == []  # four digits
+    assert eligible("khoan 14, cac") == []  # punctuation attached
+    assert eligible("14 cac") == [] and eligible("cac 14") == []  # line edges
+
+
+def test_table_learned_from_pairs(tmp_path):
+    pairs = [("nhat 14 cac", "nhất là các")] * 3 + [("co 14 xa", "có 14 xã")]
+    counts = count_misreads(pairs)
+    assert counts["14"] == {"là": 3, NUMBER: 1}
+    write_table(counts, tmp_path / "t.tsv")
+    table = load_table(tmp_path / "t.tsv")
+    probs = dict(table["14"])
+    assert set(probs) == {"là", NUMBER} and probs["là"] > probs[NUMBER]
+
+
+def test_lm_decides_between_the_number_and_the_syllable():
+    text = ["nhất là các hệ thống", "có 14 xã và phường", "là các đơn vị"] * 20
+    lm = NgramLM.train(text, SPECIALS + sorted(load_inventory()), min_trigram=1, order=4)
+    table = {"14": [(NUMBER, np.log(0.4)), ("là", np.log(0.6))]}
+    restorer = NgramRestorer(lm, CandidateGenerator.load(), digit_misreads=table)
+    out = [r.text for r in restorer.restore_lines(["nhat 14 cac hé thong", "co 14 xa va phuong"])]
+    assert out == ["nhất là các hệ thống", "có 14 xã và phường"]
+    plain = NgramRestorer(lm, CandidateGenerator.load())  # without the table: never touched
+    assert plain.restore_lines(["nhat 14 cac"])[0].text.split()[1] == "14"
