@@ -108,3 +108,13 @@ def test_tokens_run_together_by_ocr_are_kept(restorer):
     out = restorer.restore_lines(["V.TO CHUC THUC HIEN", "a),b) cac noi dung"])
     assert out[0].text.startswith("V.TO ")
     assert out[1].text.startswith("a),b) ")
+
+
+def test_shipped_restorer_reads_digits_eng_ocr_printed_for_words():
+    if not (DEFAULT_MODEL_DIR / "config.json").exists():
+        pytest.skip("no shipped model in models/restorer")
+    restorer = load_restorer()
+    out = restorer.restore_lines(["phong ngua, ung phé, nhat 14 cac hé thong canh bao som"])
+    assert "nhất là các hệ thống" in out[0].text
+    kept = restorer.restore_lines(["Diéu 14 cac quy dinh chung; ngay 14/5/2025 c6 14 xa"])[0].text
+    assert kept.count("14") == 3
