@@ -26,6 +26,7 @@ import torch
 
 from restore.batching import make_batch
 from restore.candidates import CandidateGenerator, channel_profile
+from restore.codes import load_table as load_codes
 from restore.digits import load_table
 from restore.model import BOS_ID, COPY_ID, UNK_ID
 from restore.ngram import VIE_KEEP_BONUS, NgramLM, NgramRestorer, _Slot
@@ -70,6 +71,7 @@ class HybridRestorer:
             lm,
             CandidateGenerator.load(),
             digit_misreads=digits,
+            code_segments=load_codes() if settings.get("code_segments", True) else None,
             lm_weight=settings.get("lm_weight", 1.0),
             candidates=settings.get("candidates", 24),
             beam=settings.get("beam", 16),

@@ -20,6 +20,7 @@ import numpy as np
 import regex
 
 from restore.candidates import CandidateGenerator, channel_profile
+from restore.codes import repair_code
 from restore.digits import NUMBER, in_word_context
 from restore.features import apply_case, is_passthrough
 from restore.lexicon import load_inventory
@@ -218,7 +219,8 @@ class NgramRestorer:
     def __init__(self, lm: NgramLM, generator: CandidateGenerator, lm_weight: float = 0.9,
                  candidates: int = 24, beam: int = 16, keep_penalty: float = -15.0,
                  vie_change_penalty: float = -4.0,
-                 digit_misreads: dict[str, list[tuple[str, float]]] | None = None):  # fmt: skip
+                 digit_misreads: dict[str, list[tuple[str, float]]] | None = None,
+                 code_segments: dict[str, str] | None = None):  # fmt: skip
         self.lm = lm
         self.base_generator = generator
         self.lm_weight = lm_weight
@@ -228,6 +230,7 @@ class NgramRestorer:
         self.vie_change_penalty = vie_change_penalty
         self.inventory = generator.inventory
         self.digit_misreads = digit_misreads or {}  # restore.digits.load_table(); off if empty
+        self.code_segments = code_segments or {}  # restore.codes.load_table(); off if empty
 
     @classmethod
     def load(cls, directory: Path = NGRAM_DIR, **kw) -> NgramRestorer:
@@ -278,6 +281,7 @@ class NgramRestorer:
     ) -> tuple[list[_Slot], set[int]]:
         slots, breaks = [], set()
         starts = True
+        last_marker = ""
         for i, line in enumerate(lines):
             if not line.strip():
                 breaks.add(len(slots))
@@ -294,6 +298,9 @@ class NgramRestorer:
                                        starts))  # fmt: skip
                 elif k == 0 and is_list_marker(chunk):
                     word = LIST_MARKER_MISREADS.get(chunk.core, chunk.core)
+                    if word == "d" and last_marker == "d":  # a) b) c) d) đ): OCR drops the bar
+                        word = "đ"
+                    last_marker = word
                     ids = np.array([self.lm.index.get(word, UNK)])
                     slots.append(_Slot(i, chunk, [word], ids, np.zeros(1), word == chunk.core,
                                        starts))  # fmt: skip
@@ -407,7 +414,7 @@ class NgramRestorer:
             slot, c, p = next(restored)
             core = chunk.core
             if slot.fixed:
-                pass
+                core = repair_code(core, self.code_segments)
             elif slot.words[c] == normalize(core).lower():
                 core = normalize(core)
             else:

@@ -118,3 +118,8 @@ def test_runs_of_capitals_stay_capitals(restorer):
 def test_item_labels_are_kept_and_cent_sign_is_c(restorer):
     out = texts(restorer, ["¢) Thuc hién Nghi quyét", "d) ctia Chinh phu", "a) Chinh phu"])
     assert out == ["c) Thực hiện Nghị quyết", "d) của Chính phủ", "a) Chính phủ"]
+
+
+def test_second_d_item_label_is_d_bar(restorer):
+    out = texts(restorer, ["c) Chinh phu", "d) Chinh phu", "d) Chinh phu", "e) Chinh phu"])
+    assert [line[:2] for line in out] == ["c)", "d)", "đ)", "e)"]
