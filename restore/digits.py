@@ -27,11 +27,13 @@ _DIGITS = regex.compile(r"\d{1,2}")
 _LOWER_WORD = regex.compile(r"\p{Ll}+")
 
 
-def in_word_context(chunks: list[Chunk], k: int) -> bool:
-    """Is chunk k a bare 1-2 digit token with a lowercase word on each side?"""
-    if not 0 < k < len(chunks) - 1:
+def in_word_context(chunks: list[Chunk], k: int, next_line: Chunk | None = None) -> bool:
+    """Is chunk k a bare 1-2 digit token with a lowercase word on each side? For the last chunk
+    of a line, `next_line` (the first chunk of the next line) is the word after it."""
+    after = chunks[k + 1] if k + 1 < len(chunks) else next_line
+    if k < 1 or after is None:
         return False
-    chunk, before, after = chunks[k], chunks[k - 1], chunks[k + 1]
+    chunk, before = chunks[k], chunks[k - 1]
     return (
         bool(_DIGITS.fullmatch(chunk.core))
         and not chunk.prefix

@@ -282,15 +282,16 @@ class NgramRestorer:
         slots, breaks = [], set()
         starts = True
         last_marker = ""
+        chunked = [split_chunks(line) if line.strip() else [] for line in lines] + [[]]
         for i, line in enumerate(lines):
             if not line.strip():
                 breaks.add(len(slots))
                 starts = True
                 continue
-            chunks = split_chunks(line)
+            chunks, following = chunked[i], chunked[i + 1]
             for k, chunk in enumerate(chunks):
                 misread = self.digit_misreads.get(chunk.core)
-                if misread and in_word_context(chunks, k):
+                if misread and in_word_context(chunks, k, following[0] if following else None):
                     words = [chunk.core] + [w for w, _ in misread if w != NUMBER]
                     ids = [NUM] + [self.lm.index.get(w, UNK) for w in words[1:]]
                     scores = [dict(misread)[NUMBER]] + [lp for w, lp in misread if w != NUMBER]

@@ -21,6 +21,9 @@ def test_only_bare_short_numbers_between_lowercase_words_qualify():
     assert eligible("nam 2025 cac") == []  # four digits
     assert eligible("khoan 14, cac") == []  # punctuation attached
     assert eligible("14 cac") == [] and eligible("cac 14") == []  # line edges
+    chunks = split_chunks("thuc tien 13")
+    assert in_word_context(chunks, 2, split_chunks("cac he thong")[0])  # the next line goes on
+    assert not in_word_context(chunks, 2, split_chunks("Dieu 5")[0])
 
 
 def test_table_learned_from_pairs(tmp_path):
