@@ -25,11 +25,11 @@ import numpy as np
 import torch
 
 from restore.batching import make_batch
-from restore.candidates import CandidateGenerator, channel_profile
+from restore.candidates import CandidateGenerator
 from restore.codes import load_table as load_codes
 from restore.digits import load_table
 from restore.model import BOS_ID, COPY_ID, UNK_ID
-from restore.ngram import VIE_KEEP_BONUS, NgramLM, NgramRestorer, _Slot
+from restore.ngram import NgramLM, NgramRestorer, _Slot
 from restore.text import normalize, split_chunks
 from vanban.records import RestoredLine
 
@@ -88,11 +88,7 @@ class HybridRestorer:
 
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
         """Restore a batch (one document, ideally); one output line per input line."""
-        profile = channel_profile(lines)
-        generator = self.decoder.base_generator.for_profile(profile)
-        keep = self.decoder.keep_penalty + (VIE_KEEP_BONUS if profile == "vie" else 0.0)
-        change = self.decoder.vie_change_penalty if profile == "vie" else 0.0
-        slots, breaks = self.decoder._slots(lines, generator, keep, change)
+        slots, breaks = self.decoder.stream(lines)
         if not self.nn_weight:
             choice, confidence = self.decoder._decode(slots, breaks)
         else:  # a narrow LM + channel pass gives the network its history
@@ -106,10 +102,7 @@ class HybridRestorer:
             ]
             last = round_no == self.rounds - 1
             choice, confidence = self.decoder._decode(scored, breaks, confidence=last)
-        per_line: list[list[tuple[_Slot, int, float]]] = [[] for _ in lines]
-        for slot, c, p in zip(slots, choice, confidence, strict=True):
-            per_line[slot.line].append((slot, c, p))
-        return [self.decoder._render(ln, items) for ln, items in zip(lines, per_line, strict=True)]
+        return self.decoder.render_lines(lines, slots, choice, confidence)
 
     # -- the network's view
     def _option_ids(self, slot: _Slot) -> list[int]:

@@ -241,12 +241,23 @@ class NgramRestorer:
     # -- public
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
         """Restore a batch (one document, ideally): its channel profile is detected once."""
+        slots, breaks = self.stream(lines)
+        choice, confidence = self._decode(slots, breaks)
+        return self.render_lines(lines, slots, choice, confidence)
+
+    def stream(self, lines: list[str]) -> tuple[list[_Slot], set[int]]:
+        """The slots (chunks with their options and channel scores) of a batch, and the slot
+        indices where a blank line resets the LM context."""
         profile = channel_profile(lines)
         generator = self.base_generator.for_profile(profile)
         keep = self.keep_penalty + (VIE_KEEP_BONUS if profile == "vie" else 0.0)
         change = self.vie_change_penalty if profile == "vie" else 0.0
-        slots, breaks = self._slots(lines, generator, keep, change)
-        choice, confidence = self._decode(slots, breaks)
+        return self._slots(lines, generator, keep, change)
+
+    def render_lines(
+        self, lines: list[str], slots: list[_Slot], choice: list[int], confidence: list[float]
+    ) -> list[RestoredLine]:
+        """Put each slot's chosen option back on its line: one output line per input line."""
         per_line: list[list[tuple[_Slot, int, float]]] = [[] for _ in lines]
         for slot, c, p in zip(slots, choice, confidence, strict=True):
             per_line[slot.line].append((slot, c, p))

@@ -33,8 +33,7 @@ def test_without_the_network_it_is_the_ngram_decoder(decoder):
 
 def test_network_scores_cover_every_option(hybrid, decoder):
     lines = ["Thuc hién Nghi quyét s6 147/NQ-CP", "ctia Chinh phu"]
-    generator = decoder.base_generator
-    slots, _ = decoder._slots(lines, generator, decoder.keep_penalty, 0.0)
+    slots, _ = decoder.stream(lines)
     from restore.hybrid import _slot_keys
 
     keys = _slot_keys(lines)
