@@ -1,17 +1,17 @@
 """The shipped decoder: a beam search over the network's, the channel's and the LM's scores.
 
-The seq2seq network sees the whole line and its neighbours; the syllable trigram LM (counted over
+The seq2seq network sees the whole line and its neighbours; the syllable 4-gram LM (counted over
 millions of corpus lines) and the learned channel see far more text than the network could be
 trained on with 2 CPU cores. They are combined as a product of experts over each chunk's
 candidate syllables:
 
-    score(path) = sum_t [ channel(noisy_t | w_t) + nn_weight * log p_net(w_t | line, w_<t) ]
-                  + lm_weight * sum_t log S(w_t | w_t-2 w_t-1)
+    score(path) = sum_t [ channel(noisy_t | w_t) + nn_weight * log p_net(w_t | line, w_<t)
+                          + lm_weight * log S(w_t | w_t-3 w_t-2 w_t-1) ]
 
-`log p_net` is read from one teacher-forced pass of the network given the previous best path
-(the first path comes from LM + channel alone); `rounds` passes refine it. The beam search
-itself (`restore.ngram.NgramRestorer._decode`) runs across line breaks, and each choice goes
-back to its own line, so the output stays line-aligned and pass-through chunks stay unchanged.
+`log p_net` is read from one teacher-forced pass of the network given a first best path (from a
+narrow LM + channel beam); `rounds` passes refine it. The beam search itself
+(`restore.ngram.NgramRestorer._decode`) runs across line breaks, and each choice goes back to
+its own line, so the output stays line-aligned and pass-through chunks stay unchanged.
 """
 
 from __future__ import annotations
