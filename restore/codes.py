@@ -1,6 +1,6 @@
 """Document codes lose their Đ in English-data OCR and in unaccented text: 15/2020/ND-CP.
 
-Codes pass through unchanged except for one repair: a code segment (between - and /) that is the
+Codes pass through unchanged except for one repair: a code segment (between -, / or .) that is the
 Đ-less form of a known abbreviation (ND -> NĐ, QD -> QĐ, BGDDT -> BGDĐT) gets its Đ back. The
 table (`models/lexicon/code_segments.tsv`) is learned from the clean corpus: abbreviations seen
 with Đ often, and their Đ-less form almost never (NĐ 16,403 times, ND 7). Digits never change.
@@ -18,8 +18,8 @@ import regex
 from restore.lexicon import LEXICON_DIR
 
 TABLE_PATH = LEXICON_DIR / "code_segments.tsv"
-_CODE = regex.compile(r"[\p{Lu}\d]+(?:[-/][\p{L}\d]+)+")
-_SEPARATOR = regex.compile(r"([-/])")
+_CODE = regex.compile(r"[\p{Lu}\d]+(?:[-/.][\p{L}\d]+)+")  # 15/2020/ND-CP, 34.4.ND.1.236
+_SEPARATOR = regex.compile(r"([-/.])")
 
 
 def count_segments(lines: Iterable[str]) -> tuple[Counter[str], Counter[str]]:

@@ -13,10 +13,12 @@ def test_known_abbreviations_get_their_d_back():
     assert repair_code("15/2020/ND-CP", TABLE) == "15/2020/NĐ-CP"
     assert repair_code("123/QD-UBND", TABLE) == "123/QĐ-UBND"
     assert repair_code("05/2024/TT-BGDDT", TABLE) == "05/2024/TT-BGDĐT"
+    assert repair_code("34.4.ND.1.236", TABLE) == "34.4.NĐ.1.236"  # pháp điển numbering
 
 
 def test_everything_else_stays_as_printed():
-    for code in ("147/NQ-CP", "167/KH-UBND", "22/5/2025", "NDX-12", "ND", "30-NQ/TW", "2030"):
+    for code in ("147/NQ-CP", "167/KH-UBND", "22/5/2025", "NDX-12", "ND", "30-NQ/TW", "2030",
+                 "1.000.000", "V.TO"):  # fmt: skip
         assert repair_code(code, TABLE) == code
 
 
