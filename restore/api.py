@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Protocol
@@ -11,10 +10,8 @@ import numpy as np
 import torch
 
 from restore.batching import Example, make_batch
-from restore.candidates import CandidateGenerator, channel_profile
 from restore.constraint import CandidateMask, load_confusions
 from restore.features import apply_case, is_passthrough
-from restore.fusion import TrigramFusion
 from restore.model import COPY_ID, PAD_ID, UNK_ID, RestorerModel
 from restore.text import Chunk, split_chunks
 from restore.vocab import OutputVocab
@@ -30,11 +27,13 @@ class Restorer(Protocol):
 
 
 class ModelRestorer:
-    """Seq2seq restorer: one decoder step per OCR chunk, constrained to candidate syllables.
+    """The network alone: one greedy decoder step per OCR chunk, within the candidate mask.
 
-    Text whose words mostly already carry correct marks (fresh `vie` OCR: ~85% of words are
-    marked syllables of the vocabulary, against ~3% in English-data OCR) is restored
-    conservatively: each chunk's own reading gets a logit bonus, so only confident fixes are made.
+    The shipped restorer (`restore.hybrid.HybridRestorer`) uses this class for the network's
+    scores; on its own it is the "network" ablation of `scripts/eval_restore.py`. Text whose
+    words mostly already carry correct marks (fresh `vie` OCR: ~85% of words are marked
+    syllables of the vocabulary, against ~3% in English-data OCR) is restored conservatively:
+    each chunk's own reading gets a logit bonus, so only confident fixes are made.
     """
 
     KEEP_BIAS = 6.0
@@ -45,20 +44,11 @@ class ModelRestorer:
         vocab: OutputVocab,
         mask: CandidateMask | None = None,
         batch_size: int = 64,
-        fusion: TrigramFusion | None = None,
-        channel: CandidateGenerator | None = None,
-        channel_weight: float = 1.0,
-        nn_weight: float = 1.0,
     ):
         self.model = model.eval()
         self.vocab = vocab
         self.mask = mask or CandidateMask(vocab.tokens)
-        self.fusion = fusion
-        self.channel = channel
-        self.channel_weight = channel_weight
-        self.nn_weight = nn_weight
         self._keep_bias = 0.0
-        self._generator = channel
         self.batch_size = batch_size
         self.max_chunks = model.config.max_chunks
         self.context = model.config.context_chunks
@@ -70,21 +60,11 @@ class ModelRestorer:
         model = RestorerModel.from_pretrained(directory, dtype=torch.float32)
         vocab = OutputVocab.load(directory / "vocab.txt")
         mask = CandidateMask(vocab.tokens, load_confusions(directory / "confusions.tsv"))
-        if "fusion" not in kw and (directory / "fusion.json").exists():
-            settings = json.loads((directory / "fusion.json").read_text(encoding="utf-8"))
-            lm_settings = {k: settings[k] for k in ("weight", "k")}
-            kw["fusion"] = TrigramFusion.load(directory, vocab.tokens, **lm_settings)
-            if settings.get("channel_weight"):
-                kw["channel"] = CandidateGenerator.load()
-                kw["channel_weight"] = settings["channel_weight"]
-                kw["nn_weight"] = settings.get("nn_weight", 1.0)
         return cls(model, vocab, mask, **kw)
 
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
         chunked = [split_chunks(line) for line in lines]
         self._keep_bias = self.KEEP_BIAS if self.marked_share(chunked) >= 0.4 else 0.0
-        if self.channel is not None:
-            self._generator = self.channel.for_profile(channel_profile(lines))
         pieces = self._pieces(chunked)
         choices: dict[tuple[int, int], tuple[int, float]] = {}
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i][2].chunks))
@@ -119,40 +99,22 @@ class ModelRestorer:
             pieces.append((i, off, Example(chunks, before, after)))
         return pieces
 
-    def _allowed(self, example: Example, steps: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Mask [steps, V] of allowed ids (<copy> only for pass-through chunks) and, with a
-        channel model, its weighted log P(noisy | candidate) as an additive bias."""
+    def _allowed(self, example: Example, steps: int) -> torch.Tensor:
+        """Mask [steps, V] of allowed ids (<copy> only for pass-through chunks)."""
         cores = [c.core for c in example.chunks]
         rows = np.zeros((steps, len(self.vocab)), dtype=bool)
         rows[:, COPY_ID] = True
         live = [t for t, core in enumerate(cores) if not is_passthrough(core)]
         if live:
             rows[live] = self.mask.rows([cores[t] for t in live])
-        if self._generator is None:
-            return torch.from_numpy(rows), None
-        bias = np.full((steps, len(self.vocab)), -30.0, dtype=np.float32)
-        bias[:, COPY_ID] = 0.0
-        for t in live:
-            scored = [
-                (self.vocab.index.get(c), lp) for c, lp in self._generator.candidates(cores[t])
-            ]
-            scored = [(i, lp) for i, lp in scored if i is not None]
-            if scored:
-                idx, lps = zip(*scored, strict=True)
-                bias[t, list(idx)] = np.array(lps, dtype=np.float32)
-                rows[t, list(idx)] = True
-                bias[t, COPY_ID] = min(lps) - 2.0
-        return torch.from_numpy(rows), torch.from_numpy(self.channel_weight * bias)
+        return torch.from_numpy(rows)
 
     def _decode(self, pieces) -> list[tuple[list[int], list[float]]]:
         examples = [p[2] for p in pieces]
         cfg = self.model.config
         batch = make_batch(examples, cfg.n_buckets, cfg.context_chunks)
         steps = batch["line_index"].shape[1]
-        masks = [self._allowed(ex, steps) for ex in examples]
-        allowed = torch.stack([m for m, _ in masks])
-        bias = torch.stack([b for _, b in masks]) if masks[0][1] is not None else None
-        fusion = self.fusion.start([ex.chunks for ex in examples], steps) if self.fusion else None
+        allowed = torch.stack([self._allowed(ex, steps) for ex in examples])
         keep = None
         if self._keep_bias:
             own = torch.full((len(examples), steps), -1, dtype=torch.long)
@@ -160,9 +122,7 @@ class ModelRestorer:
                 for t, chunk in enumerate(ex.chunks):
                     own[b, t] = self.vocab.index.get(chunk.core.lower(), -1)
             keep = (own, self._keep_bias)
-        ids, probs = self.model.greedy(
-            **batch, allowed=allowed, fusion=fusion, keep=keep, bias=bias, nn_weight=self.nn_weight
-        )
+        ids, probs = self.model.greedy(**batch, allowed=allowed, keep=keep)
         return [(ids[b].tolist(), probs[b].tolist()) for b in range(len(examples))]
 
     def _render(self, line: str, chunks: list[Chunk], i: int, choices) -> RestoredLine:

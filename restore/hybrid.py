@@ -63,7 +63,7 @@ class HybridRestorer:
 
         directory = Path(directory)
         settings = json.loads((directory / "decoding.json").read_text(encoding="utf-8"))
-        network = ModelRestorer.from_pretrained(directory, fusion=None)
+        network = ModelRestorer.from_pretrained(directory)
         lm = NgramLM.load(directory)
         lm.backoff = math.log(settings.get("backoff", 0.4))
         digits = load_table() if settings.get("digit_misreads", True) else None

@@ -68,27 +68,12 @@ class RestorerModel(PreTrainedModel):
         return self.lm_head(out.last_hidden_state)
 
     @torch.no_grad()
-    def greedy(
-        self,
-        feats,
-        offsets,
-        segments,
-        attention_mask,
-        line_index,
-        allowed=None,
-        fusion=None,
-        keep=None,
-        bias=None,
-        nn_weight=1.0,
-    ):
+    def greedy(self, feats, offsets, segments, attention_mask, line_index, allowed=None, keep=None):
         """Choose one output id per line chunk, left to right, optionally within `allowed`.
 
-        `allowed` is a bool mask [B, T, V] (or None for the whole vocabulary). The score of an id
-        is `nn_weight * log p_model` plus `bias` [B, T, V] (a channel log-probability, if given).
-        `fusion`, if given, adds an external language model's score (`fusion.scores(t, ids)`)
-        to the `fusion.k` best ids (shallow fusion) and is told each choice. `keep` = (ids [B, T],
-        b) adds b to the logit of each chunk's own reading. Returns ids [B, T] and the
-        probability of each choice under the combined score.
+        `allowed` is a bool mask [B, T, V] (or None for the whole vocabulary). `keep` = (ids
+        [B, T], b) adds b to the logit of each chunk's own reading. Returns ids [B, T] and the
+        probability of each choice.
         """
         states = self.encode(feats, offsets, segments, attention_mask)
         bsz, steps = line_index.shape
@@ -112,25 +97,9 @@ class RestorerModel(PreTrainedModel):
                 logits[rows, own[rows, t]] += boost
             if allowed is not None:
                 logits = logits.masked_fill(~allowed[:, t], float("-inf"))
-            score = nn_weight * torch.log_softmax(logits, dim=-1)
-            if bias is not None:
-                score = score + bias[:, t]
-            if fusion is None:
-                best = score.argmax(dim=-1)
-                prob = torch.softmax(score, dim=-1).gather(1, best.unsqueeze(1)).squeeze(1)
-            else:
-                top_score, top_ids = score.topk(fusion.k, dim=-1)
-                fusion.record(t, top_ids, top_score)
-                total = top_score + fusion.scores(t, top_ids)
-                pick = total.argmax(dim=-1, keepdim=True)
-                best = top_ids.gather(1, pick).squeeze(1)
-                prob = torch.softmax(total, dim=-1).gather(1, pick).squeeze(1)
-                fusion.advance(t, best)
-            prob = torch.nan_to_num(prob, nan=1.0)
+            best = logits.argmax(dim=-1)
+            prob = torch.softmax(logits, dim=-1).gather(1, best.unsqueeze(1)).squeeze(1)
             ids.append(best)
-            probs.append(prob)
+            probs.append(torch.nan_to_num(prob, nan=1.0))
             prev = best.unsqueeze(1)
-        chosen, confidence = torch.stack(ids, 1), torch.stack(probs, 1)
-        if fusion is not None:
-            chosen, confidence = fusion.refine(chosen)
-        return chosen, confidence
+        return torch.stack(ids, 1), torch.stack(probs, 1)
