@@ -30,11 +30,20 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def finished_inputs(outdir: Path, since: float) -> int:
-    """Inputs recorded in the journal by a run started at `since` (time.time())."""
+def journal_stamp(outdir: Path) -> int:
+    """The journal's modification time (ns), or -1 when there is none."""
+    try:
+        return (outdir / JOURNAL_NAME).stat().st_mtime_ns
+    except FileNotFoundError:
+        return -1
+
+
+def finished_inputs(outdir: Path, stamp: int) -> int:
+    """Inputs recorded in the journal once it changed from `stamp` (`journal_stamp` taken
+    before the run started): a journal left by a killed run is not this run's progress."""
     journal = outdir / JOURNAL_NAME
     try:
-        if journal.stat().st_mtime < since:
+        if journal.stat().st_mtime_ns == stamp:
             return 0  # left by the killed run before; this run folds it first
         return journal.read_text(encoding="utf-8").count("\n")
     except FileNotFoundError:
@@ -46,7 +55,7 @@ def start_and_signal(inputs: Path, outdir: Path, after: int, signum: int) -> tup
 
     Returns the exit status and stderr.
     """
-    started = time.time() - 0.01
+    stamp = journal_stamp(outdir)
     child = subprocess.Popen(
         [sys.executable, "-m", "vanban.cli", "process", str(inputs), "-o", str(outdir), "-q"],
         cwd=REPO,
@@ -57,7 +66,7 @@ def start_and_signal(inputs: Path, outdir: Path, after: int, signum: int) -> tup
         start_new_session=True,  # its own process group, like a job in a terminal
     )
     deadline = time.monotonic() + 240
-    while finished_inputs(outdir, started) < after and child.poll() is None:
+    while finished_inputs(outdir, stamp) < after and child.poll() is None:
         assert time.monotonic() < deadline, "vanban made no progress"
         time.sleep(0.01)
     if signum == signal.SIGKILL:
@@ -125,8 +134,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_batch_finishes(tmp_path):
                "-q", "--jobs", "2"]  # fmt: skip
     child = subprocess.Popen(command, cwd=REPO, env={**os.environ, **FAST_ENV},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    started = time.time() - 0.01
-    while finished_inputs(out, started) < 1 and child.poll() is None:
+    while finished_inputs(out, -1) < 1 and child.poll() is None:
         time.sleep(0.01)
     children = Path(f"/proc/{child.pid}/task/{child.pid}/children").read_text().split()
     assert children, "no worker processes"
