@@ -93,9 +93,8 @@ class HybridRestorer:
             choice, confidence = self.decoder._decode(slots, breaks)
         else:  # a narrow LM + channel pass gives the network its history
             choice, _ = self.decoder._decode(slots, breaks, beam=self.first_beam, confidence=False)
-        keys = _slot_keys(lines)
         for round_no in range(self.rounds if self.nn_weight else 0):
-            nn = self.network_scores(lines, slots, keys, choice)
+            nn = self.network_scores(lines, slots, choice)
             scored = [
                 replace(s, channel=self.channel_weight * s.channel + self.nn_weight * extra)
                 for s, extra in zip(slots, nn, strict=True)
@@ -119,9 +118,10 @@ class HybridRestorer:
         return ids
 
     def network_scores(
-        self, lines: list[str], slots: list[_Slot], keys: list[tuple[int, int]], choice: list[int]
+        self, lines: list[str], slots: list[_Slot], choice: list[int]
     ) -> list[np.ndarray]:
         """log p_net of every option of every slot, the network fed `choice` as its history."""
+        keys = [(s.line, s.position) for s in slots]
         chunked = [split_chunks(line) if line.strip() else [] for line in lines]
         option_ids = [self._option_ids(s) for s in slots]
         prev_id: dict[tuple[int, int], int] = {}
@@ -152,13 +152,3 @@ class HybridRestorer:
                     row = logp[b, k].numpy()
                     out[s] = np.where(ids >= 0, row[np.maximum(ids, 0)], self.oov_logprob)
         return out
-
-
-def _slot_keys(lines: list[str]) -> list[tuple[int, int]]:
-    """(line, chunk index) of every chunk with a core, in `NgramRestorer._slots` order."""
-    keys = []
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        keys.extend((i, k) for k, chunk in enumerate(split_chunks(line)) if chunk.core)
-    return keys

@@ -211,6 +211,7 @@ class _Slot:
     channel: np.ndarray  # log P(noisy | option)
     fixed: bool  # pass-through: a single option that is the input itself
     sentence_start: bool = True  # first chunk, or after . : ! ? (capitals are expected there)
+    position: int = 0  # the chunk's index in split_chunks(its line)
 
 
 class NgramRestorer:
@@ -307,7 +308,7 @@ class NgramRestorer:
                     ids = [NUM] + [self.lm.index.get(w, UNK) for w in words[1:]]
                     scores = [dict(misread)[NUMBER]] + [lp for w, lp in misread if w != NUMBER]
                     slots.append(_Slot(i, chunk, words, np.array(ids), np.array(scores), False,
-                                       starts))  # fmt: skip
+                                       starts, k))  # fmt: skip
                 elif k == 0 and is_list_marker(chunk):
                     word = LIST_MARKER_MISREADS.get(chunk.core, chunk.core)
                     if word == "d" and last_marker == "d":  # a) b) c) d) đ): OCR drops the bar
@@ -315,11 +316,11 @@ class NgramRestorer:
                     last_marker = word
                     ids = np.array([self.lm.index.get(word, UNK)])
                     slots.append(_Slot(i, chunk, [word], ids, np.zeros(1), word == chunk.core,
-                                       starts))  # fmt: skip
+                                       starts, k))  # fmt: skip
                 elif chunk.core:
                     words, ids, scores, fixed = self._options(chunk.core, generator, keep, change)
                     slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
-                                       np.asarray(scores), fixed, starts))  # fmt: skip
+                                       np.asarray(scores), fixed, starts, k))  # fmt: skip
                 ends = (chunk.prefix if not chunk.core else "") + chunk.suffix
                 starts = any(c in SENTENCE_END for c in ends) or (not chunk.core and starts)
         return slots, breaks

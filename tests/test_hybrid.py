@@ -34,11 +34,9 @@ def test_without_the_network_it_is_the_ngram_decoder(decoder):
 def test_network_scores_cover_every_option(hybrid, decoder):
     lines = ["Thuc hién Nghi quyét s6 147/NQ-CP", "ctia Chinh phu"]
     slots, _ = decoder.stream(lines)
-    from restore.hybrid import _slot_keys
-
-    keys = _slot_keys(lines)
-    assert len(keys) == len(slots)
-    scores = hybrid.network_scores(lines, slots, keys, [0] * len(slots))
+    positions = [(s.line, s.position) for s in slots]
+    assert positions == [(0, k) for k in range(6)] + [(1, k) for k in range(3)]
+    scores = hybrid.network_scores(lines, slots, [0] * len(slots))
     for slot, score in zip(slots, scores, strict=True):
         assert score.shape == (len(slot.words),)
         assert np.isfinite(score).all() and (score <= 0).all()
