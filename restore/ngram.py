@@ -103,11 +103,17 @@ class NgramLM:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz")
         os.close(fd)
-        arrays = {"vocab": np.array(self.vocab), "uni": self.uni, "bi_keys": self.bi_keys,
-                  "bi_counts": self.bi_counts.astype(np.uint32), "tri_keys": self.tri_keys,
-                  "tri_counts": self.tri_counts.astype(np.uint32)}  # fmt: skip
+        counts = np.uint32  # counts fit in 32 bits; the keys need 64
+        arrays = {
+            "vocab": np.array(self.vocab),
+            "uni": self.uni.astype(counts),
+            "bi_keys": self.bi_keys,
+            "bi_counts": self.bi_counts.astype(counts),
+            "tri_keys": self.tri_keys,
+            "tri_counts": self.tri_counts.astype(counts),
+        }
         if self.quad_keys is not None:
-            quad_counts = self.quad_counts.astype(np.uint32)
+            quad_counts = self.quad_counts.astype(counts)
             arrays |= {"quad_keys": self.quad_keys, "quad_counts": quad_counts}
         np.savez_compressed(tmp, **arrays)  # sorted keys compress ~4x; loads in ~0.2 s
         os.replace(tmp, directory / "lm.npz")

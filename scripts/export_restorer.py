@@ -16,22 +16,12 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from restore.model import RestorerModel  # noqa: E402
-
-
-def write_compact_lm(source: Path, target: Path) -> None:
-    """Counts as uint32 and compressed: the same LM in about half the bytes."""
-    data = np.load(source)
-    arrays = {k: data[k] for k in data.files}
-    for name in ("uni", "bi_counts", "tri_counts", "quad_counts"):
-        if name in arrays:
-            arrays[name] = arrays[name].astype(np.uint32)
-    np.savez_compressed(target, **arrays)
+from restore.ngram import NgramLM  # noqa: E402
 
 
 def main() -> None:
@@ -39,7 +29,7 @@ def main() -> None:
     ap.add_argument("checkpoint", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--confusions", type=Path)
-    ap.add_argument("--lm", type=Path, help="n-gram LM (restore.ngram), lm.npz")
+    ap.add_argument("--lm", type=Path, help="n-gram LM file (restore.ngram), named lm.npz")
     ap.add_argument("--nn-weight", type=float, default=0.3, help="weight of log p_network")
     ap.add_argument("--lm-weight", type=float, default=1.0, help="weight of the LM log score")
     ap.add_argument("--channel-weight", type=float, default=1.0)
@@ -54,7 +44,7 @@ def main() -> None:
     if args.confusions:
         shutil.copy(args.confusions, tmp / "confusions.tsv")
     if args.lm:
-        write_compact_lm(args.lm, tmp / "lm.npz")
+        NgramLM.load(args.lm.parent).save(tmp)  # uint32 counts, compressed
         settings = {"decoder": "hybrid-beam", "nn_weight": args.nn_weight,
                     "lm_weight": args.lm_weight, "channel_weight": args.channel_weight,
                     "beam": args.beam, "candidates": 24, "backoff": args.backoff}  # fmt: skip
