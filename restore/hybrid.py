@@ -125,9 +125,13 @@ class HybridRestorer:
         chunked = [split_chunks(line) if line.strip() else [] for line in lines]
         option_ids = [self._option_ids(s) for s in slots]
         prev_id: dict[tuple[int, int], int] = {}
-        for key, ids, c in zip(keys, option_ids, choice, strict=True):
+        wanted: dict[tuple[int, int], int] = {}
+        for t, (key, ids, c) in enumerate(zip(keys, option_ids, choice, strict=True)):
+            if slots[t].piece >= 0:  # a joined chunk: the network read it as one unknown chunk
+                prev_id[key] = COPY_ID
+                continue
             prev_id[key] = ids[c] if ids[c] >= 0 else UNK_ID
-        wanted = dict(zip(keys, range(len(slots)), strict=True))
+            wanted[key] = t
         out = [np.zeros(len(s.words)) for s in slots]
         pieces = sorted(self.network._pieces(chunked), key=lambda p: len(p[2].chunks))
         cfg = self.network.model.config

@@ -42,6 +42,31 @@ SENTENCE_END = set(".:!?")
 LIST_MARKER_MISREADS = {"¢": "c", "©": "c"}  # "¢) Xây dựng" is item c), not "để)"
 VIE_KEEP_BONUS = 5.0  # fresh vie OCR: a word outside the inventory is more often a real name
 _STRIP = "".join(PUNCTUATION)
+# Marks that separate words run together; not ' ’ ? ! *, which eng OCR prints for ư/ơ horns
+# and letters ("nu’éc" is "nước", "chi?c" is "chức").
+WORD_SEPARATORS = set('.,;:()[]/-–…"“”')
+_PIECE_RE = regex.compile(r"\p{L}+|[^\p{L}]+")
+_WEB_RE = regex.compile(r"(?i)https?:|www|@|\.(?:vn|com|org|net|gov|edu|info|int)$")
+
+
+def joined_pieces(core: str) -> list[str] | None:
+    """Words run together around punctuation, split into letter runs and separators:
+    'luat.Dieu' -> ['luat', '.', 'Dieu'], 'Quan/Huyen' -> ['Quan', '/', 'Huyen']. None when the
+    core is one word, or has digits, noise symbols or the look of a URL (those pass unchanged)."""
+    if any(ch.isdigit() for ch in core) or _WEB_RE.search(core):
+        return None
+    pieces = _PIECE_RE.findall(core)
+    if len(pieces) < 3 or not pieces[0][0].isalpha() or not pieces[-1][0].isalpha():
+        return None
+    if any(ch not in WORD_SEPARATORS for sep in pieces[1::2] for ch in sep):
+        return None
+    return pieces if any(restorable_piece(w) for w in pieces[::2]) else None
+
+
+def restorable_piece(word: str) -> bool:
+    """A letter run of a joined chunk that may change: two letters or more, not all capitals
+    (capital runs there are codes: V.TO, CCCD/CC)."""
+    return len(word) > 1 and not word.isupper()
 
 
 class NgramLM:
@@ -218,6 +243,7 @@ class _Slot:
     fixed: bool  # pass-through: a single option that is the input itself
     sentence_start: bool = True  # first chunk, or after . : ! ? (capitals are expected there)
     position: int = 0  # the chunk's index in split_chunks(its line)
+    piece: int = -1  # for a joined chunk ('luat.Dieu'): which of its letter runs
 
 
 class NgramRestorer:
@@ -323,6 +349,9 @@ class NgramRestorer:
                     ids = np.array([self.lm.index.get(word, UNK)])
                     slots.append(_Slot(i, chunk, [word], ids, np.zeros(1), word == chunk.core,
                                        starts, k))  # fmt: skip
+                elif pieces := joined_pieces(chunk.core):
+                    slots.extend(self._piece_slots(i, k, chunk, pieces, starts, generator, keep,
+                                                   change))  # fmt: skip
                 elif chunk.core:
                     words, ids, scores, fixed = self._options(chunk.core, generator, keep, change)
                     slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
@@ -330,6 +359,23 @@ class NgramRestorer:
                 ends = (chunk.prefix if not chunk.core else "") + chunk.suffix
                 starts = any(c in SENTENCE_END for c in ends) or (not chunk.core and starts)
         return slots, breaks
+
+    def _piece_slots(
+        self, line: int, position: int, chunk: Chunk, pieces: list[str], starts: bool,
+        generator: CandidateGenerator, keep: float, change: float,
+    ) -> list[_Slot]:  # fmt: skip
+        """One slot per letter run of a joined chunk; capital runs and single letters are kept."""
+        out = []
+        for n, word in enumerate(pieces[::2]):
+            if n:
+                starts = any(c in SENTENCE_END for c in pieces[2 * n - 1])
+            if restorable_piece(word):
+                words, ids, scores, fixed = self._options(word, generator, keep, change)
+            else:
+                words, ids, scores, fixed = [word], [UNK], [0.0], True
+            out.append(_Slot(line, chunk, words, np.asarray(ids, dtype=np.int64),
+                             np.asarray(scores), fixed, starts, position, n))  # fmt: skip
+        return out
 
     # -- decoding
     def _decode(
@@ -421,28 +467,37 @@ class NgramRestorer:
         """Rebuild the line chunk by chunk; chunks without a core (lone punctuation) stay."""
         if not line.strip():
             return RestoredLine(text=line, source=line)
-        restored = iter(items)
+        by_chunk: dict[int, list[tuple[_Slot, int, float]]] = {}
+        for item in items:
+            by_chunk.setdefault(item[0].position, []).append(item)
         parts, tokens = [], []
         heading = is_heading(line)
         chunks = split_chunks(line)
-        in_caps_run = caps_runs([c for c in chunks if c.core])
-        for chunk in chunks:
+        in_caps_run = iter(caps_runs([c for c in chunks if c.core]))
+        for k, chunk in enumerate(chunks):
             if not chunk.core:
                 parts.append(chunk.space_before + chunk.text)
                 continue
-            slot, c, p = next(restored)
-            core = chunk.core
-            if slot.fixed:
-                core = repair_code(core, self.code_segments)
-            elif slot.words[c] == normalize(core).lower():
-                core = normalize(core)
-            else:
-                caps = heading or in_caps_run[len(tokens)]
-                core = self._cased(chunk.core, slot.words[c], slot.sentence_start, caps)
-            parts.append(chunk.space_before + chunk.prefix + core + chunk.suffix)
-            tokens.append(RestoredToken(chunk.core, core, round(p, 4)))
+            caps = next(in_caps_run) or heading
+            pieces = [chunk.core]
+            chosen = by_chunk[k]
+            if chosen[0][0].piece >= 0:
+                pieces = _PIECE_RE.findall(chunk.core)
+            for n, (slot, c, p) in enumerate(chosen):
+                printed = pieces[2 * n]
+                pieces[2 * n] = self._restored_word(printed, slot, c, caps)
+                tokens.append(RestoredToken(printed, pieces[2 * n], round(p, 4)))
+            parts.append(chunk.space_before + chunk.prefix + "".join(pieces) + chunk.suffix)
         trailing = line[len(line.rstrip()) :]
         return RestoredLine(text="".join(parts) + trailing, source=line, tokens=tokens)
+
+    def _restored_word(self, printed: str, slot: _Slot, c: int, caps: bool) -> str:
+        """The chosen option of a slot, cased like the printed word it replaces."""
+        if slot.fixed:
+            return repair_code(printed, self.code_segments) if slot.piece < 0 else printed
+        if slot.words[c] == normalize(printed).lower():
+            return normalize(printed)
+        return self._cased(printed, slot.words[c], slot.sentence_start, caps)
 
 
 def train_lm(

@@ -54,3 +54,13 @@ def test_guarantees_hold_with_the_network_on(hybrid):
     assert out[4].text.count("2025") == 80 and len(out[4].text.split()) == 320
     assert all(0.0 <= t.confidence <= 1.0 for o in out for t in o.tokens)
     assert hybrid.restore_lines([]) == []
+
+
+def test_joined_chunks_get_no_network_score(hybrid, decoder):
+    lines = ["ctia Chinh phu.Ve toi pham"]
+    slots, _ = decoder.stream(lines)
+    pieces = [(s.position, s.piece) for s in slots]
+    assert pieces == [(0, -1), (1, -1), (2, 0), (2, 1), (3, -1), (4, -1)]
+    scores = hybrid.network_scores(lines, slots, [0] * len(slots))
+    assert not scores[2].any() and not scores[3].any()
+    assert hybrid.restore_lines(lines)[0].text.endswith("phủ.Về tội phạm")

@@ -5,7 +5,7 @@ import pytest
 
 from restore.candidates import CandidateGenerator
 from restore.lexicon import load_inventory
-from restore.ngram import SPECIALS, NgramLM, NgramRestorer
+from restore.ngram import SPECIALS, NgramLM, NgramRestorer, joined_pieces
 
 CLEAN = [
     "Thực hiện Nghị quyết số 147/NQ-CP ngày 22/5/2025 của Chính phủ về ban hành",
@@ -123,3 +123,17 @@ def test_item_labels_are_kept_and_cent_sign_is_c(restorer):
 def test_second_d_item_label_is_d_bar(restorer):
     out = texts(restorer, ["c) Chinh phu", "d) Chinh phu", "d) Chinh phu", "e) Chinh phu"])
     assert [line[:2] for line in out] == ["c)", "d)", "đ)", "e)"]
+
+
+def test_words_run_together_around_punctuation_are_split():
+    assert joined_pieces("luat.Dieu") == ["luat", ".", "Dieu"]
+    assert joined_pieces("Quan/Huyen/Thi") == ["Quan", "/", "Huyen", "/", "Thi"]
+    for kept in ["V.TO", "NQ-CP", "m2/pham", "chinhphu.vn", "nu’éc", "chi?c", "a),b", "Dieu"]:
+        assert joined_pieces(kept) is None, kept
+
+
+def test_joined_words_are_restored_one_by_one_and_codes_kept(restorer):
+    out = restorer.restore_lines(["Tổ chức quan triet Nghi quyet cua Chinh phu.Ve toi pham"])[0]
+    assert out.text == "Tổ chức quán triệt Nghị quyết của Chính phủ.Về tội phạm"
+    assert [(t.source, t.text) for t in out.tokens][8:10] == [("phu", "phủ"), ("Ve", "Về")]
+    assert restorer.restore_lines(["báo cáo V.TO/CC"])[0].text == "báo cáo V.TO/CC"
