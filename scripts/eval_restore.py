@@ -12,7 +12,8 @@ Sets (each skipped when its file is missing):
   seed000-part2-certain   the same without the lines in 000.part2.uncertain.txt
   seed000-part1   lines 1-370 (SEEN IN TRAINING: the channel and fine-tuning use them)
   eng, vie        held-out rendered pages OCR'd with Tesseract eng / vie (/work/data/eval/*.tsv)
-  stripped        held-out clean text with the marks removed (/work/data/eval/stripped.tsv)
+  stripped        held-out clean text with the marks removed (/work/data/eval/stripped.tsv): random
+                  single lines, each restored on its own (--chain-stripped: as one text)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class EvalSet:
     noisy: list[str]
     gold: list[str]
     note: str = ""
+    independent: bool = False  # unrelated lines (a random sample): no context between them
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -132,7 +134,11 @@ def load_systems(names: list[str], model_dir: Path | None) -> dict[str, object]:
 
 def evaluate(system, eval_set: EvalSet, baseline: CorpusScore | None) -> dict:
     start = time.time()
-    out = [r.text for r in system.restore_lines(eval_set.noisy)]
+    if eval_set.independent:  # a blank line between lines: each is restored on its own
+        spaced = [x for line in eval_set.noisy for x in (line, "")]
+        out = [r.text for r in system.restore_lines(spaced)][::2]
+    else:
+        out = [r.text for r in system.restore_lines(eval_set.noisy)]
     seconds = time.time() - start
     if len(out) != len(eval_set.noisy):
         raise SystemExit(f"{eval_set.name}: {len(out)} output lines, {len(eval_set.noisy)} input")
@@ -220,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="seed,eng,vie,stripped")
     parser.add_argument("--max-lines", type=int, default=2000, help="lines per rendered set")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--chain-stripped",
+        action="store_true",
+        help="restore the random stripped lines as one text (the earlier protocol: "
+        "each line then gets an unrelated line as context)",
+    )
     parser.add_argument("--recall", action="store_true", help="also candidate recall@k per set")
     parser.add_argument("--train-ngram", action="store_true",
                         help=f"(re)train the n-gram LM on {CLEAN_TRAIN} first")  # fmt: skip
@@ -243,10 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     if "seed" in wanted:
         sets += seed_sets(args.shared)
     notes = {"eng": "held-out pages, Tesseract eng", "vie": "held-out pages, Tesseract vie",
-             "stripped": "held-out clean text, marks removed"}  # fmt: skip
+             "stripped": "held-out clean text, marks removed, single random lines"}  # fmt: skip
     for name in ("eng", "vie", "stripped"):
         if name in wanted:
             sets += tsv_set(name, args.eval_dir / f"{name}.tsv", args.max_lines, notes[name])
+    for eval_set in sets:  # stripped.tsv is random.sample() lines of the test documents
+        eval_set.independent = eval_set.name == "stripped" and not args.chain_stripped
     systems = load_systems(args.systems.split(","), args.model_dir)
 
     rows = []
