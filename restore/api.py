@@ -12,7 +12,8 @@ import torch
 from restore.batching import Example, make_batch
 from restore.constraint import CandidateMask, load_confusions
 from restore.features import apply_case, is_passthrough
-from restore.model import COPY_ID, PAD_ID, UNK_ID, RestorerModel
+from restore.runtime import RestorerNet
+from restore.specials import COPY_ID, PAD_ID, UNK_ID
 from restore.text import Chunk, split_chunks
 from restore.vocab import OutputVocab
 from vanban.records import RestoredLine, RestoredToken
@@ -40,7 +41,7 @@ class ModelRestorer:
 
     def __init__(
         self,
-        model: RestorerModel,
+        model: RestorerNet,  # or a restore.model.RestorerModel (training, tests)
         vocab: OutputVocab,
         mask: CandidateMask | None = None,
         batch_size: int = 64,
@@ -57,7 +58,7 @@ class ModelRestorer:
     def from_pretrained(cls, directory: Path, **kw):
         """Load weights (safetensors), vocabulary and learned confusions from a model folder."""
         directory = Path(directory)
-        model = RestorerModel.from_pretrained(directory, dtype=torch.float32)
+        model = RestorerNet.from_pretrained(directory)
         vocab = OutputVocab.load(directory / "vocab.txt")
         mask = CandidateMask(vocab.tokens, load_confusions(directory / "confusions.tsv"))
         return cls(model, vocab, mask, **kw)

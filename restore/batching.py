@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 from restore.features import PAD_FEATURE, SEP_FEATURE, chunk_features
-from restore.model import BOS_ID, PAD_ID
+from restore.specials import BOS_ID, PAD_ID
 from restore.text import Chunk
 from restore.vocab import IGNORE
 

@@ -15,7 +15,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from restore.model import COPY_ID, UNK_ID
+from restore.specials import COPY_ID, UNK_ID
 from restore.text import strip_marks
 
 _OCR_LETTERS = str.maketrans({"6": "o", "0": "o", "1": "l", "&": "o", "¢": "d", "@": "a", "$": "s"})

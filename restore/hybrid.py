@@ -28,8 +28,8 @@ from restore.batching import make_batch
 from restore.candidates import CandidateGenerator
 from restore.codes import load_table as load_codes
 from restore.digits import load_table
-from restore.model import BOS_ID, COPY_ID, UNK_ID
 from restore.ngram import NgramLM, NgramRestorer, _Slot
+from restore.specials import BOS_ID, COPY_ID, UNK_ID
 from restore.text import normalize, split_chunks
 from vanban.records import RestoredLine
 

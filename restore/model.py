@@ -12,8 +12,10 @@ import torch
 from torch import nn
 from transformers import BartConfig, BartModel, PreTrainedModel
 
-PAD_ID, BOS_ID, COPY_ID, UNK_ID = 0, 1, 2, 3
-SPECIAL_TOKENS = ["<pad>", "<bos>", "<copy>", "<unk>"]
+from restore.specials import BOS_ID, COPY_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
+
+__all__ = ["BOS_ID", "COPY_ID", "PAD_ID", "SPECIAL_TOKENS", "UNK_ID", "RestorerConfig",
+           "RestorerModel"]  # fmt: skip
 
 
 class RestorerConfig(BartConfig):
