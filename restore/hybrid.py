@@ -66,6 +66,8 @@ class HybridRestorer:
         network = ModelRestorer.from_pretrained(directory)
         lm = NgramLM.load(directory)
         lm.backoff = math.log(settings.get("backoff", 0.4))
+        if settings.get("lm_smoothing") == "absolute-discounting":
+            lm.use_discounting(tuple(settings["discounts"]))
         digits = load_table() if settings.get("digit_misreads", True) else None
         decoder = NgramRestorer(
             lm,

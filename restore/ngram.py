@@ -85,6 +85,8 @@ class NgramLM:
         self.order = 4 if quad is not None else 3
         self.backoff = BACKOFF  # log of stupid backoff's factor
         self.total = float(uni.sum())
+        self.discounts: tuple[float, ...] = ()  # set by use_discounting(); empty: stupid backoff
+        self._contexts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     # -- building
     def token_id(self, core: str) -> int:
@@ -170,8 +172,45 @@ class NgramLM:
         c_uv = self._lookup(self.bi_keys, self.bi_counts, u * size + v)
         return np.where(c_uvw > 0, np.log(np.maximum(c_uvw, 1) / np.maximum(c_uv, 1)), back + bi)
 
+    def use_discounting(self, discounts: tuple[float, ...] = (0.75, 0.8, 0.9)) -> None:
+        """Score with interpolated absolute discounting (one discount per order from bigrams
+        up) instead of stupid backoff: a normalized distribution, where each context keeps for
+        the lower order the mass of its pruned continuations plus D x its distinct ones."""
+        self.discounts = tuple(discounts)
+        self._contexts = [
+            _context_stats(keys, counts, self.size)
+            for keys, counts in ((self.bi_keys, self.bi_counts), (self.tri_keys, self.tri_counts),
+                                 (self.quad_keys, self.quad_counts))
+            if keys is not None
+        ]  # fmt: skip
+
+    def _discounted(self, t, u, v, w) -> np.ndarray:
+        size = self.size
+        uni = self.uni.astype(np.float64)
+        p = (uni[w] + 1.0) / (self.total + size)
+        contexts = [v, u * size + v, (t * size + u) * size + v][: self.order - 1]
+        context_counts = [
+            lambda c: uni[c],
+            lambda c: self._lookup(self.bi_keys, self.bi_counts, c),
+            lambda c: self._lookup(self.tri_keys, self.tri_counts, c),
+        ]
+        tables = [(self.bi_keys, self.bi_counts), (self.tri_keys, self.tri_counts),
+                  (self.quad_keys, self.quad_counts)]  # fmt: skip
+        for level, context in enumerate(contexts):
+            c_context = context_counts[level](context)
+            c_gram = self._lookup(*tables[level], context * size + w)
+            distinct, kept = _lookup_context(self._contexts[level], context)
+            d = self.discounts[level]
+            total = np.maximum(c_context, 1.0)
+            rest = (c_context - kept + d * distinct) / total
+            p = np.where(c_context > 0, np.maximum(c_gram - d, 0.0) / total + rest * p, p)
+        return np.log(np.maximum(p, 1e-30))
+
     def logscore4(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Stupid-backoff log S(w | t u v); the trigram score when the LM has no 4-grams."""
+        """log P(w | t u v) by discounting when set, else stupid-backoff log S(w | t u v);
+        the trigram score when the LM has no 4-grams."""
+        if self.discounts:
+            return self._discounted(t, u, v, w)
         tri = self.logscore(u, v, w)
         if self.quad_keys is None:
             return tri
@@ -181,6 +220,25 @@ class NgramLM:
         c_tuv = self._lookup(self.tri_keys, self.tri_counts, tuv)
         found = np.log(np.maximum(c_tuvw, 1) / np.maximum(c_tuv, 1))
         return np.where((c_tuvw > 0) & (c_tuv > 0), found, self.backoff + tri)
+
+
+def _context_stats(
+    keys: np.ndarray, counts: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each context of an n-gram table (sorted keys): its number of distinct kept
+    continuations and their summed counts."""
+    contexts, first, distinct = np.unique(keys // size, return_index=True, return_counts=True)
+    kept = np.add.reduceat(counts.astype(np.float64), first) if len(first) else np.zeros(0)
+    return contexts, distinct.astype(np.float64), kept
+
+
+def _lookup_context(stats, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    contexts, distinct, kept = stats
+    if not len(contexts):
+        return np.zeros(query.shape), np.zeros(query.shape)
+    pos = np.minimum(np.searchsorted(contexts, query), len(contexts) - 1)
+    hit = contexts[pos] == query
+    return np.where(hit, distinct[pos], 0.0), np.where(hit, kept[pos], 0.0)
 
 
 def is_heading(line: str) -> bool:

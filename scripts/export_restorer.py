@@ -2,7 +2,7 @@
 
     python scripts/export_restorer.py /work/data/ckpt/base models/restorer \
         --confusions /work/data/lead/confusions.tsv --lm /work/data/ngram4/lm.npz \
-        --nn-weight 0.3 --lm-weight 1.0
+        --nn-weight 0.5 --lm-weight 1.0 --discounts 0.75,0.8,0.9
 
 With --lm the folder gets `lm.npz` and `decoding.json`: `restore.load_restorer` then decodes with
 `restore.hybrid.HybridRestorer` (beam search over network + n-gram LM + channel scores).
@@ -35,6 +35,9 @@ def main() -> None:
     ap.add_argument("--channel-weight", type=float, default=1.0)
     ap.add_argument("--beam", type=int, default=16)
     ap.add_argument("--backoff", type=float, default=0.2, help="stupid backoff factor")
+    ap.add_argument("--discounts", default="0.75,0.8,0.9",
+                    help="interpolated absolute discounting per order from bigrams up "
+                         "('' = stupid backoff)")  # fmt: skip
     args = ap.parse_args()
     model = RestorerModel.from_pretrained(args.checkpoint, dtype=torch.float32).half()
     tmp = args.out.with_name(args.out.name + ".tmp")
@@ -48,6 +51,9 @@ def main() -> None:
         settings = {"decoder": "hybrid-beam", "nn_weight": args.nn_weight,
                     "lm_weight": args.lm_weight, "channel_weight": args.channel_weight,
                     "beam": args.beam, "candidates": 24, "backoff": args.backoff}  # fmt: skip
+        if args.discounts:
+            settings |= {"lm_smoothing": "absolute-discounting",
+                         "discounts": [float(d) for d in args.discounts.split(",")]}  # fmt: skip
         (tmp / "decoding.json").write_text(json.dumps(settings) + "\n", encoding="utf-8")
     for keep in ("README.md",):
         if (args.out / keep).exists():

@@ -137,3 +137,19 @@ def test_joined_words_are_restored_one_by_one_and_codes_kept(restorer):
     assert out.text == "Tổ chức quán triệt Nghị quyết của Chính phủ.Về tội phạm"
     assert [(t.source, t.text) for t in out.tokens][8:10] == [("phu", "phủ"), ("Ve", "Về")]
     assert restorer.restore_lines(["báo cáo V.TO/CC"])[0].text == "báo cáo V.TO/CC"
+
+
+@pytest.mark.parametrize("order", [3, 4])
+def test_discounted_lm_is_a_distribution_and_prefers_seen_words(order):
+    vocab = SPECIALS + sorted(load_inventory())
+    lm = NgramLM.train(CLEAN, vocab, min_trigram=2, order=order)
+    lm.use_discounting((0.75, 0.8, 0.9))
+    everything = np.arange(lm.size)
+    for context in (["chính", "phủ", "về"], ["thực", "hiện", "nghị"], ["xyz", "của", "tội"]):
+        t, u, v = (np.full(lm.size, lm.token_id(w)) for w in context)
+        probs = np.exp(lm.logscore4(t, u, v, everything))
+        assert probs.sum() == pytest.approx(1.0, abs=1e-6)
+    seen, unseen = (lm.token_id(w) for w in ("quyết", "hoạch"))
+    t, u, v = (np.array([lm.token_id(w)] * 2) for w in ("thực", "hiện", "nghị"))
+    scores = lm.logscore4(t, u, v, np.array([seen, unseen]))
+    assert scores[0] > scores[1]
