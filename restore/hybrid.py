@@ -46,6 +46,7 @@ class HybridRestorer:
         rounds: int = 1,
         channel_weight: float = 1.0,
         first_beam: int = 4,
+        cache_weight: float = 0.0,
     ):
         self.network = network
         self.decoder = decoder
@@ -54,6 +55,7 @@ class HybridRestorer:
         self.rounds = rounds
         self.channel_weight = channel_weight
         self.first_beam = first_beam
+        self.cache_weight = cache_weight
 
     @classmethod
     def from_pretrained(cls, directory: Path) -> HybridRestorer:
@@ -86,6 +88,7 @@ class HybridRestorer:
             rounds=settings.get("rounds", 1),
             channel_weight=settings.get("channel_weight", 1.0),
             first_beam=settings.get("first_beam", 4),
+            cache_weight=settings.get("cache_weight", 0.0),
         )
 
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
@@ -97,13 +100,34 @@ class HybridRestorer:
             choice, _ = self.decoder._decode(slots, breaks, beam=self.first_beam, confidence=False)
         for round_no in range(self.rounds if self.nn_weight else 0):
             nn = self.network_scores(lines, slots, choice)
+            cache = self.cache_scores(slots, choice)
             scored = [
-                replace(s, channel=self.channel_weight * s.channel + self.nn_weight * extra)
-                for s, extra in zip(slots, nn, strict=True)
+                replace(s, channel=self.channel_weight * s.channel + self.nn_weight * extra + c)
+                for s, extra, c in zip(slots, nn, cache, strict=True)
             ]
             last = round_no == self.rounds - 1
             choice, confidence = self.decoder._decode(scored, breaks, confidence=last)
         return self.decoder.render_lines(lines, slots, choice, confidence)
+
+    def cache_scores(self, slots: list[_Slot], choice: list[int]) -> list[np.ndarray]:
+        """The document's own vocabulary as a prior: cache_weight x log of how often each
+        option was chosen elsewhere in the batch (add-one, among the slot's options), so a
+        term spelled out clearly in one place helps where it is ambiguous in another."""
+        if not self.cache_weight:
+            return [np.zeros(len(s.words)) for s in slots]
+        counts: dict[str, int] = {}
+        for slot, c in zip(slots, choice, strict=True):
+            if len(slot.words) > 1:
+                counts[slot.words[c]] = counts.get(slot.words[c], 0) + 1
+        out = []
+        for slot, c in zip(slots, choice, strict=True):
+            if len(slot.words) < 2:
+                out.append(np.zeros(len(slot.words)))
+                continue
+            seen = np.array([counts.get(w, 0) for w in slot.words], dtype=np.float64)
+            seen[c] -= 1  # leave this slot's own choice out
+            out.append(self.cache_weight * np.log((seen + 1.0) / (seen.sum() + len(seen))))
+        return out
 
     # -- the network's view
     def _option_ids(self, slot: _Slot) -> list[int]:

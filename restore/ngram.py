@@ -94,8 +94,11 @@ class NgramLM:
 
     @classmethod
     def train(
-        cls, lines: Iterable[str], vocab: list[str], min_trigram: int = 2, order: int = 3
-    ) -> NgramLM:
+        cls, lines: Iterable[str], vocab: list[str], min_trigram: int = 2, order: int = 3,
+        min_fourgram: int | None = None,
+    ) -> NgramLM:  # fmt: skip
+        """Count a token stream; trigrams and 4-grams seen fewer than `min_trigram` /
+        `min_fourgram` (default: the same) times are pruned."""
         index = {t: i for i, t in enumerate(vocab)}
         size = len(vocab)
         cache: dict[str, int] = {}
@@ -122,7 +125,7 @@ class NgramLM:
             four = ((ids[:-3] * size + ids[1:-2]) * size + ids[2:-1]) * size + ids[3:]
             quad_keys, quad_counts = np.unique(four, return_counts=True)
             del four
-            kept = quad_counts >= min_trigram
+            kept = quad_counts >= (min_fourgram or min_trigram)
             quad = (quad_keys[kept], quad_counts[kept])
         return cls(vocab, uni, (bi_keys, bi_counts), (tri_keys[keep], tri_counts[keep]), quad)
 
@@ -559,11 +562,12 @@ class NgramRestorer:
 
 
 def train_lm(
-    clean_path: Path, max_lines: int, directory: Path = NGRAM_DIR, order: int = 3
-) -> NgramLM:
+    clean_path: Path, max_lines: int, directory: Path = NGRAM_DIR, order: int = 3,
+    min_trigram: int = 2, min_fourgram: int = 2,
+) -> NgramLM:  # fmt: skip
     """Train the n-gram LM on the first `max_lines` lines of a clean text file and save it."""
     vocab = SPECIALS + sorted(load_inventory())
     with clean_path.open(encoding="utf-8") as f:
-        lm = NgramLM.train(islice(f, max_lines), vocab, order=order)
+        lm = NgramLM.train(islice(f, max_lines), vocab, min_trigram, order, min_fourgram)
     lm.save(directory)
     return lm

@@ -238,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ngram-lines", type=int, default=2_000_000)
     parser.add_argument("--ngram-order", type=int, default=3, help="3 (baseline) or 4 (shipped)")
     parser.add_argument("--ngram-dir", type=Path, default=Path("/work/data/ngram"))
+    parser.add_argument(
+        "--ngram-min-count",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[2, 2],
+        help="trigram,4-gram minimum counts (the shipped 4-gram LM: 1,2)",
+    )
     args = parser.parse_args(argv)
 
     if args.train_ngram:
@@ -246,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         if not CLEAN_TRAIN.exists():
             print(f"{CLEAN_TRAIN}: clean training text missing", file=sys.stderr)
             return 1
-        train_lm(CLEAN_TRAIN, args.ngram_lines, args.ngram_dir, order=args.ngram_order)
+        min_tri, min_four = args.ngram_min_count[0], args.ngram_min_count[-1]
+        train_lm(CLEAN_TRAIN, args.ngram_lines, args.ngram_dir, args.ngram_order, min_tri, min_four)
         if args.ngram_order != 3:
             return 0
 

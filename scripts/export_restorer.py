@@ -1,8 +1,8 @@
 """Copy a training checkpoint into a shippable model folder: fp16 safetensors, vocab, confusions.
 
-    python scripts/export_restorer.py /work/data/ckpt/base models/restorer \
-        --confusions /work/data/lead/confusions.tsv --lm /work/data/ngram4/lm.npz \
-        --nn-weight 0.5 --lm-weight 1.0 --discounts 0.75,0.8,0.9
+    python scripts/export_restorer.py /work/data/ckpt/phaseD models/restorer \
+        --confusions /work/data/lead/confusions.tsv --lm /work/data/ngram4b/lm.npz \
+        --nn-weight 0.5 --lm-weight 1.0 --discounts 0.75,0.8,0.9 --cache-weight 0.3
 
 With --lm the folder gets `lm.npz` and `decoding.json`: `restore.load_restorer` then decodes with
 `restore.hybrid.HybridRestorer` (beam search over network + n-gram LM + channel scores).
@@ -35,6 +35,8 @@ def main() -> None:
     ap.add_argument("--channel-weight", type=float, default=1.0)
     ap.add_argument("--beam", type=int, default=16)
     ap.add_argument("--backoff", type=float, default=0.2, help="stupid backoff factor")
+    ap.add_argument("--cache-weight", type=float, default=0.3,
+                    help="weight of the document-vocabulary prior")  # fmt: skip
     ap.add_argument("--discounts", default="0.75,0.8,0.9",
                     help="interpolated absolute discounting per order from bigrams up "
                          "('' = stupid backoff)")  # fmt: skip
@@ -50,7 +52,8 @@ def main() -> None:
         NgramLM.load(args.lm.parent).save(tmp)  # uint32 counts, compressed
         settings = {"decoder": "hybrid-beam", "nn_weight": args.nn_weight,
                     "lm_weight": args.lm_weight, "channel_weight": args.channel_weight,
-                    "beam": args.beam, "candidates": 24, "backoff": args.backoff}  # fmt: skip
+                    "beam": args.beam, "candidates": 24, "backoff": args.backoff,
+                    "cache_weight": args.cache_weight}  # fmt: skip
         if args.discounts:
             settings |= {"lm_smoothing": "absolute-discounting",
                          "discounts": [float(d) for d in args.discounts.split(",")]}  # fmt: skip

@@ -64,3 +64,23 @@ def test_joined_chunks_get_no_network_score(hybrid, decoder):
     scores = hybrid.network_scores(lines, slots, [0] * len(slots))
     assert not scores[2].any() and not scores[3].any()
     assert hybrid.restore_lines(lines)[0].text.endswith("phủ.Về tội phạm")
+
+
+def test_cache_prefers_the_documents_own_words_but_not_a_slots_own_choice(hybrid, decoder):
+    lines = ["phong ngua toi pham", "phong ngua va phong"]
+    slots, _ = decoder.stream(lines)
+    choice = [0] * len(slots)
+    phong = [t for t, s in enumerate(slots) if s.chunk.core == "phong"]
+    for t in phong:
+        choice[t] = slots[t].words.index("phòng")
+    hybrid.cache_weight = 1.0
+    try:
+        scores = hybrid.cache_scores(slots, choice)
+    finally:
+        hybrid.cache_weight = 0.0
+    for t in phong:  # chosen in the two other places: ahead of every other reading
+        best = slots[t].words.index("phòng")
+        assert scores[t][best] == scores[t].max() and (scores[t] < scores[t][best]).sum() > 0
+    lone = [t for t, s in enumerate(slots) if s.chunk.core == "toi"][0]
+    assert np.allclose(scores[lone], scores[lone][0])  # its own choice does not count
+    assert not any(s.any() for s in hybrid.cache_scores(slots, choice))  # weight 0: no prior
