@@ -86,7 +86,7 @@ class NgramLM:
         self.backoff = BACKOFF  # log of stupid backoff's factor
         self.total = float(uni.sum())
         self.discounts: tuple[float, ...] = ()  # set by use_discounting(); empty: stupid backoff
-        self._contexts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # use_discounting
 
     # -- building
     def token_id(self, core: str) -> int:
@@ -178,35 +178,49 @@ class NgramLM:
     def use_discounting(self, discounts: tuple[float, ...] = (0.75, 0.8, 0.9)) -> None:
         """Score with interpolated absolute discounting (one discount per order from bigrams
         up) instead of stupid backoff: a normalized distribution, where each context keeps for
-        the lower order the mass of its pruned continuations plus D x its distinct ones."""
+        the lower order the mass of its pruned continuations plus D x its distinct ones.
+        Precomputes, per order, max(c - D, 0) of each n-gram and, per context, 1 / c and the
+        weight of the lower order."""
         self.discounts = tuple(discounts)
-        self._contexts = [
-            _context_stats(keys, counts, self.size)
-            for keys, counts in ((self.bi_keys, self.bi_counts), (self.tri_keys, self.tri_counts),
-                                 (self.quad_keys, self.quad_counts))
-            if keys is not None
-        ]  # fmt: skip
+        grams = [(self.bi_keys, self.bi_counts), (self.tri_keys, self.tri_counts),
+                 (self.quad_keys, self.quad_counts)][: self.order - 1]  # fmt: skip
+        contexts = [(np.arange(self.size), self.uni), (self.bi_keys, self.bi_counts),
+                    (self.tri_keys, self.tri_counts)]  # fmt: skip
+        self._levels = []
+        for (keys, counts), (context_keys, context_counts), d in zip(
+            grams, contexts, self.discounts, strict=False
+        ):
+            distinct, kept = _context_stats(keys, counts, self.size, context_keys)
+            total = context_counts.astype(np.float64)
+            inverse = 1.0 / np.maximum(total, 1.0)
+            lower = np.where(total > 0, (total - kept + d * distinct) * inverse, 1.0)
+            self._levels.append((np.maximum(counts - d, 0.0), inverse, lower))
 
     def _discounted(self, t, u, v, w) -> np.ndarray:
-        size = self.size
-        uni = self.uni.astype(np.float64)
-        p = (uni[w] + 1.0) / (self.total + size)
-        contexts = [v, u * size + v, (t * size + u) * size + v][: self.order - 1]
-        context_counts = [
-            lambda c: uni[c],
-            lambda c: self._lookup(self.bi_keys, self.bi_counts, c),
-            lambda c: self._lookup(self.tri_keys, self.tri_counts, c),
-        ]
-        tables = [(self.bi_keys, self.bi_counts), (self.tri_keys, self.tri_counts),
-                  (self.quad_keys, self.quad_counts)]  # fmt: skip
-        for level, context in enumerate(contexts):
-            c_context = context_counts[level](context)
-            c_gram = self._lookup(*tables[level], context * size + w)
-            distinct, kept = _lookup_context(self._contexts[level], context)
-            d = self.discounts[level]
-            total = np.maximum(c_context, 1.0)
-            rest = (c_context - kept + d * distinct) / total
-            p = np.where(c_context > 0, np.maximum(c_gram - d, 0.0) / total + rest * p, p)
+        """Interpolated absolute discounting, all queries of a table in one searchsorted."""
+        size, n = self.size, len(w)
+        p = (self.uni[w] + 1.0) / (self.total + size)
+        uv = u * size + v
+        tuv = t * (size * size) + uv
+        tables = [
+            (self.bi_keys, [v * size + w, uv]),
+            (self.tri_keys, [uv * size + w, tuv]),
+            (self.quad_keys, [tuv * size + w]),
+        ][: self.order - 1]
+        found = []
+        for keys, queries in tables:
+            query = np.concatenate(queries)
+            pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+            found.append((pos, keys[pos] == query))
+        contexts = [(v, None)] + [(pos[n:], hit[n:]) for pos, hit in found[:-1]]
+        for (discounted, inverse, lower), (gram_pos, gram_hit), (pos, hit) in zip(
+            self._levels, found, contexts, strict=False
+        ):
+            gram = np.where(gram_hit[:n], discounted[gram_pos[:n]], 0.0)
+            if hit is None:  # unigram contexts: the vocabulary index itself
+                p = gram * inverse[pos] + lower[pos] * p
+            else:  # an unseen context has no n-gram either: the lower order alone
+                p = np.where(hit, gram * inverse[pos] + lower[pos] * p, p)
         return np.log(np.maximum(p, 1e-30))
 
     def logscore4(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -226,22 +240,18 @@ class NgramLM:
 
 
 def _context_stats(
-    keys: np.ndarray, counts: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each context of an n-gram table (sorted keys): its number of distinct kept
-    continuations and their summed counts."""
+    keys: np.ndarray, counts: np.ndarray, size: int, context_keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each entry of `context_keys` (the sorted table one order down): how many distinct
+    continuations it has among the kept n-grams (`keys`, sorted), and their summed counts."""
     contexts, first, distinct = np.unique(keys // size, return_index=True, return_counts=True)
     kept = np.add.reduceat(counts.astype(np.float64), first) if len(first) else np.zeros(0)
-    return contexts, distinct.astype(np.float64), kept
-
-
-def _lookup_context(stats, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    contexts, distinct, kept = stats
-    if not len(contexts):
-        return np.zeros(query.shape), np.zeros(query.shape)
-    pos = np.minimum(np.searchsorted(contexts, query), len(contexts) - 1)
-    hit = contexts[pos] == query
-    return np.where(hit, distinct[pos], 0.0), np.where(hit, kept[pos], 0.0)
+    pos = np.minimum(np.searchsorted(context_keys, contexts), len(context_keys) - 1)
+    found = context_keys[pos] == contexts  # all, when lower orders are pruned no harder
+    out_distinct, out_kept = np.zeros(len(context_keys)), np.zeros(len(context_keys))
+    out_distinct[pos[found]] = distinct[found]
+    out_kept[pos[found]] = kept[found]
+    return out_distinct, out_kept
 
 
 def is_heading(line: str) -> bool:
