@@ -231,13 +231,18 @@ def find_place_and_date(lines: list[str]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def find_title(lines: list[str], doc_type_index: int | None) -> str | None:
-    """The trích yếu: the lines under the document type, up to the first blank line after them."""
+def find_title(
+    lines: list[str], doc_type_index: int | None, gaps: frozenset[int] = frozenset()
+) -> str | None:
+    """The trích yếu: the lines under the document type, up to the first blank line after them
+    (or the first line printed after a blank gap, `gaps`: OCR often drops that blank line)."""
     if doc_type_index is None:
         return None
     parts: list[str] = []
-    for line in lines[doc_type_index + 1 : doc_type_index + 12]:
-        text = clean_spaces(line).strip("#* ")
+    for k in range(doc_type_index + 1, min(doc_type_index + 12, len(lines))):
+        text = clean_spaces(lines[k]).strip("#* ")
+        if parts and k in gaps:
+            break
         if not text:
             if parts:
                 break
@@ -345,8 +350,9 @@ def infer_issuer(text: str, number: str | None, place: str | None) -> str | None
     return None
 
 
-def extract_metadata(lines: list[str]) -> dict:
-    """The `document` object of the output (fields null when not found)."""
+def extract_metadata(lines: list[str], gaps: frozenset[int] = frozenset()) -> dict:
+    """The `document` object of the output (fields null when not found). `gaps`: indices of
+    lines printed after a blank gap (`segment.layout.gap_lines`), when the layout is known."""
     doc_type, type_index = find_doc_type(lines)
     header = _header_lines(lines, type_index)
     header_text = "\n".join(lines[: (type_index or 0) + 6])
@@ -366,7 +372,7 @@ def extract_metadata(lines: list[str]) -> dict:
         "number": number,
         "date": when,
         "place": place,
-        "title": find_title(lines, type_index),
+        "title": find_title(lines, type_index, gaps),
         "signer": signer,
         "signing_capacity": capacity,
         "recipients": find_recipients(lines),

@@ -16,6 +16,7 @@ from segment.assignments import (
     is_assignment_part,
     is_task_detail,
 )
+from segment.layout import gap_lines
 from segment.lexicon import clean_spaces, fold, match_any, tokenize
 from segment.metadata import extract_metadata
 from segment.sections import (
@@ -59,7 +60,7 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
     """Return the JSON-ready document tree (document, sections, assignments)."""
     texts = [clean_markdown(line.text) for line in lines]
     sections = build_sections(texts)
-    document = extract_metadata(texts)
+    document = extract_metadata(texts, gap_lines(lines))
     registry = load_registry()
     resolver = AgencyResolver(
         _home_locality(document.get("issuer")), find_places("\n".join(texts), registry), registry

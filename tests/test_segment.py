@@ -455,3 +455,34 @@ def test_issuer_is_the_lower_header_line_under_its_parent():
         find_issuer(["UBND THÀNH PHỐ HẢI PHÒNG", "CÔNG AN THÀNH PHỐ"])
         == "Công an thành phố Hải Phòng"
     )
+
+
+def _scanned(rows: list[tuple[str, int]]) -> list[TextLine]:
+    """Lines of one page with the top y of each box (line pitch ~75 px)."""
+    return [
+        TextLine(text, Provenance("scan.pdf", k + 1, 1, k + 1, (300, y, 1800, 55)))
+        for k, (text, y) in enumerate(rows)
+    ]
+
+
+TITLE_PAGE = [
+    ("ỦY BAN NHÂN DÂN", 100), ("TỈNH NGHỆ AN", 175), ("Số: 544/KH-UBND", 250),
+    ("KẾ HOẠCH", 400), ("Thực hiện Nghị quyết số 147/NQ-CP của Chính phủ về", 480),
+    ("Chiến lược tổng thể quốc gia phòng ngừa an ninh phi truyền thống", 555),
+    ("Những năm gần đây, các đe dọa an ninh phi truyền thống ngày càng", 690),
+    ("gia tăng, tác động trên quy mô lớn.", 765), ("I. MỤC ĐÍCH, YÊU CẦU", 840),
+]  # fmt: skip
+
+
+def test_title_ends_where_the_scan_leaves_a_blank_gap():
+    tree = segment_document(_scanned(TITLE_PAGE), source="scan.pdf")
+    assert tree["document"]["title"] == (
+        "Thực hiện Nghị quyết số 147/NQ-CP của Chính phủ về Chiến lược tổng thể quốc gia phòng "
+        "ngừa an ninh phi truyền thống"
+    )
+
+
+def test_without_boxes_the_title_runs_to_the_blank_line():
+    lines = [TextLine(t, Provenance("a.txt", k + 1)) for k, (t, _) in enumerate(TITLE_PAGE)]
+    title = segment_document(lines, source="a.txt")["document"]["title"]
+    assert title.endswith("gia tăng, tác động trên quy mô lớn.")  # no layout: nothing to go by
