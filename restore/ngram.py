@@ -46,7 +46,10 @@ _STRIP = "".join(PUNCTUATION)
 # and letters ("nu’éc" is "nước", "chi?c" is "chức").
 WORD_SEPARATORS = set('.,;:()[]/-–…"“”')
 _PIECE_RE = regex.compile(r"\p{L}+|[^\p{L}]+")
-_WEB_RE = regex.compile(r"(?i)https?:|www|@|\.(?:vn|com|org|net|gov|edu|info|int)$")
+_WEB_RE = regex.compile(  # URLs, e-mail addresses, file names
+    r"(?i)https?:|www|@|\.(?:vn|com|org|net|gov|edu|info|int|docx?|pdf|xlsx?|pptx?|txt|rtf|odt"
+    r"|jpe?g|png|zip|rar|xml|html?)$"
+)
 
 
 def joined_pieces(core: str) -> list[str] | None:
@@ -371,9 +374,11 @@ class NgramRestorer:
     def _options(
         self, core: str, generator: CandidateGenerator, keep_penalty: float, change_penalty: float
     ) -> tuple[list[str], list[int], list[float], bool]:
-        """Options for one chunk; `change_penalty` is added to every option that replaces a
-        word already in the inventory (fresh vie OCR is mostly right)."""
-        if is_fixed(core):
+        """Options for one chunk; `change_penalty` (fresh vie OCR, mostly right) is added to every
+        option that replaces a word already in the inventory. That OCR keeps marks, so there a
+        capital word without any is an acronym (MAC, IP) and stays."""
+        acronym = bool(change_penalty) and len(core) > 1 and core.isascii() and core.isupper()
+        if is_fixed(core) or acronym:
             return [core], [NUM if any(ch.isdigit() for ch in core) else UNK], [0.0], True
         found = generator.candidates(core, self.k)
         words = [w for w, _ in found]

@@ -153,3 +153,16 @@ def test_discounted_lm_is_a_distribution_and_prefers_seen_words(order):
     t, u, v = (np.array([lm.token_id(w)] * 2) for w in ("thực", "hiện", "nghị"))
     scores = lm.logscore4(t, u, v, np.array([seen, unseen]))
     assert scores[0] > scores[1]
+
+
+def test_fresh_vie_ocr_keeps_acronyms_and_file_names(restorer):
+    lines = [
+        "Ủy ban nhân dân thành phố xây dựng kế hoạch thực hiện như sau:",
+        "Địa chỉ IP và địa chỉ MAC của Chính phủ, tệp ke-hoach.doc",
+    ]
+    slots, _ = restorer.stream(lines)
+    kept = {s.chunk.core: s.fixed for s in slots if s.chunk.core in ("IP", "MAC", "ke-hoach.doc")}
+    assert kept == {"IP": True, "MAC": True, "ke-hoach.doc": True}
+    eng_slots, _ = restorer.stream(["BO Tai chinh va MAC"])  # eng OCR: capitals can be words
+    assert not any(s.fixed for s in eng_slots if s.chunk.core in ("BO", "MAC"))
+    assert joined_pieces("phat thanh.doc") is None and joined_pieces("bao-cao.pdf") is None
