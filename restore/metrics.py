@@ -1,9 +1,11 @@
 """Restoration scores: syllable accuracy, CER and base-letter error, per line and over a corpus.
 
 Syllable accuracy = 1 - token edit distance / reference tokens, tokens being words and single
-punctuation marks (`restore.text.score_tokens`) of `normalize`d text. CER is the character edit
-distance over reference characters. Base-letter error is the token error rate left after
-stripping every mark (it counts what a restorer got wrong beyond accents).
+punctuation marks (`restore.text.score_tokens`) of `normalize`d text. A run of dots or ellipsis
+characters (a dotted fill line "………", "......", an ellipsis "...") counts as one token "…": its
+length on the page is not text, and OCR prints dots where the source has "…". CER is the
+character edit distance over reference characters (after the same folding). Base-letter error is
+the token error rate left after stripping every mark (what a restorer got wrong beyond accents).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import regex
 from rapidfuzz.distance import Levenshtein
 
 from restore.text import normalize, score_tokens, strip_marks
@@ -66,13 +69,21 @@ class CorpusScore:
         }
 
 
+_DOT_RUN = regex.compile(r"[.…]{2,}|…")
+
+
+def scoring_text(text: str) -> str:
+    """`normalize`d text with every run of dots or ellipses folded into one ' … '."""
+    return _DOT_RUN.sub(" … ", normalize(text)).strip()
+
+
 def _bases(tokens: list[str]) -> list[str]:
     return [strip_marks(t).lower() for t in tokens]
 
 
 def score_line(hypothesis: str, reference: str) -> LineScore:
     """Token, character and mark-stripped token edit counts of one line."""
-    hyp, ref = normalize(hypothesis).strip(), normalize(reference).strip()
+    hyp, ref = scoring_text(hypothesis), scoring_text(reference)
     hyp_tokens, ref_tokens = score_tokens(hyp), score_tokens(ref)
     return LineScore(
         token_errors=Levenshtein.distance(hyp_tokens, ref_tokens),

@@ -41,3 +41,11 @@ def test_line_count_mismatch_is_an_error():
 def test_empty_reference_line():
     assert score_line("", "").accuracy == 1.0
     assert score_line("junk", "").token_errors == 1
+
+
+def test_a_run_of_dots_or_ellipses_is_one_token():
+    assert score_line("Số:..............ngày", "Số: ……… ngày").token_errors == 0
+    assert score_line("như sau...", "như sau…").token_errors == 0
+    s = score_line("Số: ngày", "Số: ……… ngày")
+    assert (s.tokens, s.token_errors) == (4, 1)  # the fill line is one token, missing once
+    assert score_line("Số.", "Số…").token_errors == 1  # a full stop is not an ellipsis
