@@ -1,9 +1,11 @@
-"""Non-neural baseline restorer: syllable trigram LM + learned channel + beam search.
+"""The n-gram decoder: syllable LM + learned channel + beam search over per-chunk candidates.
 
-The LM (stupid backoff over lowercase chunk cores; numbers and codes share one class token) is
-trained on clean text and kept in `/work/data/ngram/` (not shipped). Decoding runs over the whole
-input as one stream (context crosses line breaks; an empty line resets it), then puts each
-choice back on its own line: one output line per input line, pass-through chunks unchanged.
+The LM counts lowercase chunk cores (numbers and codes share one class token) of clean text. As
+the non-neural baseline it is a trigram with stupid backoff (`/work/data/ngram/`, not shipped);
+inside the shipped restorer (`restore.hybrid`) it is the 4-gram of `models/restorer/lm.npz`
+with interpolated absolute discounting. Decoding runs over the whole input as one stream (context
+crosses line breaks; an empty line resets it), then puts each choice back on its own line: one
+output line per input line, pass-through chunks unchanged.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def restorable_piece(word: str) -> bool:
 
 
 class NgramLM:
-    """Trigram counts in sorted int64 key arrays; stupid-backoff log scores, vectorized."""
+    """Uni- to 4-gram counts in sorted int64 key arrays; stupid-backoff or discounted log
+    scores, vectorized over arrays of token ids."""
 
     def __init__(
         self, vocab: list[str], uni: np.ndarray, bi: tuple, tri: tuple, quad: tuple | None = None
