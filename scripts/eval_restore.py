@@ -14,6 +14,8 @@ Sets (each skipped when its file is missing):
   eng, vie        held-out rendered pages OCR'd with Tesseract eng / vie (/work/data/eval/*.tsv)
   stripped        held-out clean text with the marks removed (/work/data/eval/stripped.tsv): random
                   single lines, each restored on its own (--chain-stripped: as one text)
+  stripped-docs-* (only with --sets ...,stripped-docs) per corpus source (admin, legal, wiki):
+                  stretches of held-out documents, marks removed, in document order
 """
 
 from __future__ import annotations
@@ -88,6 +90,36 @@ def tsv_set(name: str, path: Path, max_lines: int, note: str) -> list[EvalSet]:
             if len(noisy) >= max_lines:
                 break
     return [EvalSet(name, noisy, gold, note)]
+
+
+def stripped_documents_sets(shared: Path, lines: int = 1500, per_doc: int = 60) -> list[EvalSet]:
+    """Per corpus source (admin, legal, wiki): stretches of its held-out (test-split) documents
+    with the marks removed, in document order. Up to `per_doc` lines from each document, in a
+    random order of documents (seed 11), a blank line between documents, `lines` lines at most.
+    The documents are rebuilt from ../shared/corpus as `scripts/build_clean_corpus.py` made
+    them (about 35 s)."""
+    import random
+
+    from corpus.channel import strip_accents_line
+    from corpus.clean import iter_source_documents, shared_sources, split_of
+
+    sets = []
+    for source in shared_sources(shared):
+        if not source.path.exists():
+            print(f"{source.path}: missing, skipping its stripped-docs set", file=sys.stderr)
+            continue
+        docs = [d for key, d in iter_source_documents(source) if split_of(key) == "test"]
+        random.Random(11).shuffle(docs)
+        gold: list[str] = []
+        for doc in docs:
+            if len(gold) >= lines:
+                break
+            gold += [*doc[:per_doc], ""]
+        gold = gold[:lines]
+        note = f"held-out {source.name} documents, marks removed, {per_doc} lines each, in order"
+        noisy = [strip_accents_line(x) for x in gold]
+        sets.append(EvalSet(f"stripped-docs-{source.name}", noisy, gold, note))
+    return sets
 
 
 class DoNothing:
@@ -266,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("eng", "vie", "stripped"):
         if name in wanted:
             sets += tsv_set(name, args.eval_dir / f"{name}.tsv", args.max_lines, notes[name])
+    if "stripped-docs" in wanted:
+        sets += stripped_documents_sets(args.shared)
     for eval_set in sets:  # stripped.tsv is random.sample() lines of the test documents
         eval_set.independent = eval_set.name == "stripped" and not args.chain_stripped
     systems = load_systems(args.systems.split(","), args.model_dir)
