@@ -11,7 +11,7 @@ __all__ = ["Restorer", "load_restorer"]
 
 
 def __getattr__(name: str):
-    """Import the model code (torch, transformers) only when it is used, not for restore.text."""
+    """Import the model code (torch) only when it is used, not for restore.text."""
     if name in __all__:
         from restore import api
 
