@@ -166,3 +166,17 @@ def test_fresh_vie_ocr_keeps_acronyms_and_file_names(restorer):
     eng_slots, _ = restorer.stream(["BO Tai chinh va MAC"])  # eng OCR: capitals can be words
     assert not any(s.fixed for s in eng_slots if s.chunk.core in ("BO", "MAC"))
     assert joined_pieces("phat thanh.doc") is None and joined_pieces("bao-cao.pdf") is None
+
+
+@pytest.mark.parametrize("min_counts", [(1, 1), (1, 2), (2, 1)])
+def test_saved_lm_is_compact_and_loads_the_same_tables(tmp_path, min_counts):
+    vocab = SPECIALS + sorted(load_inventory())
+    lm = NgramLM.train(CLEAN, vocab, min_counts[0], 4, min_counts[1])
+    lm.save(tmp_path)
+    stored = np.load(tmp_path / "lm.npz").files
+    loaded = NgramLM.load(tmp_path)
+    for name in ("bi_keys", "bi_counts", "tri_keys", "tri_counts", "quad_keys", "quad_counts"):
+        assert np.array_equal(getattr(loaded, name), getattr(lm, name)), name
+    assert "tri_word" in stored and "tri_keys" not in stored
+    # 4-grams kept where their trigram was pruned: stored as plain keys
+    assert ("quad_keys" in stored) == (min_counts[0] > min_counts[1])
