@@ -37,12 +37,14 @@ class Source:
     note_share: float = 0.1  # share of codification source notes kept
 
 
-def shared_sources(shared: Path) -> list[Source]:
+def shared_sources(shared: Path, wiki_share: float = 0.2) -> list[Source]:
+    """The corpus sources; a `wiki_share` of the Wikipedia documents (the network's training text
+    takes 20%, the shipped LM all of them). Splits do not depend on it (`split_of`)."""
     corpus = shared / "corpus"
     return [
         Source(corpus / "vn-admin-congbao.txt.gz", "admin"),
         Source(corpus / "vn-legal-phapdien.txt.gz", "legal"),
-        Source(corpus / "vn-general-viwiki.txt.gz", "wiki", doc_share=0.2),
+        Source(corpus / "vn-general-viwiki.txt.gz", "wiki", doc_share=wiki_share),
     ]
 
 

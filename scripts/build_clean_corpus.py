@@ -2,7 +2,9 @@
 
 One wrapped, normalized line per line; documents separated by one empty line.
 Usage: .venv/bin/python scripts/build_clean_corpus.py [--shared ../shared] [--out /work/data/clean]
-       [--jobs 2]
+       [--jobs 2] [--wiki-share 0.2]
+The shipped 4-gram LM counts /work/data/clean_lm/train.txt, built with --wiki-share 1.0 (every
+Wikipedia document of the train split); the network's data uses the default 20%.
 """
 
 from __future__ import annotations
@@ -46,13 +48,14 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("/work/data/clean"))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--wiki-share", type=float, default=0.2, help="share of Wikipedia docs")
     args = parser.parse_args()
     shared = args.shared.resolve()
     if not (shared / "corpus").is_dir():
         sys.exit(f"{shared}: no corpus/ directory")
     parts = args.out / "parts"
     parts.mkdir(parents=True, exist_ok=True)
-    sources = shared_sources(shared)
+    sources = shared_sources(shared, args.wiki_share)
     with Pool(args.jobs) as pool:
         counts = {}
         for result in pool.imap_unordered(build_source, [(s, parts) for s in sources]):

@@ -266,8 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--recall", action="store_true", help="also candidate recall@k per set")
     parser.add_argument("--train-ngram", action="store_true",
-                        help=f"(re)train the n-gram LM on {CLEAN_TRAIN} first")  # fmt: skip
-    parser.add_argument("--ngram-lines", type=int, default=2_000_000)
+                        help="(re)train the n-gram LM on --ngram-text first")  # fmt: skip
+    parser.add_argument(
+        "--ngram-text",
+        type=Path,
+        default=CLEAN_TRAIN,
+        help="clean text to count (the shipped LM: /work/data/clean_lm/train.txt)",
+    )
+    parser.add_argument("--ngram-lines", type=int, default=5_000_000)
     parser.add_argument("--ngram-order", type=int, default=3, help="3 (baseline) or 4 (shipped)")
     parser.add_argument("--ngram-dir", type=Path, default=Path("/work/data/ngram"))
     parser.add_argument(
@@ -281,11 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.train_ngram:
         from restore.ngram import train_lm
 
-        if not CLEAN_TRAIN.exists():
-            print(f"{CLEAN_TRAIN}: clean training text missing", file=sys.stderr)
+        if not args.ngram_text.exists():
+            print(f"{args.ngram_text}: clean training text missing", file=sys.stderr)
             return 1
         min_tri, min_four = args.ngram_min_count[0], args.ngram_min_count[-1]
-        train_lm(CLEAN_TRAIN, args.ngram_lines, args.ngram_dir, args.ngram_order, min_tri, min_four)
+        text, lines = args.ngram_text, args.ngram_lines
+        train_lm(text, lines, args.ngram_dir, args.ngram_order, min_tri, min_four)
         if args.ngram_order != 3:
             return 0
 
