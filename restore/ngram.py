@@ -93,6 +93,7 @@ class NgramLM:
         self.total = float(uni.sum())
         self.discounts: tuple[float, ...] = ()  # set by use_discounting(); empty: stupid backoff
         self._levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # use_discounting
+        self._context_rows: list[np.ndarray | None] = []  # set by load: n-gram -> context row
 
     # -- building
     def token_id(self, core: str) -> int:
@@ -166,11 +167,14 @@ class NgramLM:
         vocab = [str(t) for t in data["vocab"]]
         size = len(vocab)
         bigrams = (data["bi_keys"], data["bi_counts"])
-        tri_keys = _expand_keys(data, "tri", data["bi_keys"], size)
-        quad = None
+        tri_keys, tri_rows = _expand_keys(data, "tri", data["bi_keys"], size)
+        quad, quad_rows = None, None
         if "quad_counts" in data:
-            quad = (_expand_keys(data, "quad", tri_keys, size), data["quad_counts"])
-        return cls(vocab, data["uni"], bigrams, (tri_keys, data["tri_counts"]), quad)
+            quad_keys, quad_rows = _expand_keys(data, "quad", tri_keys, size)
+            quad = (quad_keys, data["quad_counts"])
+        lm = cls(vocab, data["uni"], bigrams, (tri_keys, data["tri_counts"]), quad)
+        lm._context_rows = [data["bi_keys"] // size, tri_rows, quad_rows]
+        return lm
 
     # -- scoring
     @staticmethod
@@ -203,14 +207,28 @@ class NgramLM:
         contexts = [(np.arange(self.size), self.uni), (self.bi_keys, self.bi_counts),
                     (self.tri_keys, self.tri_counts)]  # fmt: skip
         self._levels = []
-        for (keys, counts), (context_keys, context_counts), d in zip(
-            grams, contexts, self.discounts, strict=False
+        known_rows = self._context_rows or [None] * 3
+        for (keys, counts), (context_keys, context_counts), d, rows in zip(
+            grams, contexts, self.discounts, known_rows, strict=False
         ):
-            distinct, kept = _context_stats(keys, counts, self.size, context_keys)
-            total = context_counts.astype(np.float64)
-            inverse = 1.0 / np.maximum(total, 1.0)
-            lower = np.where(total > 0, (total - kept + d * distinct) * inverse, 1.0)
-            self._levels.append((np.maximum(counts - d, 0.0), inverse, lower))
+            if rows is not None:  # from load: each n-gram's context row, no search needed
+                distinct = np.bincount(rows, minlength=len(context_keys))
+                kept = np.bincount(rows, weights=counts, minlength=len(context_keys))
+            else:
+                distinct, kept = _context_stats(keys, counts, self.size, context_keys)
+            # float32 tables built in place: these arrays have millions of rows, and fresh
+            # float64 temporaries made loading slow
+            inverse = np.maximum(context_counts, 1).astype(np.float32)
+            np.reciprocal(inverse, out=inverse)
+            lower = np.asarray(distinct, dtype=np.float32) * np.float32(d)
+            lower += context_counts
+            lower -= kept
+            lower *= inverse
+            lower[context_counts == 0] = 1.0
+            discounted = counts.astype(np.float32)
+            discounted -= d
+            np.maximum(discounted, 0.0, out=discounted)
+            self._levels.append((discounted, inverse, lower))
 
     def _discounted(self, t, u, v, w) -> np.ndarray:
         """Interpolated absolute discounting, all queries of a table in one searchsorted."""
@@ -269,12 +287,15 @@ def _compact_keys(name: str, keys: np.ndarray, lower: np.ndarray, size: int) -> 
     }
 
 
-def _expand_keys(data, name: str, lower: np.ndarray, size: int) -> np.ndarray:
-    """The int64 keys `_compact_keys` stored (older files hold them as they are)."""
+def _expand_keys(
+    data, name: str, lower: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The int64 keys `_compact_keys` stored (older files hold them as they are), and each
+    n-gram's context row in `lower` when the file has them."""
     if f"{name}_keys" in data:
-        return data[f"{name}_keys"]
+        return data[f"{name}_keys"], None
     rows = np.cumsum(data[f"{name}_context_step"], dtype=np.int64)
-    return lower[rows] * size + data[f"{name}_word"].astype(np.int64)
+    return lower[rows] * size + data[f"{name}_word"].astype(np.int64), rows
 
 
 def _context_stats(
@@ -282,8 +303,13 @@ def _context_stats(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each entry of `context_keys` (the sorted table one order down): how many distinct
     continuations it has among the kept n-grams (`keys`, sorted), and their summed counts."""
-    contexts, first, distinct = np.unique(keys // size, return_index=True, return_counts=True)
-    kept = np.add.reduceat(counts.astype(np.float64), first) if len(first) else np.zeros(0)
+    context = keys // size  # sorted, as the keys are: each context's n-grams are one run
+    if not len(context):
+        return np.zeros(len(context_keys)), np.zeros(len(context_keys))
+    first = np.flatnonzero(np.diff(context, prepend=context[0] - 1))
+    contexts = context[first]
+    distinct = np.diff(first, append=len(context))
+    kept = np.add.reduceat(counts.astype(np.float64), first)
     pos = np.minimum(np.searchsorted(context_keys, contexts), len(context_keys) - 1)
     found = context_keys[pos] == contexts  # all, when lower orders are pruned no harder
     out_distinct, out_kept = np.zeros(len(context_keys)), np.zeros(len(context_keys))
