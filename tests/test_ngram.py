@@ -180,3 +180,19 @@ def test_saved_lm_is_compact_and_loads_the_same_tables(tmp_path, min_counts):
     assert "tri_word" in stored and "tri_keys" not in stored
     # 4-grams kept where their trigram was pruned: stored as plain keys
     assert ("quad_keys" in stored) == (min_counts[0] > min_counts[1])
+
+
+def test_shipped_lm_is_a_distribution():
+    from restore.api import DEFAULT_MODEL_DIR
+
+    if not (DEFAULT_MODEL_DIR / "lm.npz").exists():
+        pytest.skip("no shipped LM in models/restorer")
+    lm = NgramLM.load(DEFAULT_MODEL_DIR)
+    lm.use_discounting((0.75, 0.8, 0.9))
+    everything = np.arange(lm.size)
+    for context in (["nghị", "quyết", "của"], ["ủy", "ban", "nhân"], ["<s>", "<s>", "xyz"]):
+        t, u, v = (np.full(lm.size, lm.index.get(w, lm.token_id(w))) for w in context)
+        probs = np.exp(lm.logscore4(t, u, v, everything))
+        assert probs.sum() == pytest.approx(1.0, abs=1e-4)
+    t, u, v = (np.array([lm.index[w]]) for w in ("ủy", "ban", "nhân"))
+    assert lm.logscore4(t, u, v, np.array([lm.index["dân"]]))[0] > np.log(0.5)
