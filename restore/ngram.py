@@ -93,7 +93,6 @@ class NgramLM:
         self.total = float(uni.sum())
         self.discounts: tuple[float, ...] = ()  # set by use_discounting(); empty: stupid backoff
         self._levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # use_discounting
-        self._context_rows: list[np.ndarray | None] = []  # set by load: n-gram -> context row
 
     # -- building
     def token_id(self, core: str) -> int:
@@ -167,14 +166,11 @@ class NgramLM:
         vocab = [str(t) for t in data["vocab"]]
         size = len(vocab)
         bigrams = (data["bi_keys"], data["bi_counts"])
-        tri_keys, tri_rows = _expand_keys(data, "tri", data["bi_keys"], size)
-        quad, quad_rows = None, None
+        tri_keys = _expand_keys(data, "tri", data["bi_keys"], size)
+        quad = None
         if "quad_counts" in data:
-            quad_keys, quad_rows = _expand_keys(data, "quad", tri_keys, size)
-            quad = (quad_keys, data["quad_counts"])
-        lm = cls(vocab, data["uni"], bigrams, (tri_keys, data["tri_counts"]), quad)
-        lm._context_rows = [data["bi_keys"] // size, tri_rows, quad_rows]
-        return lm
+            quad = (_expand_keys(data, "quad", tri_keys, size), data["quad_counts"])
+        return cls(vocab, data["uni"], bigrams, (tri_keys, data["tri_counts"]), quad)
 
     # -- scoring
     @staticmethod
@@ -207,15 +203,12 @@ class NgramLM:
         contexts = [(np.arange(self.size), self.uni), (self.bi_keys, self.bi_counts),
                     (self.tri_keys, self.tri_counts)]  # fmt: skip
         self._levels = []
-        known_rows = self._context_rows or [None] * 3
-        for (keys, counts), (context_keys, context_counts), d, rows in zip(
-            grams, contexts, self.discounts, known_rows, strict=False
+        for (keys, counts), (context_keys, context_counts), d in zip(
+            grams, contexts, self.discounts, strict=False
         ):
-            if rows is not None:  # from load: each n-gram's context row, no search needed
-                distinct = np.bincount(rows, minlength=len(context_keys))
-                kept = np.bincount(rows, weights=counts, minlength=len(context_keys))
-            else:
-                distinct, kept = _context_stats(keys, counts, self.size, context_keys)
+            rows, kept_counts = _context_rows(keys, counts, self.size, context_keys)
+            distinct = np.bincount(rows, minlength=len(context_keys))
+            kept = np.bincount(rows, weights=kept_counts, minlength=len(context_keys))
             # float32 tables built in place: these arrays have millions of rows, and fresh
             # float64 temporaries made loading slow
             inverse = np.maximum(context_counts, 1).astype(np.float32)
@@ -287,35 +280,23 @@ def _compact_keys(name: str, keys: np.ndarray, lower: np.ndarray, size: int) -> 
     }
 
 
-def _expand_keys(
-    data, name: str, lower: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The int64 keys `_compact_keys` stored (older files hold them as they are), and each
-    n-gram's context row in `lower` when the file has them."""
+def _expand_keys(data, name: str, lower: np.ndarray, size: int) -> np.ndarray:
+    """The int64 keys `_compact_keys` stored (older files hold them as they are)."""
     if f"{name}_keys" in data:
-        return data[f"{name}_keys"], None
+        return data[f"{name}_keys"]
     rows = np.cumsum(data[f"{name}_context_step"], dtype=np.int64)
-    return lower[rows] * size + data[f"{name}_word"].astype(np.int64), rows
+    return lower[rows] * size + data[f"{name}_word"].astype(np.int64)
 
 
-def _context_stats(
+def _context_rows(
     keys: np.ndarray, counts: np.ndarray, size: int, context_keys: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each entry of `context_keys` (the sorted table one order down): how many distinct
-    continuations it has among the kept n-grams (`keys`, sorted), and their summed counts."""
-    context = keys // size  # sorted, as the keys are: each context's n-grams are one run
-    if not len(context):
-        return np.zeros(len(context_keys)), np.zeros(len(context_keys))
-    first = np.flatnonzero(np.diff(context, prepend=context[0] - 1))
-    contexts = context[first]
-    distinct = np.diff(first, append=len(context))
-    kept = np.add.reduceat(counts.astype(np.float64), first)
-    pos = np.minimum(np.searchsorted(context_keys, contexts), len(context_keys) - 1)
-    found = context_keys[pos] == contexts  # all, when lower orders are pruned no harder
-    out_distinct, out_kept = np.zeros(len(context_keys)), np.zeros(len(context_keys))
-    out_distinct[pos[found]] = distinct[found]
-    out_kept[pos[found]] = kept[found]
-    return out_distinct, out_kept
+    """Each n-gram's row in `context_keys` (the sorted table one order down) and its count, for
+    the n-grams whose context is there (all, when lower orders are pruned no harder)."""
+    context = keys // size
+    rows = np.minimum(np.searchsorted(context_keys, context), max(len(context_keys) - 1, 0))
+    found = context_keys[rows] == context
+    return (rows, counts) if found.all() else (rows[found], counts[found])
 
 
 def is_heading(line: str) -> bool:
