@@ -206,9 +206,7 @@ class NgramLM:
         for (keys, counts), (context_keys, context_counts), d in zip(
             grams, contexts, self.discounts, strict=False
         ):
-            rows, kept_counts = _context_rows(keys, counts, self.size, context_keys)
-            distinct = np.bincount(rows, minlength=len(context_keys))
-            kept = np.bincount(rows, weights=kept_counts, minlength=len(context_keys))
+            distinct, kept = _context_stats(keys, counts, self.size, context_keys)
             # float32 tables built in place: these arrays have millions of rows, and fresh
             # float64 temporaries made loading slow
             inverse = np.maximum(context_counts, 1).astype(np.float32)
@@ -288,15 +286,23 @@ def _expand_keys(data, name: str, lower: np.ndarray, size: int) -> np.ndarray:
     return lower[rows] * size + data[f"{name}_word"].astype(np.int64)
 
 
-def _context_rows(
+def _context_stats(
     keys: np.ndarray, counts: np.ndarray, size: int, context_keys: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each n-gram's row in `context_keys` (the sorted table one order down) and its count, for
-    the n-grams whose context is there (all, when lower orders are pruned no harder)."""
+    """For each row of `context_keys` (the sorted table one order down): how many distinct
+    continuations it has among the n-grams `keys` (sorted, so each context's n-grams form one
+    run) and their summed counts. Contexts missing from the table (pruned harder) are skipped."""
+    distinct, kept = np.zeros(len(context_keys)), np.zeros(len(context_keys))
+    if not len(keys):
+        return distinct, kept
     context = keys // size
-    rows = np.minimum(np.searchsorted(context_keys, context), max(len(context_keys) - 1, 0))
-    found = context_keys[rows] == context
-    return (rows, counts) if found.all() else (rows[found], counts[found])
+    starts = np.flatnonzero(np.diff(context, prepend=-1))
+    contexts = context[starts]
+    rows = np.minimum(np.searchsorted(context_keys, contexts), len(context_keys) - 1)
+    found = context_keys[rows] == contexts
+    distinct[rows[found]] = np.diff(starts, append=len(context))[found]
+    kept[rows[found]] = np.add.reduceat(counts, starts)[found]
+    return distinct, kept
 
 
 def is_heading(line: str) -> bool:
