@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,10 +116,7 @@ class HybridRestorer:
         term spelled out clearly in one place helps where it is ambiguous in another."""
         if not self.cache_weight:
             return [np.zeros(len(s.words)) for s in slots]
-        counts: dict[str, int] = {}
-        for slot, c in zip(slots, choice, strict=True):
-            if len(slot.words) > 1:
-                counts[slot.words[c]] = counts.get(slot.words[c], 0) + 1
+        counts = Counter(s.words[c] for s, c in zip(slots, choice, strict=True) if len(s.words) > 1)
         out = []
         for slot, c in zip(slots, choice, strict=True):
             if len(slot.words) < 2:
