@@ -17,6 +17,9 @@ FONTS = {
     "freeserif": "/usr/share/fonts/truetype/freefont/FreeSerif.ttf",
     "liberation": "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
     "dejavu": "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+    "freeserif-bold": "/usr/share/fonts/truetype/freefont/FreeSerifBold.ttf",
+    "liberation-bold": "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
+    "dejavu-bold": "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
 }
 FONT_WEIGHTS = {"freeserif": 0.45, "liberation": 0.35, "dejavu": 0.2}
 LEVELS = (0, 1, 2, 3)
@@ -47,6 +50,14 @@ def random_style(rng: random.Random) -> PageStyle:
         level=rng.choices(LEVELS, weights=[0.2, 0.4, 0.25, 0.15])[0],
         justify=rng.random() < 0.7,
     )
+
+
+def heading_style(rng: random.Random) -> PageStyle:
+    """A style for lines in capitals, as the documents print titles and headings: the body
+    fonts, half of them bold."""
+    style = random_style(rng)
+    font = f"{style.font}-bold" if rng.random() < 0.5 else style.font
+    return PageStyle(font, style.size_pt, style.line_spacing, style.level, justify=False)
 
 
 @lru_cache(maxsize=32)

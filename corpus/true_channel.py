@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,7 +12,14 @@ import pytesseract
 from rapidfuzz.distance import Levenshtein
 
 from corpus.channel import chunks_correspond
-from corpus.render import PageStyle, degrade, lines_per_page, random_style, render_page
+from corpus.render import (
+    PageStyle,
+    degrade,
+    heading_style,
+    lines_per_page,
+    random_style,
+    render_page,
+)
 from restore.text import normalize, split_chunks, strip_marks
 
 MIN_SIMILARITY = (
@@ -110,7 +118,12 @@ def ocr_page(job: PageJob) -> list[LinePair]:
     """Render, degrade and OCR one page; return its aligned line pairs."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     rng = random.Random(job.seed)
-    image = degrade(render_page(list(job.lines), job.style, rng), job.style.level, rng)
+    try:
+        page = render_page(list(job.lines), job.style, rng)
+    except RuntimeError as err:  # a text the layout engine cannot shape (raqm_layout() failed)
+        print(f"{job.page_id}: not rendered ({err})", file=sys.stderr, flush=True)
+        return []
+    image = degrade(page, job.style.level, rng)
     text = pytesseract.image_to_string(image, lang=job.lang, config="--psm 6")
     ocr_lines = [normalize(" ".join(line.split())) for line in text.splitlines() if line.strip()]
     pairs = []
@@ -140,17 +153,22 @@ def read_documents(path: str) -> list[list[str]]:
     return docs
 
 
-def page_jobs(docs: list[list[str]], lang: str, seed: int, prefix: str) -> Iterator[PageJob]:
-    """Endless random pages: a window of consecutive lines from a random document, random style."""
+def page_jobs(
+    docs: list[list[str]], lang: str, seed: int, prefix: str, capitals: bool = False
+) -> Iterator[PageJob]:
+    """Endless random pages: a window of consecutive lines from a random document, random style.
+    With `capitals`, the lines are printed in capitals (as titles and headings), half in bold."""
     rng = random.Random(seed)
     weights = [len(d) for d in docs]
     number = 0
     while True:
         doc = rng.choices(docs, weights=weights)[0]
-        style = random_style(rng)
+        style = heading_style(rng) if capitals else random_style(rng)
         size = min(len(doc), lines_per_page(style))
         start = rng.randint(0, len(doc) - size)
         lines = tuple(line for line in doc[start : start + size] if len(line) <= 110)
+        if capitals:
+            lines = tuple(line.upper() for line in lines if len(line) <= 80)
         if lines:
             yield PageJob(f"{prefix}{number}", lines, style, lang, rng.getrandbits(32))
         number += 1

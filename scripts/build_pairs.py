@@ -39,6 +39,8 @@ def read_true(data: Path, lang: str, split: str) -> list[tuple[str, str]]:
     """Chunk-aligned (noisy, clean) true-channel pairs of one language and split, all runs."""
     pairs = []
     for path in sorted((data / "true").glob(f"{lang}.{split}.*.tsv")):
+        if ".caps." in path.name:  # lines in capitals: only the restorer's channel uses them
+            continue
         with open(path, encoding="utf-8") as handle:
             for row in handle:
                 fields = row.rstrip("\n").split("\t")

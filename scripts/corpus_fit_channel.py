@@ -50,7 +50,8 @@ def main() -> None:
     real = [] if args.no_real else real_part1_pairs(args.shared.resolve())
     plan = [("eng", "channel", True), ("vie", "channel_vie", False)]
     for lang, name, use_real in plan[:1] if args.no_real else plan:
-        files = sorted(args.true_dir.glob(f"{lang}.train.*.tsv"))
+        found = sorted(args.true_dir.glob(f"{lang}.train.*.tsv"))
+        files = [p for p in found if ".caps." not in p.name]  # capitals: restorer channel only
         true = read_true_pairs(files)
         meta = {
             "lang": lang,

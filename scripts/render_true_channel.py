@@ -1,9 +1,11 @@
 """Produce true-channel pairs: print clean lines, degrade, OCR with Tesseract, align back.
 
-Each plan item LANG:SPLIT:LINES renders random pages from /work/data/clean/SPLIT.txt until LINES
-aligned lines are collected (or the deadline passes) and writes
+Each plan item LANG:SPLIT:LINES[:caps] renders random pages from /work/data/clean/SPLIT.txt until
+LINES aligned lines are collected (or the deadline passes) and writes
 /work/data/true/LANG.SPLIT.RUN.tsv with columns
-noisy, clean, lang, font, size_pt, level, chunk_aligned (1/0), page_id.
+noisy, clean, lang, font, size_pt, level, chunk_aligned (1/0), page_id. With ":caps" the lines
+are printed in capitals, half of the pages in bold (titles and headings), and the file is
+LANG.SPLIT.caps.RUN.tsv.
 Usage: .venv/bin/python scripts/render_true_channel.py --plan eng:train:5000,vie:train:2000 \
        --run r1 --jobs 2
 """
@@ -54,12 +56,13 @@ def run_item(
     seed: int,
     deadline: dt.datetime | None,
     in_flight: int,
+    capitals: bool = False,
 ) -> tuple[int, int, int]:
     """Render pages until `target` chunk-aligned lines; return (pages, lines, aligned lines)."""
     tmp = out.with_suffix(".tsv.part")
     pages = lines = aligned = 0
     start = time.time()
-    jobs = page_jobs(docs, lang, seed, prefix=f"{out.stem}.")
+    jobs = page_jobs(docs, lang, seed, prefix=f"{out.stem}.", capitals=capitals)
     with open(tmp, "w", encoding="utf-8") as handle:
         pending = deque(pool.apply_async(ocr_page, (next(jobs),)) for _ in range(in_flight))
         while pending:
@@ -103,13 +106,17 @@ def main() -> None:
     docs_cache: dict[str, list[list[str]]] = {}
     with Pool(args.jobs, maxtasksperchild=200) as pool:
         for number, item in enumerate(args.plan.split(",")):
-            lang, split, target = item.split(":")
+            lang, split, target, *mode = item.split(":")
+            capitals = mode == ["caps"]
+            if mode and not capitals:
+                raise SystemExit(f"{item}: the only mode is 'caps'")
+            kind = f"{split}.caps" if capitals else split
             if split not in docs_cache:
                 docs_cache[split] = read_documents(str(args.clean / f"{split}.txt"))
-            out = args.out / f"{lang}.{split}.{args.run}.tsv"
+            out = args.out / f"{lang}.{kind}.{args.run}.tsv"
             if out.exists() or out.with_suffix(".tsv.part").exists():
-                out = args.out / f"{lang}.{split}.{args.run}-{number}.tsv"
-            seed = int(stable_unit(f"{args.run}:{number}:{lang}:{split}") * 2**32)
+                out = args.out / f"{lang}.{kind}.{args.run}-{number}.tsv"
+            seed = int(stable_unit(f"{args.run}:{number}:{lang}:{kind}") * 2**32)
             pages, lines, aligned = run_item(
                 pool,
                 docs_cache[split],
@@ -120,6 +127,7 @@ def main() -> None:
                 seed,
                 deadline,
                 2 * args.jobs,
+                capitals,
             )
             print(f"DONE {out}: {pages} pages, {lines} lines, {aligned} chunk-aligned", flush=True)
             if deadline_passed(deadline):
