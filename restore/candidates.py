@@ -291,10 +291,25 @@ class MixtureChannel:
         self.weights = weights
         self._log_weights = {k: math.log(w) for k, w in weights.items() if w > 0}
         merged: dict[str, Counter] = defaultdict(Counter)
-        for channel in channels.values():
+        for channel in self._weighted():
             for noisy, cleans in channel.token_table.items():
                 merged[noisy].update(cleans)
         self.token_table = {k: dict(v) for k, v in merged.items()}
+
+    def _weighted(self) -> list[ChannelModel]:
+        return [c for name, c in self.channels.items() if name in self._log_weights]
+
+    def capitals_weights(self) -> dict[str, float]:
+        """These weights with CAPITALS_SHARE of each moved to the channel fitted on text printed
+        in capitals ("eng_caps" for "eng"), where there is one: a word in capitals was read by
+        either. The rest keeps what only the ordinary channel knows (real scans' Đ -> P)."""
+        weights: dict[str, float] = {}
+        for name, weight in self.weights.items():
+            if f"{name}_caps" in self.channels:
+                weights[f"{name}_caps"] = CAPITALS_SHARE * weight
+                weight *= 1 - CAPITALS_SHARE
+            weights[name] = weight
+        return weights
 
     def logprob(self, noisy: str, clean: str) -> float:
         events = blocks(clean, noisy)
@@ -310,7 +325,7 @@ class MixtureChannel:
 
     def rewrites(self) -> dict[str, set[str]]:
         rules: dict[str, set[str]] = defaultdict(set)
-        for channel in self.channels.values():
+        for channel in self._weighted():
             for src, dsts in channel.rewrites().items():
                 rules[src] |= dsts
         return dict(rules)
@@ -333,6 +348,7 @@ class MixtureChannel:
 
 
 DEFAULT_WEIGHTS = {"eng": 0.55, "vie": 0.35, "strip": 0.1}
+CAPITALS_SHARE = 0.8  # of a channel's weight, for words in capitals, on its capitals channel
 # Channel weights by input profile: Tesseract eng (and typing without marks) never outputs a
 # letter beyond Latin-1, while fresh vie OCR has one in most words.
 # Plain text (typed without marks) has no accented letter at all; eng OCR has é, ô, á in ~20%.
@@ -390,17 +406,27 @@ class CandidateGenerator:
         weights = PROFILE_WEIGHTS.get(profile)
         if weights is None or not isinstance(self.channel, MixtureChannel):
             return self
+        return self._sibling(profile, weights)
+
+    def for_capitals(self) -> CandidateGenerator:
+        """A generator for words printed in capitals: OCR misreads their marks more often
+        (the marks are squeezed above the letter), and in other ways."""
+        if not isinstance(self.channel, MixtureChannel):
+            return self
+        return self._sibling("capitals", self.channel.capitals_weights())
+
+    def _sibling(self, key: str, weights: dict[str, float]) -> CandidateGenerator:
         siblings = self.__dict__.setdefault("_siblings", {})
-        if profile not in siblings:
+        if key not in siblings:
             if weights == self.channel.weights:
-                siblings[profile] = self
+                siblings[key] = self
             else:
                 mixture = MixtureChannel(self.channel.channels, weights)
-                siblings[profile] = CandidateGenerator(
+                siblings[key] = CandidateGenerator(
                     self.inventory, mixture, self.prior_weight, self.fuzzy_distance,
                     self.min_found, self.max_scored,
                 )  # fmt: skip
-        return siblings[profile]
+        return siblings[key]
 
     @classmethod
     def load(cls, lexicon_dir: Path = LEXICON_DIR, **kw) -> CandidateGenerator:

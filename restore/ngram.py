@@ -326,6 +326,28 @@ def is_fixed(core: str) -> bool:
     return any(ch.isalnum() for ch in core) or len(core) > 2
 
 
+def list_label(read: str, previous: str) -> str:
+    """The item label of a line read as `read` after the label `previous` ("" when none in this
+    list): OCR confuses d) and đ), so the alphabetical order a) b) c) d) đ) e) decides."""
+    label = LIST_MARKER_MISREADS.get(read, read)
+    if label == "d" and previous == "d":  # eng OCR drops the bar
+        return "đ"
+    if label == "đ" and previous == "c":  # vie OCR adds one
+        return "d"
+    return label
+
+
+def ends_list(line: str) -> bool:
+    """A line that opens a higher-level part (1., II., Điều 5, Chương I): any a) b) list
+    before it is over."""
+    return bool(_HIGHER_LABEL.match(line))
+
+
+_HIGHER_LABEL = regex.compile(
+    r"\s*(?:\d+(?:\.\d+)*[.)]\s|[IVXLC]+[.)]\s|(?i:điều|chương|mục)\s+(?:\d+|[IVXLC]+)\b)"
+)
+
+
 def is_list_marker(chunk: Chunk) -> bool:
     """A one-character item label at the start of a line: 'a)', 'đ)', '¢)' (OCR for 'c)')."""
     return len(chunk.core) == 1 and not chunk.prefix and chunk.suffix.startswith(")")
@@ -420,14 +442,20 @@ class NgramRestorer:
 
     # -- building the stream
     def _options(
-        self, core: str, generator: CandidateGenerator, keep_penalty: float, change_penalty: float
-    ) -> tuple[list[str], list[int], list[float], bool]:
+        self, core: str, generator: CandidateGenerator, keep_penalty: float,
+        change_penalty: float, heading: bool = False,
+    ) -> tuple[list[str], list[int], list[float], bool]:  # fmt: skip
         """Options for one chunk; `change_penalty` (fresh vie OCR, mostly right) is added to every
         option that replaces a word already in the inventory. That OCR keeps marks, so there a
-        capital word without any is an acronym (MAC, IP) and stays."""
-        acronym = bool(change_penalty) and len(core) > 1 and core.isascii() and core.isupper()
+        capital word without any is an acronym (MAC, IP) and stays, unless it is one of the
+        words of a `heading` in capitals. Words in capitals have their own channel, calibrated
+        on capitals, and no `change_penalty`."""
+        capitals = len(core) > 1 and core.isupper()
+        acronym = bool(change_penalty) and capitals and core.isascii() and not heading
         if is_fixed(core) or acronym:
             return [core], [NUM if any(ch.isdigit() for ch in core) else UNK], [0.0], True
+        if capitals:  # OCR misreads marks on capitals more often: no extra cost to change them
+            generator, change_penalty = generator.for_capitals(), 0.0
         found = generator.candidates(core, self.k)
         words = [w for w, _ in found]
         ids = [self.lm.index.get(w, UNK) for w in words]
@@ -452,11 +480,15 @@ class NgramRestorer:
         last_marker = ""
         chunked = [split_chunks(line) if line.strip() else [] for line in lines] + [[]]
         for i, line in enumerate(lines):
+            if ends_list(line):
+                last_marker = ""
             if not line.strip():
                 breaks.add(len(slots))
                 starts = True
                 continue
             chunks, following = chunked[i], chunked[i + 1]
+            cored = [k for k, c in enumerate(chunks) if c.core]
+            heading = dict(zip(cored, caps_runs([chunks[k] for k in cored]), strict=True))
             for k, chunk in enumerate(chunks):
                 misread = self.digit_misreads.get(chunk.core)
                 if misread and in_word_context(chunks, k, following[0] if following else None):
@@ -466,10 +498,7 @@ class NgramRestorer:
                     slots.append(_Slot(i, chunk, words, np.array(ids), np.array(scores), False,
                                        starts, k))  # fmt: skip
                 elif k == 0 and is_list_marker(chunk):
-                    word = LIST_MARKER_MISREADS.get(chunk.core, chunk.core)
-                    if word == "d" and last_marker == "d":  # a) b) c) d) đ): OCR drops the bar
-                        word = "đ"
-                    last_marker = word
+                    word = last_marker = list_label(chunk.core, last_marker)
                     ids = np.array([self.lm.index.get(word, UNK)])
                     slots.append(_Slot(i, chunk, [word], ids, np.zeros(1), word == chunk.core,
                                        starts, k))  # fmt: skip
@@ -477,7 +506,9 @@ class NgramRestorer:
                     slots.extend(self._piece_slots(i, k, chunk, pieces, starts, generator, keep,
                                                    change))  # fmt: skip
                 elif chunk.core:
-                    words, ids, scores, fixed = self._options(chunk.core, generator, keep, change)
+                    words, ids, scores, fixed = self._options(
+                        chunk.core, generator, keep, change, heading[k]
+                    )
                     slots.append(_Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
                                        np.asarray(scores), fixed, starts, k))  # fmt: skip
                 ends = (chunk.prefix if not chunk.core else "") + chunk.suffix

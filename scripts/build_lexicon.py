@@ -41,7 +41,10 @@ TRUSTED_LIST = "hunspell-vi-syllables.txt"  # curated syllables + common abbrevi
 WORD_LISTS = ("tesseract-vie-words.txt", "underthesea-Viet74K.txt")
 SEED = "seeds/000_33b23e2610885f83.txt"
 GOLD_PART1 = "dev/000.gold.part1.txt"  # lines 1-370: the only real pairs allowed for training
-REAL_WEIGHT = 3  # real scans carry Đ->P, l->1, ứng->tmg, which rendering does not reproduce
+# Real scans carry Đ->P, l->1, ứng->tmg, which rendering does not reproduce: the real pairs are
+# counted several times, so that they make REAL_SHARE of the eng channel's token pairs (the share
+# they had when the channel was first tuned: 3 x 4,294 pairs against 100 k rendered ones).
+REAL_SHARE = 0.114
 MAX_TRUE_PAIRS = 60_000  # lines read per true-channel pair file
 
 
@@ -76,23 +79,41 @@ def tsv_pairs(path: Path, limit: int) -> list[tuple[str, str]]:
     return token_pairs(noisy, clean)
 
 
-def true_channel_files(data: Path, lang: str) -> list[Path]:
+def true_channel_files(data: Path, lang: str, capitals: bool = False) -> list[Path]:
     """The corpus helper's true-channel pairs of training documents, every run (never the eval
-    split); the line-level files, since `token_pairs` aligns lines that are not chunk-aligned."""
-    runs = sorted(p for p in (data / "true").glob(f"{lang}.train.*.tsv*") if ".test." not in p.name)
+    split); the line-level files, since `token_pairs` aligns lines that are not chunk-aligned.
+    With `capitals`, the runs printed in capitals (`render_true_channel.py` plan item
+    LANG:train:N:caps)."""
+    runs = sorted(
+        p
+        for p in (data / "true").glob(f"{lang}.train.*.tsv*")
+        if ".test." not in p.name and (".caps." in p.name) == capitals
+    )
     merged = data / "pairs" / f"true_{lang}.tsv"
-    return runs or ([merged] if merged.exists() else [])
+    return runs or ([merged] if merged.exists() and not capitals else [])
 
 
 def build_channel(shared: Path, data: Path, out: Path) -> None:
-    """eng = real part-1 pairs (weighted) + true-channel eng pairs; vie = true-channel vie pairs."""
-    eng = ChannelModel.fit(real_pairs(shared), weight=REAL_WEIGHT)
-    channels = {"eng": eng, "vie": ChannelModel()}
+    """eng = real part-1 pairs (weighted) + true-channel eng pairs; vie = true-channel vie pairs;
+    eng_caps / vie_caps = the true-channel pairs of lines printed in capitals (titles, headings)."""
+    channels = {"eng": ChannelModel(), "vie": ChannelModel()}
+    files = {lang: true_channel_files(data, lang) for lang in channels}
+    for lang in ("eng", "vie"):
+        if caps := true_channel_files(data, lang, capitals=True):
+            channels[f"{lang}_caps"] = ChannelModel()
+            files[f"{lang}_caps"] = caps
+    pairs = {
+        lang: [tsv_pairs(path, MAX_TRUE_PAIRS) for path in paths] for lang, paths in files.items()
+    }
+    real = real_pairs(shared)
+    rendered = sum(map(len, pairs["eng"]))
+    weight = max(1, round(REAL_SHARE / (1 - REAL_SHARE) * rendered / len(real)))
+    print(f"{len(real):,} real token pairs x {weight} -> eng", file=sys.stderr)
+    ChannelModel.fit(real, weight=weight, into=channels["eng"])
     for lang, model in channels.items():
-        for path in true_channel_files(data, lang):
-            pairs = tsv_pairs(path, MAX_TRUE_PAIRS)
-            print(f"{path}: {len(pairs):,} token pairs -> {lang}", file=sys.stderr)
-            ChannelModel.fit(pairs, into=model)
+        for path, found in zip(files[lang], pairs[lang], strict=True):
+            print(f"{path}: {len(found):,} token pairs -> {lang}", file=sys.stderr)
+            ChannelModel.fit(found, into=model)
     MixtureChannel(channels, DEFAULT_WEIGHTS).save(out)
     sizes = {k: len(m.block_counts) for k, m in channels.items()}
     print(f"{out}: block sources per channel {sizes}", file=sys.stderr)

@@ -68,3 +68,24 @@ def test_vie_profile_keeps_a_correct_word_first(generator):
     assert vie.candidates("thẩm")[0][0] == "thẩm"
     assert vie.candidates("của")[0][0] == "của"
     assert generator.for_profile("default") is generator
+
+
+def test_words_in_capitals_use_the_capitals_channels_where_there_are_some():
+    from restore import candidates
+    from restore.candidates import MixtureChannel
+
+    plain = ChannelModel.fit(token_pairs(["tu do"] * 5, ["tự do"] * 5))
+    caps = ChannelModel.fit(token_pairs(["ĐÁM BÁO"] * 5, ["ĐẢM BẢO"] * 5))
+    mixture = MixtureChannel({"vie": plain, "vie_caps": caps}, {"vie": 0.9, "strip": 0.1})
+    share = candidates.CAPITALS_SHARE
+    assert mixture.capitals_weights() == pytest.approx(
+        {"vie_caps": 0.9 * share, "vie": 0.9 * (1 - share), "strip": 0.1}
+    )
+    assert "đám" not in mixture.token_table  # the capitals channel is off for other words
+    inventory = {"đảm": 5, "bảo": 5, "đám": 5, "báo": 5, "tự": 5, "do": 5}
+    generator = CandidateGenerator(inventory, mixture)
+    capitals = generator.for_capitals()
+    assert capitals is generator.for_capitals() and capitals is not generator
+    assert capitals.channel.logprob("đám", "đảm") > generator.channel.logprob("đám", "đảm")
+    only_plain = MixtureChannel({"vie": plain}, {"vie": 1.0})
+    assert CandidateGenerator(inventory, only_plain).for_capitals().channel.weights == {"vie": 1.0}

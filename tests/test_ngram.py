@@ -5,7 +5,7 @@ import pytest
 
 from restore.candidates import CandidateGenerator
 from restore.lexicon import load_inventory
-from restore.ngram import SPECIALS, NgramLM, NgramRestorer, joined_pieces
+from restore.ngram import SPECIALS, NgramLM, NgramRestorer, ends_list, joined_pieces, list_label
 
 CLEAN = [
     "Thực hiện Nghị quyết số 147/NQ-CP ngày 22/5/2025 của Chính phủ về ban hành",
@@ -123,6 +123,27 @@ def test_item_labels_are_kept_and_cent_sign_is_c(restorer):
 def test_second_d_item_label_is_d_bar(restorer):
     out = texts(restorer, ["c) Chinh phu", "d) Chinh phu", "d) Chinh phu", "e) Chinh phu"])
     assert [line[:2] for line in out] == ["c)", "d)", "đ)", "e)"]
+
+
+def test_vie_extra_bar_on_item_d_is_undone_and_lists_end_at_higher_labels(restorer):
+    lines = ["c) Chính phủ", "đ) Chính phủ", "đ) Chính phủ", "5. Chính phủ", "đ) Chính phủ"]
+    assert [line[:2] for line in texts(restorer, lines)] == ["c)", "d)", "đ)", "5.", "đ)"]
+
+
+def test_list_labels_follow_the_alphabet():
+    assert list_label("đ", "c") == "d" and list_label("d", "d") == "đ"
+    assert list_label("đ", "d") == "đ" and list_label("d", "c") == "d"
+    assert list_label("¢", "b") == "c" and list_label("đ", "") == "đ"
+    assert ends_list("5. Trường hợp") and ends_list("II. MỤC TIÊU") and ends_list("Điều 5. Ab")
+    assert not ends_list("a) Xin") and not ends_list("Mục tiêu là") and not ends_list("Trường")
+
+
+def test_fresh_vie_heading_in_capitals_is_restored_not_kept_as_acronyms(restorer):
+    lines = ["Ủy ban nhân dân thành phố xây dựng kế hoạch thực hiện như sau:",
+             "KẾ HOẠCH THỰC HIỆN NGHỊ QUYẾT CUA CHÍNH PHỦ"]  # fmt: skip
+    slots, _ = restorer.stream(lines)
+    cua = next(s for s in slots if s.chunk.core == "CUA")
+    assert not cua.fixed and "của" in cua.words
 
 
 def test_words_run_together_around_punctuation_are_split():
