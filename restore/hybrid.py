@@ -29,7 +29,7 @@ from restore.batching import make_batch
 from restore.candidates import CandidateGenerator
 from restore.codes import load_table as load_codes
 from restore.digits import load_table
-from restore.ngram import NgramLM, NgramRestorer, _Slot
+from restore.ngram import NgramLM, NgramRestorer, _Slot, as_read
 from restore.specials import BOS_ID, COPY_ID, UNK_ID
 from restore.text import normalize, split_chunks
 from vanban.records import RestoredLine
@@ -146,7 +146,7 @@ class HybridRestorer:
     ) -> list[np.ndarray]:
         """log p_net of every option of every slot, the network fed `choice` as its history."""
         keys = [(s.line, s.position) for s in slots]
-        chunked = [split_chunks(line) if line.strip() else [] for line in lines]
+        chunked = [split_chunks(as_read(line)) if line.strip() else [] for line in lines]
         option_ids = [self._option_ids(s) for s in slots]
         prev_id: dict[tuple[int, int], int] = {}
         wanted: dict[tuple[int, int], int] = {}

@@ -42,6 +42,7 @@ BOS, UNK, NUM = 0, 1, 2
 BACKOFF = math.log(0.4)
 SENTENCE_END = set(".:!?")
 LIST_MARKER_MISREADS = {"¢": "c", "©": "c"}  # "¢) Xây dựng" is item c), not "để)"
+_LOOKALIKES = str.maketrans("Ðð", "Đđ")  # OCR prints the Icelandic eth for the look-alike Đ
 VIE_KEEP_BONUS = 5.0  # fresh vie OCR: a word outside the inventory is more often a real name
 _STRIP = "".join(PUNCTUATION)
 # Marks that separate words run together; not ' ’ ? ! *, which eng OCR prints for ư/ơ horns
@@ -326,6 +327,11 @@ def is_fixed(core: str) -> bool:
     return any(ch.isalnum() for ch in core) or len(core) > 2
 
 
+def as_read(line: str) -> str:
+    """The line with look-alike letters that are not Vietnamese (Ð, ð) as the letters meant."""
+    return line.translate(_LOOKALIKES)
+
+
 def list_label(read: str, previous: str) -> str:
     """The item label of a line read as `read` after the label `previous` ("" when none in this
     list): OCR confuses d) and đ), so the alphabetical order a) b) c) d) đ) e) decides."""
@@ -478,7 +484,8 @@ class NgramRestorer:
         slots, breaks = [], set()
         starts = True
         last_marker = ""
-        chunked = [split_chunks(line) if line.strip() else [] for line in lines] + [[]]
+        chunked = [split_chunks(as_read(line)) if line.strip() else [] for line in lines]
+        chunked.append([])
         for i, line in enumerate(lines):
             if ends_list(line):
                 last_marker = ""
@@ -626,8 +633,8 @@ class NgramRestorer:
         for item in items:
             by_chunk.setdefault(item[0].position, []).append(item)
         parts, tokens = [], []
-        heading = is_heading(line)
-        chunks = split_chunks(line)
+        heading = is_heading(as_read(line))
+        chunks = split_chunks(as_read(line))
         in_caps_run = iter(caps_runs([c for c in chunks if c.core]))
         for k, chunk in enumerate(chunks):
             if not chunk.core:
