@@ -6,6 +6,7 @@ Writes (noisy<TAB>clean, one line pair per row, chunk-aligned):
   pairs/real_part1.tsv   the real seed 000 part-1 pairs (non-empty lines, document order)
   pairs/true_{eng,vie}.tsv   every chunk-aligned true-channel pair of train documents
   eval/eng.tsv, eval/vie.tsv   true-channel pairs of held-out (test) documents
+  eval/eng-caps.tsv, eval/vie-caps.tsv   the same, of pages printed in capitals
   eval/stripped.tsv      accent-stripped lines of held-out documents
 Usage: .venv/bin/python scripts/build_pairs.py [--total 1200000] [--jobs 2] [--data /work/data]
 """
@@ -35,11 +36,12 @@ def read_clean_lines(path: Path) -> list[str]:
         return [line.rstrip("\n") for line in handle if line.strip()]
 
 
-def read_true(data: Path, lang: str, split: str) -> list[tuple[str, str]]:
-    """Chunk-aligned (noisy, clean) true-channel pairs of one language and split, all runs."""
+def read_true(data: Path, lang: str, split: str, capitals: bool = False) -> list[tuple[str, str]]:
+    """Chunk-aligned (noisy, clean) true-channel pairs of one language and split, all runs; with
+    `capitals`, the runs of pages printed in capitals (the network's pairs leave them out)."""
     pairs = []
     for path in sorted((data / "true").glob(f"{lang}.{split}.*.tsv")):
-        if ".caps." in path.name:  # lines in capitals: only the restorer's channel uses them
+        if (".caps." in path.name) != capitals:
             continue
         with open(path, encoding="utf-8") as handle:
             for row in handle:
@@ -131,6 +133,9 @@ def build_eval(args) -> dict[str, int]:
         pairs = read_true(args.data, lang, "test")
         write_tsv(args.data / "eval" / f"{lang}.tsv", pairs)
         sizes[f"eval/{lang}.tsv"] = len(pairs)
+        if capitals := read_true(args.data, lang, "test", capitals=True):
+            write_tsv(args.data / "eval" / f"{lang}-caps.tsv", capitals)
+            sizes[f"eval/{lang}-caps.tsv"] = len(capitals)
     rng = random.Random(args.seed + 1)
     test = read_clean_lines(args.data / "clean" / "test.txt")
     lines = rng.sample(test, min(args.eval_stripped, len(test)))

@@ -16,6 +16,8 @@ Sets (each skipped when its file is missing):
                   single lines, each restored on its own (--chain-stripped: as one text)
   stripped-docs-* (only with --sets ...,stripped-docs) per corpus source (admin, legal, wiki):
                   stretches of held-out documents, marks removed, in document order
+  eng-caps, vie-caps (only with --sets ...,caps) held-out pages printed in capitals (titles and
+                  headings), OCR'd with Tesseract eng / vie (/work/data/eval/*-caps.tsv)
 """
 
 from __future__ import annotations
@@ -301,9 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     if "seed" in wanted:
         sets += seed_sets(args.shared)
     notes = {"eng": "held-out pages, Tesseract eng", "vie": "held-out pages, Tesseract vie",
-             "stripped": "held-out clean text, marks removed, single random lines"}  # fmt: skip
-    for name in ("eng", "vie", "stripped"):
-        if name in wanted:
+             "stripped": "held-out clean text, marks removed, single random lines",
+             "eng-caps": "held-out pages in capitals, Tesseract eng",
+             "vie-caps": "held-out pages in capitals, Tesseract vie"}  # fmt: skip
+    for name in ("eng", "vie", "stripped", "eng-caps", "vie-caps"):
+        if name in wanted or (name.endswith("-caps") and "caps" in wanted):
             sets += tsv_set(name, args.eval_dir / f"{name}.tsv", args.max_lines, notes[name])
     if "stripped-docs" in wanted:
         sets += stripped_documents_sets(args.shared)
