@@ -397,6 +397,7 @@ class CandidateGenerator:
             self.by_base[base_form(token)].append(token)
         self.bases = list(self.by_base)
         self.rules = channel.rewrites()
+        self.stripped_rules = {k: {_strip(d) for d in v} for k, v in self.rules.items()}
         self.max_rule = max((len(k) for k in self.rules), default=1)
         self._rewrite_cache: dict[str, frozenset[str]] = {}
         self.candidates = lru_cache(maxsize=200_000)(self._candidates)
@@ -450,14 +451,16 @@ class CandidateGenerator:
         return cache[text]
 
     def _rewrite_once_uncached(self, text: str) -> frozenset[str]:
+        """Mark-stripped forms of `text` with one learned rewrite. Stripping works letter by
+        letter, so the stripped text around a rewrite is computed once per position."""
         out = set()
-        for i in range(len(text)):
-            for width in range(1, self.max_rule + 1):
-                piece = text[i : i + width]
-                if len(piece) < width:
-                    break
-                for dst in self.rules.get(piece, ()):
-                    out.add(_strip(text[:i] + dst + text[i + width :]))
+        n = len(text)
+        heads = [_strip(text[:i]) for i in range(n + 1)]
+        tails = [_strip(text[i:]) for i in range(n + 1)]
+        for i in range(n):
+            for end in range(i + 1, min(i + self.max_rule, n) + 1):
+                for dst in self.stripped_rules.get(text[i:end], ()):
+                    out.add(heads[i] + dst + tails[end])
         return frozenset(out)
 
     def _gather(self, noisy: str) -> tuple[set[str], set[str]]:
