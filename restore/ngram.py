@@ -343,15 +343,15 @@ def list_label(read: str, previous: str) -> str:
     return label
 
 
+_HIGHER_LABEL = regex.compile(
+    r"\s*(?:\d+(?:\.\d+)*[.)]\s|[IVXLC]+[.)]\s|(?i:điều|chương|mục)\s+(?:\d+|[IVXLC]+)\b)"
+)
+
+
 def ends_list(line: str) -> bool:
     """A line that opens a higher-level part (1., II., Điều 5, Chương I): any a) b) list
     before it is over."""
     return bool(_HIGHER_LABEL.match(line))
-
-
-_HIGHER_LABEL = regex.compile(
-    r"\s*(?:\d+(?:\.\d+)*[.)]\s|[IVXLC]+[.)]\s|(?i:điều|chương|mục)\s+(?:\d+|[IVXLC]+)\b)"
-)
 
 
 def is_list_marker(chunk: Chunk) -> bool:
