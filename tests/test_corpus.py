@@ -192,3 +192,31 @@ def test_unseen_syllables_are_read_by_onset_and_rhyme(channel):
     readings = {channel.corrupt("Đọa", rng) for _ in range(200)}
     assert "Poa" in readings  # onset Đ -> P (ĐÍCH, Đảng) + rhyme ọa -> oa (dọa)
     assert all(len(split_chunks(r)) == 1 for r in readings)
+
+
+def test_capitals_pages_print_upper_case_lines_in_body_or_bold_faces():
+    from corpus.render import FONTS
+    from corpus.true_channel import page_jobs
+
+    docs = [["Đề nghị Ủy ban nhân dân thành phố", "báo cáo kết quả thực hiện"] * 30]
+    jobs = page_jobs(docs, "vie", seed=7, prefix="t.", capitals=True)
+    styles = []
+    for job in (next(jobs) for _ in range(12)):
+        assert all(line == line.upper() for line in job.lines)
+        assert "ĐỀ NGHỊ ỦY BAN NHÂN DÂN THÀNH PHỐ" in job.lines
+        assert job.style.font in FONTS and not job.style.justify
+        styles.append(job.style.font.endswith("-bold"))
+    assert any(styles) and not all(styles)
+    plain = next(page_jobs(docs, "vie", seed=7, prefix="t."))
+    assert "Đề nghị Ủy ban nhân dân thành phố" in plain.lines
+
+
+def test_a_page_that_cannot_be_shaped_is_skipped(monkeypatch):
+    import corpus.true_channel as true_channel
+
+    def fail(*args):
+        raise RuntimeError("raqm_layout() failed")
+
+    monkeypatch.setattr(true_channel, "render_page", fail)
+    job = true_channel.PageJob("p.0", ("Đề nghị",), PageStyle(), "vie", 1)
+    assert true_channel.ocr_page(job) == []
