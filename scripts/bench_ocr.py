@@ -9,6 +9,8 @@ a `.gt.txt` beside it (pages split by form feeds, logical reading order).
 
 - bare: `pdftoppm -r 300` then `tesseract PAGE - -l vie --psm 4`, no preprocessing;
 - vanban: `ocr.read_document(pdf, force_ocr=True, jobs=JOBS)` (render, clean-up, Tesseract, order).
+- vanban+restore (with --restore): vanban's text, each document restored as one batch by the
+  shipped restorer (`restore.load_restorer()`); its time adds the restoring to vanban's.
 Both use JOBS processes over pages. Scores compare whole documents, whitespace collapsed: CER
 (character edits / reference characters), WER (word edits / reference words), WER with all
 marks stripped, and an order-free bag-of-words error. Time: wall seconds and CPU seconds (this
@@ -145,20 +147,26 @@ def bench_documents(only: str) -> list[tuple[str, Path, Path]]:
     return [d for d in docs if d[1].exists() and d[2].exists() and only in d[1].name]
 
 
+def restored(text: str, restorer) -> str:
+    """`text` restored line by line in one batch (page breaks and blank lines pass through)."""
+    return "\n".join(r.text for r in restorer.restore_lines(text.split("\n")))
+
+
 def table(results: dict[str, dict[str, Score]]) -> str:
     head = (
         "| level | pages | system | CER | WER | WER no marks | BoW err | pages/s | CPU s/page |"
         "\n|---|---:|---|---:|---:|---:|---:|---:|---:|"
     )
     rows = [head]
+    systems = list(next(iter(results.values()))) if results else []
     for level in [lv for lv in LEVELS if lv in results] + ["all"]:
         by_system = results.get(level) or {}
         if level == "all":
-            by_system = {name: Score() for name in ("tesseract", "vanban")}
+            by_system = {name: Score() for name in systems}
             for lv in results.values():
                 for name, score in lv.items():
                     by_system[name].add(score)
-        for name in ("tesseract", "vanban"):
+        for name in systems:
             r = by_system[name].rates()
             rows.append(
                 f"| {level} | {by_system[name].pages} | {name} | {r['cer']:.4f} | {r['wer']:.4f} | "
@@ -173,7 +181,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="processes over pages (max 2 here)")
     parser.add_argument("--only", default="", help="substring of the PDF names to run")
     parser.add_argument("--json", type=Path, help="also write per-document results here")
+    parser.add_argument("--restore", action="store_true", help="also score vanban + the restorer")
     args = parser.parse_args()
+    restorer = None
+    if args.restore:
+        from restore import load_restorer
+
+        restorer = load_restorer()
     docs = bench_documents(args.only)
     if not docs:
         sys.exit(f"no benchmark documents under {BENCH}")
@@ -182,8 +196,15 @@ def main() -> None:
     for level, pdf, gt in docs:
         reference = gt.read_text(encoding="utf-8")
         row = {"doc": pdf.name, "level": level}
+        texts = {}
         for name, system in (("tesseract", bare_tesseract), ("vanban", vanban_ocr)):
             text, pages, wall, cpu = timed(lambda s=system, p=pdf: s(p, args.jobs))
+            texts[name] = (text, pages, wall, cpu)
+        if restorer is not None:
+            text, pages, wall, cpu = texts["vanban"]
+            fixed, _, more_wall, more_cpu = timed(lambda t=text: (restored(t, restorer), 0))
+            texts["vanban+restore"] = (fixed, pages, wall + more_wall, cpu + more_cpu)
+        for name, (text, pages, wall, cpu) in texts.items():
             score = score_text(text, reference)
             score.pages, score.wall, score.cpu, score.docs = pages, wall, cpu, [pdf.name]
             results.setdefault(level, {}).setdefault(name, Score()).add(score)
@@ -193,7 +214,7 @@ def main() -> None:
             f"{pdf.name:28s} {level:6s} "
             + "  ".join(
                 f"{n}: CER {row[n]['cer']:.4f} {row[n]['cpu_s_per_page']:.1f} cpu-s/p"
-                for n in ("tesseract", "vanban")
+                for n in texts
             ),
             flush=True,
         )
