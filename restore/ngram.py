@@ -42,7 +42,9 @@ BOS, UNK, NUM = 0, 1, 2
 BACKOFF = math.log(0.4)
 SENTENCE_END = set(".:!?")
 LIST_MARKER_MISREADS = {"¢": "c", "©": "c"}  # "¢) Xây dựng" is item c), not "để)"
-_LOOKALIKES = str.maketrans("Ðð", "Đđ")  # OCR prints the Icelandic eth for the look-alike Đ
+# Letters that are not Vietnamese, as the letters OCR misread: the Icelandic eth for the look-alike
+# Đ, and Tesseract vie's "ø" for g (every one of its "ø" in the true vie training pairs is a g).
+_LOOKALIKES = str.maketrans("Ððø", "Đđg")
 VIE_KEEP_BONUS = 5.0  # fresh vie OCR: a word outside the inventory is more often a real name
 _STRIP = "".join(PUNCTUATION)
 # Marks that separate words run together; not ' ’ ? ! *, which eng OCR prints for ư/ơ horns
@@ -328,7 +330,7 @@ def is_fixed(core: str) -> bool:
 
 
 def as_read(line: str) -> str:
-    """The line with look-alike letters that are not Vietnamese (Ð, ð) as the letters meant."""
+    """The line with letters that are not Vietnamese (Ð, ð, ø) as the letters OCR misread."""
     return line.translate(_LOOKALIKES)
 
 

@@ -130,9 +130,10 @@ def test_vie_extra_bar_on_item_d_is_undone_and_lists_end_at_higher_labels(restor
     assert [line[:2] for line in texts(restorer, lines)] == ["c)", "d)", "đ)", "5.", "đ)"]
 
 
-def test_eth_printed_for_d_bar_becomes_d_bar(restorer):
-    out = texts(restorer, ["Ủy ban nhân dân thành phố xây dựng kế hoạch", "ÐẢM BẢO Ðề nghị"])
-    assert out[1] == "ĐẢM BẢO Đề nghị"
+def test_eth_and_o_slash_printed_for_d_bar_and_g_are_read_as_such(restorer):
+    lines = ["Ủy ban nhân dân thành phố xây dựng kế hoạch", "ÐẢM BẢO Ðề nghị", "ø) nhà øa"]
+    out = texts(restorer, lines)
+    assert out[1:] == ["ĐẢM BẢO Đề nghị", "g) nhà ga"]
 
 
 def test_list_labels_follow_the_alphabet():
