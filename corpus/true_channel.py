@@ -7,6 +7,7 @@ import random
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytesseract
 from rapidfuzz.distance import Levenshtein
@@ -151,6 +152,19 @@ def read_documents(path: str) -> list[list[str]]:
     if current:
         docs.append(current)
     return docs
+
+
+CAPITALS = "caps"  # the plan mode, and the part of a run's file name, of pages in capitals
+
+
+def run_kind(split: str, capitals: bool) -> str:
+    """The split as it appears in a run's file name: "train", or "train.caps" for capitals."""
+    return f"{split}.{CAPITALS}" if capitals else split
+
+
+def printed_in_capitals(path: Path) -> bool:
+    """Whether a true-channel run file (LANG.KIND.RUN.tsv) holds pages printed in capitals."""
+    return f".{CAPITALS}." in path.name
 
 
 def page_jobs(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from corpus.true_channel import printed_in_capitals  # noqa: E402
 from restore.candidates import (  # noqa: E402
     CHANNEL_PATH,
     DEFAULT_WEIGHTS,
@@ -87,7 +88,7 @@ def true_channel_files(data: Path, lang: str, capitals: bool = False) -> list[Pa
     runs = sorted(
         p
         for p in (data / "true").glob(f"{lang}.train.*.tsv*")
-        if ".test." not in p.name and (".caps." in p.name) == capitals
+        if ".test." not in p.name and printed_in_capitals(p) == capitals
     )
     merged = data / "pairs" / f"true_{lang}.tsv"
     return runs or ([merged] if merged.exists() and not capitals else [])

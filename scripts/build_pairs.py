@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from corpus.channel import NoiseChannel, strip_accents_line  # noqa: E402
 from corpus.real import real_part1_pairs  # noqa: E402
-from corpus.true_channel import is_chunk_aligned  # noqa: E402
+from corpus.true_channel import is_chunk_aligned, printed_in_capitals  # noqa: E402
 
 KINDS = ("stat_eng", "true_eng", "true_vie", "vie_like", "stripped")
 _CHANNELS: dict[str, NoiseChannel] = {}
@@ -41,7 +41,7 @@ def read_true(data: Path, lang: str, split: str, capitals: bool = False) -> list
     `capitals`, the runs of pages printed in capitals (the network's pairs leave them out)."""
     pairs = []
     for path in sorted((data / "true").glob(f"{lang}.{split}.*.tsv")):
-        if (".caps." in path.name) != capitals:
+        if printed_in_capitals(path) != capitals:
             continue
         with open(path, encoding="utf-8") as handle:
             for row in handle:

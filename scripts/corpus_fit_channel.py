@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from corpus.channel import NoiseChannel, chunks_correspond  # noqa: E402
 from corpus.real import real_part1_pairs  # noqa: E402
+from corpus.true_channel import printed_in_capitals  # noqa: E402
 
 REAL_CHAR_SHARE = 0.1
 
@@ -51,7 +52,7 @@ def main() -> None:
     plan = [("eng", "channel", True), ("vie", "channel_vie", False)]
     for lang, name, use_real in plan[:1] if args.no_real else plan:
         found = sorted(args.true_dir.glob(f"{lang}.train.*.tsv"))
-        files = [p for p in found if ".caps." not in p.name]  # capitals: restorer channel only
+        files = [p for p in found if not printed_in_capitals(p)]  # restorer channel only
         true = read_true_pairs(files)
         meta = {
             "lang": lang,

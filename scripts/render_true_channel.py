@@ -24,7 +24,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from corpus.clean import stable_unit  # noqa: E402
-from corpus.true_channel import LinePair, ocr_page, page_jobs, read_documents  # noqa: E402
+from corpus.true_channel import (  # noqa: E402
+    CAPITALS,
+    LinePair,
+    ocr_page,
+    page_jobs,
+    read_documents,
+    run_kind,
+)
 
 
 def pair_row(pair: LinePair) -> str:
@@ -107,10 +114,10 @@ def main() -> None:
     with Pool(args.jobs, maxtasksperchild=200) as pool:
         for number, item in enumerate(args.plan.split(",")):
             lang, split, target, *mode = item.split(":")
-            capitals = mode == ["caps"]
+            capitals = mode == [CAPITALS]
             if mode and not capitals:
-                raise SystemExit(f"{item}: the only mode is 'caps'")
-            kind = f"{split}.caps" if capitals else split
+                raise SystemExit(f"{item}: the only mode is '{CAPITALS}'")
+            kind = run_kind(split, capitals)
             if split not in docs_cache:
                 docs_cache[split] = read_documents(str(args.clean / f"{split}.txt"))
             out = args.out / f"{lang}.{kind}.{args.run}.tsv"
