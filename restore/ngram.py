@@ -26,6 +26,7 @@ from restore.codes import repair_code
 from restore.digits import NUMBER, in_word_context
 from restore.features import apply_case, is_passthrough
 from restore.lexicon import load_inventory
+from restore.numerals import CERTAINTY, read_document
 from restore.text import (
     PUNCTUATION,
     Chunk,
@@ -396,6 +397,7 @@ class _Slot:
     sentence_start: bool = True  # first chunk, or after . : ! ? (capitals are expected there)
     position: int = 0  # the chunk's index in split_chunks(its line)
     piece: int = -1  # for a joined chunk ('luat.Dieu'): which of its letter runs
+    numeral: str = ""  # a number printed with letters (restore.numerals): the kind of repair
 
 
 class NgramRestorer:
@@ -487,6 +489,7 @@ class NgramRestorer:
         starts = True
         last_marker = ""
         chunked = [split_chunks(as_read(line)) if line.strip() else [] for line in lines]
+        numbers = read_document(chunked)
         chunked.append([])
         for i, line in enumerate(lines):
             if ends_list(line):
@@ -500,7 +503,11 @@ class NgramRestorer:
             heading = dict(zip(cored, caps_runs([chunks[k] for k in cored]), strict=True))
             for k, chunk in enumerate(chunks):
                 misread = self.digit_misreads.get(chunk.core)
-                if misread and in_word_context(chunks, k, following[0] if following else None):
+                if (i, k) in numbers:
+                    digits, kind = numbers[i, k]
+                    slots.append(_Slot(i, chunk, [digits], np.array([NUM]), np.zeros(1), False,
+                                       starts, k, numeral=kind))  # fmt: skip
+                elif misread and in_word_context(chunks, k, following[0] if following else None):
                     words = [chunk.core] + [w for w, _ in misread if w != NUMBER]
                     ids = [NUM] + [self.lm.index.get(w, UNK) for w in words[1:]]
                     scores = [dict(misread)[NUMBER]] + [lp for w, lp in misread if w != NUMBER]
@@ -648,6 +655,8 @@ class NgramRestorer:
             if chosen[0][0].piece >= 0:
                 pieces = _PIECE_RE.findall(chunk.core)
             for n, (slot, c, p) in enumerate(chosen):
+                if slot.numeral:
+                    p = min(p, CERTAINTY[slot.numeral])
                 printed = pieces[2 * n]
                 pieces[2 * n] = self._restored_word(printed, slot, c, caps)
                 tokens.append(RestoredToken(printed, pieces[2 * n], round(p, 4)))
@@ -659,6 +668,8 @@ class NgramRestorer:
         """The chosen option of a slot, cased like the printed word it replaces."""
         if slot.fixed:
             return repair_code(printed, self.code_segments) if slot.piece < 0 else printed
+        if slot.numeral:
+            return repair_code(slot.words[c], self.code_segments)
         if slot.words[c] == normalize(printed).lower():
             return normalize(printed)
         return self._cased(printed, slot.words[c], slot.sentence_start, caps)
