@@ -169,14 +169,22 @@ class HybridRestorer:
             for b, (line_no, offset, ex) in enumerate(batch_pieces):
                 for k in range(len(ex.chunks) - 1):
                     prev[b, k + 1] = prev_id.get((line_no, offset + k), COPY_ID)
+            needed = [
+                (b, k, s)
+                for b, (line_no, offset, ex) in enumerate(batch_pieces)
+                for k in range(len(ex.chunks))
+                if (s := wanted.get((line_no, offset + k))) is not None
+                and len(slots[s].words) > 1
+                and not slots[s].chunk.core.isdigit()  # the network always copies digits
+            ]
+            if not needed:
+                continue
             with torch.no_grad():
-                logp = torch.log_softmax(self.network.model(**batch, prev_targets=prev).float(), -1)
-            for b, (line_no, offset, ex) in enumerate(batch_pieces):
-                for k in range(len(ex.chunks)):
-                    s = wanted.get((line_no, offset + k))
-                    if s is None or slots[s].fixed or slots[s].chunk.core.isdigit():
-                        continue  # the network always copies digits: no opinion there
-                    ids = np.array(option_ids[s])
-                    row = logp[b, k].numpy()
-                    out[s] = np.where(ids >= 0, row[np.maximum(ids, 0)], self.oov_logprob)
+                states = self.network.model.hidden(**batch, prev_targets=prev)
+                rows, cols = torch.tensor([(b, k) for b, k, _ in needed]).T
+                logits = self.network.model.lm_head(states[rows, cols]).float()
+                logp = torch.log_softmax(logits, -1).numpy()
+            for row, (_, _, s) in zip(logp, needed, strict=True):
+                ids = np.array(option_ids[s])
+                out[s] = np.where(ids >= 0, row[np.maximum(ids, 0)], self.oov_logprob)
         return out

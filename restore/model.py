@@ -57,6 +57,12 @@ class RestorerModel(PreTrainedModel):
 
     def forward(self, feats, offsets, segments, attention_mask, line_index, prev_targets):
         """Teacher-forced logits [B, T, V] for the chunks of the line at `line_index` [B, T]."""
+        return self.lm_head(
+            self.hidden(feats, offsets, segments, attention_mask, line_index, prev_targets)
+        )
+
+    def hidden(self, feats, offsets, segments, attention_mask, line_index, prev_targets):
+        """The decoder's last states [B, T, d], before `lm_head`."""
         states = self.encode(feats, offsets, segments, attention_mask)
         aligned = torch.gather(states, 1, line_index.unsqueeze(-1).expand(-1, -1, states.size(-1)))
         dec_mask = (prev_targets != PAD_ID).long()
@@ -67,7 +73,7 @@ class RestorerModel(PreTrainedModel):
             encoder_hidden_states=states,
             encoder_attention_mask=attention_mask,
         )
-        return self.lm_head(out.last_hidden_state)
+        return out.last_hidden_state
 
     @torch.no_grad()
     def greedy(self, feats, offsets, segments, attention_mask, line_index, allowed=None, keep=None):

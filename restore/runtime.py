@@ -149,6 +149,14 @@ class RestorerNet(nn.Module):
     @torch.no_grad()
     def forward(self, feats, offsets, segments, attention_mask, line_index, prev_targets):
         """Teacher-forced logits [B, T, V] for the chunks of the line at `line_index` [B, T]."""
+        return self.lm_head(
+            self.hidden(feats, offsets, segments, attention_mask, line_index, prev_targets)
+        )
+
+    @torch.no_grad()
+    def hidden(self, feats, offsets, segments, attention_mask, line_index, prev_targets):
+        """The decoder's last states [B, T, d], before `lm_head` (which a caller may apply to
+        the few positions it needs)."""
         states = self.encode(feats, offsets, segments, attention_mask)
         steps = prev_targets.size(1)
         dec_mask = (prev_targets != PAD_ID).long()
@@ -161,7 +169,7 @@ class RestorerNet(nn.Module):
         )
         for layer, memory in zip(self.bart.decoder.layers, self._memory(states), strict=True):
             x = layer(x, layer.self_attn.project_kv(x), self_mask, memory, memory_mask)
-        return self.lm_head(x)
+        return x
 
     @torch.no_grad()
     def greedy(self, feats, offsets, segments, attention_mask, line_index, allowed=None, keep=None):
