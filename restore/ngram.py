@@ -179,8 +179,7 @@ class NgramLM:
     # -- scoring
     @staticmethod
     def _lookup(keys: np.ndarray, counts: np.ndarray, query: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(keys, query)
-        pos = np.minimum(pos, len(keys) - 1)
+        pos = _search(keys, query)
         return np.where(keys[pos] == query, counts[pos], 0).astype(np.float64)
 
     def logscore(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -239,7 +238,7 @@ class NgramLM:
         found = []
         for keys, queries in tables:
             query = np.concatenate(queries)
-            pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+            pos = _search(keys, query)
             found.append((pos, keys[pos] == query))
         contexts = [(v, None)] + [(pos[n:], hit[n:]) for pos, hit in found[:-1]]
         for (discounted, inverse, lower), (gram_pos, gram_hit), (pos, hit) in zip(
@@ -266,6 +265,16 @@ class NgramLM:
         c_tuv = self._lookup(self.tri_keys, self.tri_counts, tuv)
         found = np.log(np.maximum(c_tuvw, 1) / np.maximum(c_tuv, 1))
         return np.where((c_tuvw > 0) & (c_tuv > 0), found, self.backoff + tri)
+
+
+def _search(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Where each query is or would be in the sorted `keys` (clipped to the last row). The
+    queries are searched in sorted order: neighbouring searches then share their path through
+    the table's memory, several times faster on tables of millions of rows."""
+    order = np.argsort(query, kind="stable")
+    pos = np.empty(len(query), dtype=np.int64)
+    pos[order] = np.searchsorted(keys, query[order])
+    return np.minimum(pos, len(keys) - 1)
 
 
 def _compact_keys(name: str, keys: np.ndarray, lower: np.ndarray, size: int) -> dict:
