@@ -475,11 +475,11 @@ class NgramRestorer:
             return [core], [NUM if any(ch.isdigit() for ch in core) else UNK], [0.0], True
         if capitals:  # OCR misreads marks on capitals more often: no extra cost to change them
             generator, change_penalty = generator.for_capitals(), 0.0
-        found = generator.candidates(core, self.k)
+        low = normalize(core).lower()
+        found = generator.candidates(low, self.k)  # one cache entry for Các, các and CÁC
         words = [w for w, _ in found]
         ids = [self.lm.index.get(w, UNK) for w in words]
         scores = [s for _, s in found]
-        low = normalize(core).lower()
         if change_penalty and low in self.inventory:
             scores = [
                 s + (change_penalty if w != low else 0.0)
