@@ -251,6 +251,41 @@ class NgramLM:
                 p = np.where(hit, gram * inverse[pos] + lower[pos] * p, p)
         return np.log(np.maximum(p, 1e-30))
 
+    def logscore_grid(
+        self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray
+    ) -> np.ndarray:
+        """log P(w_j | t_i u_i v_i) for every context i and word j: [len(t), len(w)]. With
+        discounting, each context is looked up once rather than once per word."""
+        if not self.discounts:
+            n = len(w)
+            tiled = np.tile(w, len(t))
+            scores = self.logscore4(np.repeat(t, n), np.repeat(u, n), np.repeat(v, n), tiled)
+            return scores.reshape(len(t), n)
+        size = self.size
+        p = np.broadcast_to((self.uni[w] + 1.0) / (self.total + size), (len(t), len(w)))
+        uv = u * size + v
+        tuv = t * (size * size) + uv
+        # each table: the n-grams ending in w, and the contexts of the next order up
+        tables = [(self.bi_keys, v, uv), (self.tri_keys, uv, tuv), (self.quad_keys, tuv, None)]
+        context: tuple[np.ndarray, np.ndarray] | None = None  # unigram contexts: v itself
+        for (keys, head, above), (discounted, inverse, lower) in zip(
+            tables, self._levels, strict=False
+        ):
+            grams = (head[:, None] * size + w[None, :]).ravel()
+            query = grams if above is None else np.concatenate([grams, above])
+            pos = _search(keys, query)
+            hit = keys[pos] == query
+            n = len(grams)
+            gram = np.where(hit[:n], discounted[pos[:n]], 0.0).reshape(p.shape)
+            if context is None:
+                at = v[:, None]
+                p = gram * inverse[at] + lower[at] * p
+            else:  # an unseen context has no n-gram either: the lower order alone
+                at, seen = context
+                p = np.where(seen, gram * inverse[at] + lower[at] * p, p)
+            context = (pos[n:, None], hit[n:, None])
+        return np.log(np.maximum(p, 1e-30))
+
     def logscore4(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """log P(w | t u v) by discounting when set, else stupid-backoff log S(w | t u v);
         the trigram score when the LM has no 4-grams."""
@@ -573,10 +608,10 @@ class NgramRestorer:
             if t in breaks:
                 t3, u, v = (np.full_like(x, BOS) for x in (t3, u, v))
             n_opt = len(slot.ids)
-            tt, uu, vv = np.repeat(t3, n_opt), np.repeat(u, n_opt), np.repeat(v, n_opt)
+            lm = self.lm.logscore_grid(t3, u, v, slot.ids)
+            total = (score[:, None] + slot.channel[None, :] + self.lm_weight * lm).ravel()
+            uu, vv = np.repeat(u, n_opt), np.repeat(v, n_opt)
             ww = np.tile(slot.ids, len(u))
-            total = (np.repeat(score, n_opt) + np.tile(slot.channel, len(u))
-                     + self.lm_weight * self.lm.logscore4(tt, uu, vv, ww))  # fmt: skip
             order = np.argsort(-total, kind="stable")
             state = vv * size + ww
             if self.lm.order == 4:

@@ -182,6 +182,22 @@ def test_discounted_lm_is_a_distribution_and_prefers_seen_words(order):
     assert scores[0] > scores[1]
 
 
+@pytest.mark.parametrize("order", [3, 4])
+@pytest.mark.parametrize("discounting", [True, False])
+def test_grid_scores_equal_the_scores_of_each_context_and_word(order, discounting):
+    vocab = SPECIALS + sorted(load_inventory())
+    lm = NgramLM.train(CLEAN, vocab, min_trigram=1, order=order)
+    if discounting:
+        lm.use_discounting((0.75, 0.8, 0.9))
+    rng = np.random.default_rng(0)
+    seen = np.array([lm.token_id(w) for line in CLEAN[:5] for w in line.lower().split()])
+    t, u, v = (rng.choice(seen, 7) for _ in range(3))  # mostly contexts the LM knows
+    w = np.concatenate([rng.choice(seen, 20), rng.integers(0, lm.size, 5)])
+    n = len(w)
+    each = lm.logscore4(np.repeat(t, n), np.repeat(u, n), np.repeat(v, n), np.tile(w, len(t)))
+    np.testing.assert_array_equal(lm.logscore_grid(t, u, v, w), each.reshape(len(t), n))
+
+
 def test_fresh_vie_ocr_keeps_acronyms_and_file_names(restorer):
     lines = [
         "Ủy ban nhân dân thành phố xây dựng kế hoạch thực hiện như sau:",
