@@ -302,10 +302,15 @@ class NgramLM:
         return np.where((c_tuvw > 0) & (c_tuv > 0), found, self.backoff + tri)
 
 
+SORTED_SEARCH_FROM = 2048  # queries; below it, sorting costs more than it saves
+
+
 def _search(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Where each query is or would be in the sorted `keys` (clipped to the last row). The
-    queries are searched in sorted order: neighbouring searches then share their path through
-    the table's memory, several times faster on tables of millions of rows."""
+    """Where each query is or would be in the sorted `keys` (clipped to the last row). Many
+    queries (the confidence pass) are searched in sorted order: neighbouring searches then share
+    their path through the table's memory, several times faster on tables of millions of rows."""
+    if len(query) < SORTED_SEARCH_FROM:
+        return np.minimum(np.searchsorted(keys, query), len(keys) - 1)
     order = np.argsort(query, kind="stable")
     pos = np.empty(len(query), dtype=np.int64)
     pos[order] = np.searchsorted(keys, query[order])
