@@ -34,7 +34,9 @@ _NOT_A_NUMBER = regex.compile(
 _ROMAN_HOME = {"lục", "chương", "mục", "phần", "hạng", "loại", "nhóm", "cấp"}
 _LOOSE = regex.compile(r"[Il]{1,2}")
 _THOUSANDS = regex.compile(r"\d{3}")
-_NUMBER_WORDS = {"khoản": "[Il]", "điều": "[Il]", "ngày": "[IlO]{1,2}", "tháng": "[IlO]{1,2}"}
+_ONE = regex.compile(r"[Il]")
+_ONE_OR_TWO = regex.compile(r"[IlO]{1,2}")
+_NUMBER_WORDS = {"khoản": _ONE, "điều": _ONE, "ngày": _ONE_OR_TWO, "tháng": _ONE_OR_TWO}
 _LABEL = regex.compile(r"(\d{1,2}|[IVXl]{1,4})[.]$")
 _FAMILY = regex.compile(r"([A-Z]{2,})(\d{1,2})")
 _TAIL = regex.compile(r"(?=.*[Il])[\dIl]{1,2}")
@@ -108,7 +110,7 @@ def after_number_word(chunks: list[Chunk], k: int) -> str | None:
     core = chunks[k].core
     if letters is None or _NOT_A_NUMBER.fullmatch(core):
         return None
-    if regex.fullmatch(letters, core) or _MIXED.fullmatch(core):
+    if letters.fullmatch(core) or _MIXED.fullmatch(core):
         return as_digits(core)
     return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -114,15 +115,17 @@ _ONSETS = sorted(
 )
 
 
+_SYLLABLE_LETTERS = regex.compile(r"[a-zđăâêôơư]+")
+_RHYME = regex.compile(r"([aăâeêioôơuưy]{1,3})(ng|nh|ch|c|m|n|p|t)?")
+
+
+@lru_cache(maxsize=100_000)
 def is_valid_syllable(word: str) -> bool:
     """Structural check for a Vietnamese syllable: onset + 1-3 vowels + optional coda."""
     w = strip_tone(word.lower())
-    if not w or not regex.fullmatch(r"[a-zđăâêôơư]+", w):
+    if not w or not _SYLLABLE_LETTERS.fullmatch(w):
         return False
     for onset in [*_ONSETS, ""]:
-        if w.startswith(onset):
-            rest = w[len(onset) :]
-            m = regex.fullmatch(r"([aăâeêioôơuưy]{1,3})(ng|nh|ch|c|m|n|p|t)?", rest)
-            if m:
-                return True
+        if w.startswith(onset) and _RHYME.fullmatch(w[len(onset) :]):
+            return True
     return False
