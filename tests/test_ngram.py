@@ -5,7 +5,16 @@ import pytest
 
 from restore.candidates import CandidateGenerator
 from restore.lexicon import load_inventory
-from restore.ngram import SPECIALS, NgramLM, NgramRestorer, ends_list, joined_pieces, list_label
+from restore.ngram import (
+    SPECIALS,
+    NgramLM,
+    NgramRestorer,
+    _is_horn,
+    ends_list,
+    joined_pieces,
+    list_label,
+)
+from restore.text import split_chunks
 
 CLEAN = [
     "Thực hiện Nghị quyết số 147/NQ-CP ngày 22/5/2025 của Chính phủ về ban hành",
@@ -196,6 +205,24 @@ def test_grid_scores_equal_the_scores_of_each_context_and_word(order, discountin
     n = len(w)
     each = lm.logscore4(np.repeat(t, n), np.repeat(u, n), np.repeat(v, n), np.tile(w, len(t)))
     np.testing.assert_array_equal(lm.logscore_grid(t, u, v, w), each.reshape(len(t), n))
+
+
+def test_eng_ocr_horn_after_a_word_is_part_of_the_letter(restorer):
+    out = texts(restorer, ["Uy ban nhan dan thanh pho xay dung’ ke hoach thuc? hien nhu sau:"])
+    assert out == ["Ủy ban nhân dân thành phố xây dựng kế hoạch thực hiện như sau:"]
+    # punctuation stays: a question mark after a word without a horn, at the end of the line
+    assert texts(restorer, ["bao cao Bo Tai chinh KHONG?"])[0].endswith("?")
+    # fresh vie OCR prints the horn: there a ? is a question mark
+    vie = "Ủy ban nhân dân thành phố xây dựng kế hoạch thực? hiện như sau:"
+    assert texts(restorer, [vie]) == [vie]
+
+
+def test_is_horn():
+    after = split_chunks("lý do")
+    assert _is_horn("?", "xử", []) and _is_horn("’", "cơ", after) and _is_horn("'", "như", [])
+    assert _is_horn("?", "chi", after)  # a ? before a lowercase word is no question mark
+    assert not _is_horn("?", "không", []) and not _is_horn("?", "không", split_chunks("Do"))
+    assert not _is_horn("'", "de", after)
 
 
 def test_fresh_vie_ocr_keeps_acronyms_and_file_names(restorer):
