@@ -385,15 +385,32 @@ def as_read(line: str) -> str:
     return line.translate(_LOOKALIKES)
 
 
-def list_label(read: str, previous: str) -> str:
+def list_label(read: str, previous: str, following: str = "") -> str:
     """The item label of a line read as `read` after the label `previous` ("" when none in this
-    list): OCR confuses d) and đ), so the alphabetical order a) b) c) d) đ) e) decides."""
+    list) and before an item read as `following` ("" when none): OCR confuses d) and đ), so the
+    alphabetical order a) b) c) d) đ) e) decides. An đ) after c) is a d) only when another đ)
+    follows: a list can skip d) (a repealed point), and in the true vie training pages c) đ) e)
+    was right 2 times of 2, c) đ) đ) a misread d) 6 of 6, and c) đ) at a list's end 2 of 6."""
     label = LIST_MARKER_MISREADS.get(read, read)
     if label == "d" and previous == "d":  # eng OCR drops the bar
         return "đ"
-    if label == "đ" and previous == "c":  # vie OCR adds one
+    if label == "đ" and previous == "c" and following == "đ":  # vie OCR adds one
         return "d"
     return label
+
+
+def following_labels(lines: list[str], chunked: list[list[Chunk]]) -> dict[int, str]:
+    """Line of each item label -> the next item label of its list as read ("" when none)."""
+    following: dict[int, str] = {}
+    upcoming = ""
+    for i in range(len(lines) - 1, -1, -1):
+        chunks = chunked[i]
+        if chunks and is_list_marker(chunks[0]):
+            following[i] = upcoming
+            upcoming = LIST_MARKER_MISREADS.get(chunks[0].core, chunks[0].core)
+        if ends_list(lines[i]):
+            upcoming = ""
+    return following
 
 
 _HIGHER_LABEL = regex.compile(
@@ -560,6 +577,7 @@ class NgramRestorer:
         last_marker = ""
         chunked = [split_chunks(as_read(line)) if line.strip() else [] for line in lines]
         numbers = read_document(chunked)
+        next_labels = following_labels(lines, chunked)
         chunked.append([])
         for i, line in enumerate(lines):
             if ends_list(line):
@@ -584,7 +602,7 @@ class NgramRestorer:
                     slots.append(_Slot(i, chunk, words, np.array(ids), np.array(scores), False,
                                        starts, k))  # fmt: skip
                 elif k == 0 and is_list_marker(chunk):
-                    word = last_marker = list_label(chunk.core, last_marker)
+                    word = last_marker = list_label(chunk.core, last_marker, next_labels[i])
                     ids = np.array([self.lm.index.get(word, UNK)])
                     slots.append(_Slot(i, chunk, [word], ids, np.zeros(1), word == chunk.core,
                                        starts, k))  # fmt: skip

@@ -11,6 +11,7 @@ from restore.ngram import (
     NgramRestorer,
     _is_horn,
     ends_list,
+    following_labels,
     joined_pieces,
     list_label,
 )
@@ -146,11 +147,16 @@ def test_eth_and_o_slash_printed_for_d_bar_and_g_are_read_as_such(restorer):
 
 
 def test_list_labels_follow_the_alphabet():
-    assert list_label("đ", "c") == "d" and list_label("d", "d") == "đ"
+    assert list_label("đ", "c", "đ") == "d" and list_label("d", "d") == "đ"
+    assert list_label("đ", "c", "e") == "đ"  # c) đ) e): the list skips d)
+    assert list_label("đ", "c") == "đ"  # c) đ) at a list's end: either, so as printed
     assert list_label("đ", "d") == "đ" and list_label("d", "c") == "d"
     assert list_label("¢", "b") == "c" and list_label("đ", "") == "đ"
     assert ends_list("5. Trường hợp") and ends_list("II. MỤC TIÊU") and ends_list("Điều 5. Ab")
     assert not ends_list("a) Xin") and not ends_list("Mục tiêu là") and not ends_list("Trường")
+    lines = ["c) Ba", "đ) Bốn", "", "đ) Năm", "5. Sáu", "c) Bảy", "đ) Tám"]
+    chunked = [split_chunks(line) for line in lines]
+    assert following_labels(lines, chunked) == {0: "đ", 1: "đ", 3: "", 5: "đ", 6: ""}
 
 
 def test_fresh_vie_heading_in_capitals_is_restored_not_kept_as_acronyms(restorer):
