@@ -46,8 +46,11 @@ def report(name: str, tokens: list[tuple[float, bool]]) -> list[str]:
     for low, high in zip(BINS, BINS[1:], strict=False):
         inside = [right for p, right in tokens if low <= p < high or (high == 1.0 and p == 1.0)]
         if inside:
-            rows.append(f"| [{low:.2f}, {high:.2f}{']' if high == 1.0 else ')'} | {len(inside):,} | "
-                        f"{len(inside) / len(tokens):.2%} | {sum(inside) / len(inside):.2%} |")  # fmt: skip
+            bracket = "]" if high == 1.0 else ")"
+            share, right = len(inside) / len(tokens), sum(inside) / len(inside)
+            rows.append(
+                f"| [{low:.2f}, {high:.2f}{bracket} | {len(inside):,} | {share:.2%} | {right:.2%} |"
+            )
     rows += ["", "| check tokens under | tokens checked | errors found |", "|---|---:|---:|"]
     for threshold in THRESHOLDS:
         checked = [right for p, right in tokens if p < threshold]
@@ -60,7 +63,8 @@ def report(name: str, tokens: list[tuple[float, bool]]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    repo = Path(__file__).resolve().parents[1]
+    parser.add_argument("--shared", type=Path, default=repo.parent / "shared")
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR)
     parser.add_argument("--sets", default="seed,eng,vie")
     args = parser.parse_args()
