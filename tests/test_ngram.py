@@ -223,6 +223,13 @@ def test_eng_ocr_horn_after_a_word_is_part_of_the_letter(restorer):
     assert texts(restorer, [vie]) == [vie]
 
 
+def test_stray_accent_marks_are_dropped_and_recorded(restorer):
+    out = restorer.restore_lines(["Ủy ban nhân dân thành phố ˆ xây dựng kế hoạch", "  ˆ báo cáo"])
+    assert [o.text for o in out] == ["Ủy ban nhân dân thành phố xây dựng kế hoạch", "  báo cáo"]
+    assert ("ˆ", "") in [(t.source, t.text) for t in out[0].tokens]
+    assert texts(restorer, ["báo cáo ˆ__ Bộ"]) == ["báo cáo ˆ__ Bộ"]  # not a bare mark: kept
+
+
 def test_is_horn():
     after = split_chunks("lý do")
     assert _is_horn("?", "xử", []) and _is_horn("’", "cơ", after) and _is_horn("'", "như", [])
