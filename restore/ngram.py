@@ -757,7 +757,8 @@ class NgramRestorer:
             caps = next(in_caps_run) or heading
             if is_stray_mark(chunk):
                 tokens.append(RestoredToken(chunk.core, "", 1.0))
-                lead = chunk.space_before if not parts else lead
+                if lead is None and not parts:
+                    lead = chunk.space_before
                 continue
             pieces = [chunk.core]
             chosen = by_chunk[k]
