@@ -8,8 +8,10 @@ candidate syllables:
     score(path) = sum_t [ channel(noisy_t | w_t) + nn_weight * log p_net(w_t | line, w_<t)
                           + lm_weight * log S(w_t | w_t-3 w_t-2 w_t-1) ]
 
-`log p_net` is read from one teacher-forced pass of the network given a first best path (from a
-narrow LM + channel beam); `rounds` passes refine it. The beam search itself
+`nn_weight` can depend on the batch's channel profile (`profile_nn_weight`): the network was
+trained mostly on eng OCR noise, so in fresh vie OCR its expectation of eng's confusions gets
+less weight. `log p_net` is read from one teacher-forced pass of the network given a first best
+path (from a narrow LM + channel beam); `rounds` passes refine it. The beam search itself
 (`restore.ngram.NgramRestorer._decode`) runs across line breaks, and each choice goes back to
 its own line, so the output stays line-aligned and pass-through chunks stay unchanged.
 """
@@ -26,7 +28,7 @@ import numpy as np
 import torch
 
 from restore.batching import make_batch
-from restore.candidates import CandidateGenerator
+from restore.candidates import CandidateGenerator, channel_profile
 from restore.codes import load_table as load_codes
 from restore.digits import load_table
 from restore.ngram import NgramLM, NgramRestorer, _Slot, as_read
@@ -48,6 +50,7 @@ class HybridRestorer:
         channel_weight: float = 1.0,
         first_beam: int = 4,
         cache_weight: float = 0.0,
+        profile_nn_weight: dict[str, float] | None = None,
     ):
         self.network = network
         self.decoder = decoder
@@ -57,6 +60,7 @@ class HybridRestorer:
         self.channel_weight = channel_weight
         self.first_beam = first_beam
         self.cache_weight = cache_weight
+        self.profile_nn_weight = profile_nn_weight or {}  # channel profile -> nn_weight
 
     @classmethod
     def from_pretrained(cls, directory: Path) -> HybridRestorer:
@@ -90,20 +94,23 @@ class HybridRestorer:
             channel_weight=settings.get("channel_weight", 1.0),
             first_beam=settings.get("first_beam", 4),
             cache_weight=settings.get("cache_weight", 0.0),
+            profile_nn_weight=settings.get("profile_nn_weight"),
         )
 
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
         """Restore a batch (one document, ideally); one output line per input line."""
-        slots, breaks = self.decoder.stream(lines)
-        if not self.nn_weight:
+        profile = channel_profile(lines)
+        slots, breaks = self.decoder.stream(lines, profile)
+        nn_weight = self.profile_nn_weight.get(profile, self.nn_weight)
+        if not nn_weight:
             choice, confidence = self.decoder._decode(slots, breaks)
         else:  # a narrow LM + channel pass gives the network its history
             choice, _ = self.decoder._decode(slots, breaks, beam=self.first_beam, confidence=False)
-        for round_no in range(self.rounds if self.nn_weight else 0):
+        for round_no in range(self.rounds if nn_weight else 0):
             nn = self.network_scores(lines, slots, choice)
             cache = self.cache_scores(slots, choice)
             scored = [
-                replace(s, channel=self.channel_weight * s.channel + self.nn_weight * extra + c)
+                replace(s, channel=self.channel_weight * s.channel + nn_weight * extra + c)
                 for s, extra, c in zip(slots, nn, cache, strict=True)
             ]
             last = round_no == self.rounds - 1

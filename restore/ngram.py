@@ -430,6 +430,19 @@ def is_list_marker(chunk: Chunk) -> bool:
     return len(chunk.core) == 1 and not chunk.prefix and chunk.suffix.startswith(")")
 
 
+_NUMBERED_POINT = regex.compile(r"\d{1,3}[a-zđ]")
+
+
+def is_numbered_point(chunk: Chunk) -> bool:
+    """A numbered point inserted by an amendment at the start of a line: '1a.', '2b)'. It is a
+    label, never a word ("1a" is "là" only inside a sentence)."""
+    return (
+        not chunk.prefix
+        and chunk.suffix[:1] in (".", ")")
+        and bool(_NUMBERED_POINT.fullmatch(chunk.core))
+    )
+
+
 def caps_runs(chunks: list[Chunk]) -> list[bool]:
     """For each chunk: is it an all-capitals word next to another one ('THANH PHO HAI PHONG')?
     Eng OCR capitalizes lone words ('BO Tai chinh'), not whole runs of them."""
@@ -528,14 +541,18 @@ class NgramRestorer:
         choice, confidence = self._decode(slots, breaks)
         return self.render_lines(lines, slots, choice, confidence)
 
-    def stream(self, lines: list[str]) -> tuple[list[_Slot], set[int]]:
+    def stream(self, lines: list[str], profile: str | None = None) -> tuple[list[_Slot], set[int]]:
         """The slots (chunks with their options and channel scores) of a batch, and the slot
-        indices where a blank line resets the LM context."""
-        profile = channel_profile(lines)
+        indices where a blank line resets the LM context. `profile`: the batch's
+        `channel_profile`, when the caller has it already. Fresh vie OCR prints numbers as
+        numbers (every digit token of the true vie pairs is a number), so there the digit
+        misreads of eng OCR ("1" for "là") are off."""
+        profile = profile or channel_profile(lines)
         generator = self.base_generator.for_profile(profile)
         keep = self.keep_penalty + (VIE_KEEP_BONUS if profile == "vie" else 0.0)
         change = self.vie_change_penalty if profile == "vie" else 0.0
-        return self._slots(lines, generator, keep, change, horn_marks=profile == "default")
+        misreads = {} if profile == "vie" else self.digit_misreads
+        return self._slots(lines, generator, keep, change, misreads, profile == "default")
 
     def render_lines(
         self, lines: list[str], slots: list[_Slot], choice: list[int], confidence: list[float]
@@ -580,10 +597,11 @@ class NgramRestorer:
 
     def _slots(
         self, lines: list[str], generator: CandidateGenerator, keep: float, change: float,
-        horn_marks: bool = False,
+        misreads: dict[str, list[tuple[str, float]]], horn_marks: bool = False,
     ) -> tuple[list[_Slot], set[int]]:  # fmt: skip
-        """`horn_marks`: eng OCR, where a ? ’ or ' right after a word is often the horn of its
-        ư/ơ ("xt? lý" is "xử lý", "co’ so" is "cơ sở")."""
+        """`misreads`: digit tokens that may be words (`restore.digits`); `horn_marks`: eng OCR,
+        where a ? ’ or ' right after a word is often the horn of its ư/ơ ("xt? lý" is "xử lý",
+        "co’ so" is "cơ sở")."""
         slots, breaks = [], set()
         starts = True
         last_marker = ""
@@ -604,7 +622,7 @@ class NgramRestorer:
             for k, chunk in enumerate(chunks):
                 if is_stray_mark(chunk):
                     continue  # dropped when the line is rendered
-                misread = self.digit_misreads.get(chunk.core)
+                misread = misreads.get(chunk.core)
                 if (i, k) in numbers:
                     digits, kind = numbers[i, k]
                     slots.append(_Slot(i, chunk, [digits], np.array([NUM]), np.zeros(1), False,
@@ -614,6 +632,9 @@ class NgramRestorer:
                     ids = [NUM] + [self.lm.index.get(w, UNK) for w in words[1:]]
                     scores = [dict(misread)[NUMBER]] + [lp for w, lp in misread if w != NUMBER]
                     slots.append(_Slot(i, chunk, words, np.array(ids), np.array(scores), False,
+                                       starts, k))  # fmt: skip
+                elif k == 0 and is_numbered_point(chunk):
+                    slots.append(_Slot(i, chunk, [chunk.core], np.array([NUM]), np.zeros(1), True,
                                        starts, k))  # fmt: skip
                 elif k == 0 and is_list_marker(chunk):
                     word = last_marker = list_label(chunk.core, last_marker, next_labels[i])

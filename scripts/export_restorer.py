@@ -31,6 +31,8 @@ def main() -> None:
     ap.add_argument("--confusions", type=Path)
     ap.add_argument("--lm", type=Path, help="n-gram LM file (restore.ngram), named lm.npz")
     ap.add_argument("--nn-weight", type=float, default=0.3, help="weight of log p_network")
+    ap.add_argument("--vie-nn-weight", type=float, default=0.25,
+                    help="weight of log p_network in fresh vie OCR")  # fmt: skip
     ap.add_argument("--lm-weight", type=float, default=1.0, help="weight of the LM log score")
     ap.add_argument("--channel-weight", type=float, default=1.0)
     ap.add_argument("--beam", type=int, default=16)
@@ -53,7 +55,8 @@ def main() -> None:
         settings = {"decoder": "hybrid-beam", "nn_weight": args.nn_weight,
                     "lm_weight": args.lm_weight, "channel_weight": args.channel_weight,
                     "beam": args.beam, "candidates": 24, "backoff": args.backoff,
-                    "cache_weight": args.cache_weight}  # fmt: skip
+                    "cache_weight": args.cache_weight,
+                    "profile_nn_weight": {"vie": args.vie_nn_weight}}  # fmt: skip
         if args.discounts:
             settings |= {"lm_smoothing": "absolute-discounting",
                          "discounts": [float(d) for d in args.discounts.split(",")]}  # fmt: skip

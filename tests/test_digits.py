@@ -45,3 +45,18 @@ def test_lm_decides_between_the_number_and_the_syllable():
     assert out == ["nhất là các hệ thống", "có 14 xã và phường"]
     plain = NgramRestorer(lm, CandidateGenerator.load())  # without the table: never touched
     assert plain.restore_lines(["nhat 14 cac"])[0].text.split()[1] == "14"
+
+
+def test_fresh_vie_ocr_prints_numbers_as_numbers():
+    """In the vie profile the eng table is off: 'thuê 1 lực sĩ' keeps its 1."""
+    text = ["ông đã thuê 1 lực sĩ làm việc", "đây là một lực sĩ"] * 20
+    lm = NgramLM.train(text, SPECIALS + sorted(load_inventory()), min_trigram=1, order=4)
+    table = {"1": [(NUMBER, np.log(0.1)), ("là", np.log(0.9))]}
+    restorer = NgramRestorer(lm, CandidateGenerator.load(), digit_misreads=table)
+    vie = ["Ông đã thuê 1 lực sĩ làm sát thủ cho đoàn của nhà vua."]
+    slots, _ = restorer.stream(vie)
+    one = next(s for s in slots if s.chunk.core == "1")
+    assert one.words == ["1"]
+    assert restorer.restore_lines(vie)[0].text == vie[0]
+    eng_slots, _ = restorer.stream(["ong da thué 1 luc si"])  # eng OCR: the table applies
+    assert next(s for s in eng_slots if s.chunk.core == "1").words == ["1", "là"]

@@ -12,6 +12,7 @@ from restore.ngram import (
     _is_horn,
     ends_list,
     following_labels,
+    is_numbered_point,
     joined_pieces,
     list_label,
 )
@@ -284,3 +285,11 @@ def test_shipped_lm_is_a_distribution():
         assert probs.sum() == pytest.approx(1.0, abs=1e-4)
     t, u, v = (np.array([lm.index[w]]) for w in ("ủy", "ban", "nhân"))
     assert lm.logscore4(t, u, v, np.array([lm.index["dân"]]))[0] > np.log(0.5)
+
+
+def test_numbered_points_at_a_line_start_are_labels(restorer):
+    assert [is_numbered_point(c) for c in split_chunks("1a. 2b) 10c. 1a 1a, (1a)")] == [
+        True, True, True, False, False, False
+    ]  # fmt: skip
+    out = texts(restorer, ["1a. Bo Tai chinh bao cao", "2b) Uy ban nhan dan 1a don vi"])
+    assert out[0].startswith("1a. ") and out[1].startswith("2b) ")
