@@ -61,6 +61,8 @@ def test_channel_profile_tells_fresh_vie_ocr_from_legacy_eng_ocr():
     assert channel_profile(["Thuc hien Nghi quyet so 147"]) == "default"  # too short to tell
     assert channel_profile(["Thuc hien Nghi quyet so 147 cua Chinh phu ve ban hanh"] * 3) == "plain"
     assert channel_profile([]) == "default"
+    mixed = "Tổ chức quan triet Nghi quyet cua Chinh phu ve toi pham"  # marks on 2 words of 12
+    assert channel_profile([mixed]) == "default"
 
 
 def test_vie_profile_keeps_a_correct_word_first(generator):
