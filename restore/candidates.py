@@ -352,10 +352,10 @@ CAPITALS_SHARE = 0.8  # of a channel's weight, for words in capitals, on its cap
 # Channel weights by input profile: Tesseract eng (and typing without marks) never outputs a
 # letter beyond Latin-1, while fresh vie OCR has one in most words.
 # Plain text (typed without marks) has no accented letter at all; eng OCR has é, ô, á in ~20%.
-# Fresh vie OCR is read with the vie channel alone. Eng's confusions (về -> vé, ông -> ong) are not
-# vie's: 0 of 515 "về" printed "vé" in the true vie pairs. Nor is typing without marks: vie OCR
-# printed 0.17% of marked words bare ("cua" for "của"), and the vie channel learned those. Even a
-# 1% share of either let the LM change right words ("vé" -> "về", "gom" -> "gồm").
+# Fresh vie OCR is read with the vie channel alone. Eng's confusions (về -> vé, ông -> ong) are
+# not vie's: 0 of 501 "về" printed "vé" in the true vie training pairs. Nor is typing without
+# marks: vie OCR printed 0.17% of marked words bare ("cua" for "của"), and the vie channel learned
+# those. Even a 1% share of either let the LM change right words ("vé" -> "về", "gom" -> "gồm").
 PROFILE_WEIGHTS = {
     "default": DEFAULT_WEIGHTS,
     "vie": {"vie": 1.0},
