@@ -84,3 +84,18 @@ def test_cache_prefers_the_documents_own_words_but_not_a_slots_own_choice(hybrid
     lone = [t for t, s in enumerate(slots) if s.chunk.core == "toi"][0]
     assert np.allclose(scores[lone], scores[lone][0])  # its own choice does not count
     assert not any(s.any() for s in hybrid.cache_scores(slots, choice))  # weight 0: no prior
+
+
+def test_network_weight_can_depend_on_the_channel_profile(decoder):
+    def no_network(*args):
+        raise AssertionError("the network was asked")
+
+    off_in_vie = HybridRestorer(tiny_restorer(), decoder, nn_weight=0.3,
+                                profile_nn_weight={"vie": 0.0})  # fmt: skip
+    off_in_vie.network_scores = no_network
+    vie = ["Thực hiện Nghị quyết của Chính phủ về tội phạm"]
+    assert [r.text for r in off_in_vie.restore_lines(vie)] == [
+        r.text for r in decoder.restore_lines(vie)
+    ]
+    with pytest.raises(AssertionError, match="network was asked"):
+        off_in_vie.restore_lines(["Thuc hién Nghi quyét ctia Chinh phu"])
