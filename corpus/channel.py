@@ -19,7 +19,7 @@ from pathlib import Path
 import regex
 from rapidfuzz.distance import Levenshtein
 
-from restore.text import is_valid_syllable, split_chunks, strip_marks
+from vanban.core.text import is_valid_syllable, split_chunks, strip_marks
 
 _LETTERS = regex.compile(r"\p{L}+")
 _ROMAN = regex.compile(r"[IVXLCDM]+")  # heading numbers (II., IV.) pass unchanged

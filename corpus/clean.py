@@ -13,7 +13,7 @@ from pathlib import Path
 
 import regex
 
-from restore.text import normalize
+from vanban.core.text import normalize
 
 SPLITS = ("train", "valid", "test")
 # Codification source notes / cross-references: 11 % of the legal file, very repetitive.

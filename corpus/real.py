@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from restore.text import normalize
+from vanban.core.text import normalize
 
 PART1_LINES = 370
 

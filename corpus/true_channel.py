@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytesseract
 from rapidfuzz.distance import Levenshtein
-
-from corpus.channel import chunks_correspond
-from corpus.render import (
+from vanban.corpus.channel import chunks_correspond
+from vanban.corpus.render import (
     PageStyle,
     degrade,
     heading_style,
@@ -21,7 +20,8 @@ from corpus.render import (
     random_style,
     render_page,
 )
-from restore.text import normalize, split_chunks, strip_marks
+
+from vanban.core.text import normalize, split_chunks, strip_marks
 
 MIN_SIMILARITY = (
     0.6  # of mark-stripped, lowercased lines, to accept an OCR line as a source's reading

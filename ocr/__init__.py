@@ -1,5 +1,5 @@
 """OCR stage: PDF/image scans -> cleaned page images -> Tesseract lines with provenance."""
 
-from ocr.reader import read_document
+from vanban.ocr.reader import read_document
 
 __all__ = ["read_document"]

@@ -12,7 +12,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-from restore.text import is_valid_syllable
+from vanban.core.text import is_valid_syllable
 
 GAP_FACTOR = 2.5  # a horizontal gap wider than this many word heights separates two segments
 NEIGHBOUR_GAP_FACTOR = 1.0  # ... or this many, when the gap lines up with a neighbour's gutter

@@ -12,13 +12,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytesseract
+from vanban.ocr import sources
+from vanban.ocr.engine import DEFAULT_PSM, image_to_data, tesseract_available
+from vanban.ocr.layout import order_lines
+from vanban.ocr.preprocess import CleanOptions, clean_page
+from vanban.ocr.sources import PageRef
 
-from ocr import sources
-from ocr.engine import DEFAULT_PSM, image_to_data, tesseract_available
-from ocr.layout import order_lines
-from ocr.preprocess import CleanOptions, clean_page
-from ocr.sources import PageRef
-from vanban.records import Page, Provenance, ScannedDocument, TextLine, VanbanError
+from vanban.core.errors import VanbanError
+from vanban.core.formats import file_kind
+from vanban.core.records import Page, Provenance, ScannedDocument, TextLine
 
 log = logging.getLogger("vanban.ocr")
 
@@ -41,7 +43,7 @@ def read_document(
 
 
 def _read(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> ScannedDocument:
-    kind = sources.file_kind(path)
+    kind = file_kind(path)
     if kind == "text":
         return read_text_document(path)
     if kind == "pdf":

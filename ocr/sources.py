@@ -13,16 +13,14 @@ import pdf2image
 from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from restore.text import is_valid_syllable
-from vanban.records import VanbanError
+from vanban.core.errors import VanbanError
+from vanban.core.text import is_valid_syllable
 
 RENDER_DPI = 300
 MAX_PAGE_PIXELS = 89_478_485  # Pillow's bomb limit, A2 at 300 DPI: larger pages are refused
 MIN_TEXT_LAYER_CHARS = 20  # a PDF page with fewer letters/digits in its text layer is OCR'd
 MIN_SCAN_LAYER_CHARS = 400  # on a scanned page, less text is a signature stamp, not the page
 SCAN_COVER = 0.5  # an image covering this share of the page makes it a scanned page
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-TEXT_SUFFIXES = {".txt", ".text"}
 
 _WORD_CHAR = re.compile(r"\w")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -36,27 +34,6 @@ class PageRef:
     path: str
     kind: str  # "pdf" | "image"
     number: int  # 1-based page (PDF page or image frame + 1)
-
-
-def file_kind(path: Path) -> str:
-    """'pdf', 'image' or 'text', from the suffix, else from the first bytes."""
-    suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        return "pdf"
-    if suffix in IMAGE_SUFFIXES:
-        return "image"
-    if suffix in TEXT_SUFFIXES:
-        return "text"
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if head.startswith(b"%PDF"):
-        return "pdf"
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
-        return "image"
-    raise VanbanError(
-        str(path),
-        f"unsupported file type '{suffix or 'no suffix'}' (expected PDF, PNG, JPEG, TIFF or .txt)",
-    )
 
 
 # ---- .txt -------------------------------------------------------------------------------------

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from restore.api import Restorer, load_restorer
+    from vanban.restore.api import Restorer, load_restorer
 
 __all__ = ["Restorer", "load_restorer"]
 
 
 def __getattr__(name: str):
-    """Import the model code (torch) only when it is used, not for restore.text."""
+    """Import the model code (torch) only when it is used, not for vanban.core.text."""
     if name in __all__:
-        from restore import api
+        from vanban.restore import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'restore' has no attribute {name!r}")

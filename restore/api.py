@@ -8,17 +8,18 @@ from typing import Protocol
 
 import numpy as np
 import torch
+from vanban.models import RESTORER_DIR
+from vanban.restore.batching import Example, make_batch
+from vanban.restore.constraint import CandidateMask, load_confusions
+from vanban.restore.features import apply_case, is_passthrough
+from vanban.restore.runtime import RestorerNet
+from vanban.restore.specials import COPY_ID, PAD_ID, UNK_ID
+from vanban.restore.vocab import OutputVocab
 
-from restore.batching import Example, make_batch
-from restore.constraint import CandidateMask, load_confusions
-from restore.features import apply_case, is_passthrough
-from restore.runtime import RestorerNet
-from restore.specials import COPY_ID, PAD_ID, UNK_ID
-from restore.text import Chunk, split_chunks
-from restore.vocab import OutputVocab
-from vanban.records import RestoredLine, RestoredToken
+from vanban.core.records import RestoredLine, RestoredToken
+from vanban.core.text import Chunk, split_chunks
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "restorer"
+DEFAULT_MODEL_DIR = RESTORER_DIR
 
 
 class Restorer(Protocol):
@@ -147,7 +148,7 @@ def load_restorer(model_dir: Path | None = None) -> Restorer:
         raise FileNotFoundError(f"{directory}: no restorer model (config.json missing)")
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     if (directory / "decoding.json").exists():
-        from restore.hybrid import HybridRestorer
+        from vanban.restore.hybrid import HybridRestorer
 
         return HybridRestorer.from_pretrained(directory)
     return ModelRestorer.from_pretrained(directory)

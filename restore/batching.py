@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from vanban.restore.features import PAD_FEATURE, SEP_FEATURE, chunk_features
+from vanban.restore.specials import BOS_ID, PAD_ID
+from vanban.restore.vocab import IGNORE
 
-from restore.features import PAD_FEATURE, SEP_FEATURE, chunk_features
-from restore.specials import BOS_ID, PAD_ID
-from restore.text import Chunk
-from restore.vocab import IGNORE
+from vanban.core.text import Chunk
 
 
 @dataclass

@@ -22,9 +22,9 @@ from pathlib import Path
 import regex
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
+from vanban.restore.lexicon import LEXICON_DIR, base_form, load_inventory
 
-from restore.lexicon import LEXICON_DIR, base_form, load_inventory
-from restore.text import normalize, split_chunks, strip_marks, strip_tone
+from vanban.core.text import normalize, split_chunks, strip_marks, strip_tone
 
 CHANNEL_PATH = LEXICON_DIR / "channel.json"
 MAX_BLOCK = 3  # longest block (either side) kept as one confusion event

@@ -14,9 +14,9 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
+from vanban.restore.specials import COPY_ID, UNK_ID
 
-from restore.specials import COPY_ID, UNK_ID
-from restore.text import strip_marks
+from vanban.core.text import strip_marks
 
 _OCR_LETTERS = str.maketrans({"6": "o", "0": "o", "1": "l", "&": "o", "¢": "d", "@": "a", "$": "s"})
 

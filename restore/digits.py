@@ -17,9 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import regex
+from vanban.restore.lexicon import LEXICON_DIR
 
-from restore.lexicon import LEXICON_DIR
-from restore.text import Chunk, normalize, split_chunks
+from vanban.core.text import Chunk, normalize, split_chunks
 
 TABLE_PATH = LEXICON_DIR / "digit_misreads.tsv"
 NUMBER = "<num>"  # the table's name for "the gold token was this number"

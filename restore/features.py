@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import regex
 
-from restore.text import Chunk
+from vanban.core.text import Chunk
 
 N_SHAPE = 32  # feature ids below this are reserved for shapes and separators
 SEP_FEATURE = 1

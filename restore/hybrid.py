@@ -26,15 +26,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from vanban.restore.batching import make_batch
+from vanban.restore.candidates import CandidateGenerator, channel_profile
+from vanban.restore.codes import load_table as load_codes
+from vanban.restore.digits import load_table
+from vanban.restore.ngram import NgramLM, NgramRestorer, _Slot, as_read
+from vanban.restore.specials import BOS_ID, COPY_ID, UNK_ID
 
-from restore.batching import make_batch
-from restore.candidates import CandidateGenerator, channel_profile
-from restore.codes import load_table as load_codes
-from restore.digits import load_table
-from restore.ngram import NgramLM, NgramRestorer, _Slot, as_read
-from restore.specials import BOS_ID, COPY_ID, UNK_ID
-from restore.text import normalize, split_chunks
-from vanban.records import RestoredLine
+from vanban.core.records import RestoredLine
+from vanban.core.text import normalize, split_chunks
 
 
 class HybridRestorer:
@@ -66,7 +66,7 @@ class HybridRestorer:
     def from_pretrained(cls, directory: Path) -> HybridRestorer:
         """The network, `lm.npz` and `decoding.json` of a model folder, and the shipped channel
         (`models/lexicon`)."""
-        from restore.api import ModelRestorer
+        from vanban.restore.api import ModelRestorer
 
         directory = Path(directory)
         settings = json.loads((directory / "decoding.json").read_text(encoding="utf-8"))

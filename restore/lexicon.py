@@ -10,10 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import regex
+from vanban.models import LEXICON_DIR
 
-from restore.text import is_valid_syllable, normalize, strip_marks
+from vanban.core.text import is_valid_syllable, normalize, strip_marks
 
-LEXICON_DIR = Path(__file__).resolve().parents[1] / "models" / "lexicon"
 INVENTORY_PATH = LEXICON_DIR / "syllables.tsv"
 _LETTER_RUN = regex.compile(r"\p{L}+")
 

@@ -1,7 +1,7 @@
 """Restoration scores: syllable accuracy, CER and base-letter error, per line and over a corpus.
 
 Syllable accuracy = 1 - token edit distance / reference tokens, tokens being words and single
-punctuation marks (`restore.text.score_tokens`) of `normalize`d text. A run of dots or ellipsis
+punctuation marks (`vanban.core.text.score_tokens`) of `normalize`d text. A run of dots or ellipsis
 characters (a dotted fill line "………", "......", an ellipsis "...") counts as one token "…": its
 length on the page is not text, and OCR prints dots where the source has "…". CER is the
 character edit distance over reference characters (after the same folding). Base-letter error is
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import regex
 from rapidfuzz.distance import Levenshtein
 
-from restore.text import normalize, score_tokens, strip_marks
+from vanban.core.text import normalize, score_tokens, strip_marks
 
 
 @dataclass

@@ -20,14 +20,15 @@ from pathlib import Path
 
 import numpy as np
 import regex
+from vanban.restore.candidates import CandidateGenerator, channel_profile
+from vanban.restore.codes import repair_code
+from vanban.restore.digits import NUMBER, in_word_context
+from vanban.restore.features import apply_case, is_passthrough
+from vanban.restore.lexicon import load_inventory
+from vanban.restore.numerals import CERTAINTY, read_document
 
-from restore.candidates import CandidateGenerator, channel_profile
-from restore.codes import repair_code
-from restore.digits import NUMBER, in_word_context
-from restore.features import apply_case, is_passthrough
-from restore.lexicon import load_inventory
-from restore.numerals import CERTAINTY, read_document
-from restore.text import (
+from vanban.core.records import RestoredLine, RestoredToken
+from vanban.core.text import (
     PUNCTUATION,
     Chunk,
     is_valid_syllable,
@@ -35,7 +36,6 @@ from restore.text import (
     split_chunks,
     strip_tone,
 )
-from vanban.records import RestoredLine, RestoredToken
 
 NGRAM_DIR = Path("/work/data/ngram")
 SPECIALS = ["<s>", "<unk>", "<num>"]

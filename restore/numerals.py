@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import regex
 
-from restore.text import Chunk, is_valid_syllable
+from vanban.core.text import Chunk, is_valid_syllable
 
 _LOOKS_LIKE = str.maketrans("IlO", "110")
 _SEGMENT = regex.compile(r"([-/.,])")

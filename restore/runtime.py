@@ -21,8 +21,7 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
-
-from restore.specials import BOS_ID, PAD_ID
+from vanban.restore.specials import BOS_ID, PAD_ID
 
 POSITION_OFFSET = 2  # BART's learned positions start at row 2
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu, "gelu_new": lambda x: F.gelu(x, approximate="tanh")}

@@ -6,9 +6,10 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from restore.features import is_passthrough
-from restore.specials import COPY_ID, SPECIAL_TOKENS, UNK_ID
-from restore.text import is_valid_syllable, split_chunks
+from vanban.restore.features import is_passthrough
+from vanban.restore.specials import COPY_ID, SPECIAL_TOKENS, UNK_ID
+
+from vanban.core.text import is_valid_syllable, split_chunks
 
 IGNORE = -100  # target that carries no loss (gold not expressible by the vocabulary)
 

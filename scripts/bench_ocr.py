@@ -37,8 +37,9 @@ from rapidfuzz.distance import Levenshtein
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ocr import read_document  # noqa: E402
-from restore.text import nfc, strip_marks  # noqa: E402
+from vanban.ocr import read_document  # noqa: E402
+
+from vanban.core.text import nfc, strip_marks  # noqa: E402
 
 BENCH = REPO.parent / "shared" / "bench"
 LEVELS = ("clean", "mild", "hard", "real", "sample")
@@ -185,7 +186,7 @@ def main() -> None:
     args = parser.parse_args()
     restorer = None
     if args.restore:
-        from restore import load_restorer
+        from vanban.restore import load_restorer
 
         restorer = load_restorer()
     docs = bench_documents(args.only)

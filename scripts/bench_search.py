@@ -25,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from restore.text import strip_marks  # noqa: E402
-from segment import segment_text  # noqa: E402
+from vanban.segment import segment_text  # noqa: E402
+
+from vanban.core.text import strip_marks  # noqa: E402
 from vanban.index import index_outdir  # noqa: E402
 from vanban.search import Filters, search  # noqa: E402
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.clean import (  # noqa: E402
+from vanban.corpus.clean import (  # noqa: E402
     SPLITS,
     Source,
     iter_source_documents,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from restore.codes import count_segments, write_table  # noqa: E402
+from vanban.restore.codes import count_segments, write_table  # noqa: E402
 
 
 def main() -> None:

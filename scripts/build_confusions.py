@@ -18,11 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rapidfuzz.distance import Levenshtein  # noqa: E402
+from vanban.restore.constraint import CandidateMask, letter_skeleton  # noqa: E402
+from vanban.restore.features import is_passthrough  # noqa: E402
+from vanban.restore.vocab import OutputVocab  # noqa: E402
 
-from restore.constraint import CandidateMask, letter_skeleton  # noqa: E402
-from restore.features import is_passthrough  # noqa: E402
-from restore.text import normalize, split_chunks  # noqa: E402
-from restore.vocab import OutputVocab  # noqa: E402
+from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from restore.digits import count_misreads, write_table  # noqa: E402
+from vanban.restore.digits import count_misreads, write_table  # noqa: E402
 
 
 def read_pairs(paths: list[Path]):

@@ -19,22 +19,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus.true_channel import printed_in_capitals  # noqa: E402
-from restore.candidates import (  # noqa: E402
+from vanban.corpus.true_channel import printed_in_capitals  # noqa: E402
+from vanban.restore.candidates import (  # noqa: E402
     CHANNEL_PATH,
     DEFAULT_WEIGHTS,
     ChannelModel,
     MixtureChannel,
     token_pairs,
 )
-from restore.lexicon import (  # noqa: E402
+from vanban.restore.lexicon import (  # noqa: E402
     INVENTORY_PATH,
     count_tokens,
     save_inventory,
     select_inventory,
     word_list_tokens,
 )
-from restore.text import is_valid_syllable  # noqa: E402
+
+from vanban.core.text import is_valid_syllable  # noqa: E402
 
 DOMAIN_FILES = ("vn-admin-congbao.txt.gz", "vn-legal-phapdien.txt.gz")
 GENERAL_FILES = ("vn-general-viwiki.txt.gz",)

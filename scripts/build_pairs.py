@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.channel import NoiseChannel, strip_accents_line  # noqa: E402
-from corpus.real import real_part1_pairs  # noqa: E402
-from corpus.true_channel import is_chunk_aligned, printed_in_capitals  # noqa: E402
+from vanban.corpus.channel import NoiseChannel, strip_accents_line  # noqa: E402
+from vanban.corpus.real import real_part1_pairs  # noqa: E402
+from vanban.corpus.true_channel import is_chunk_aligned, printed_in_capitals  # noqa: E402
 
 KINDS = ("stat_eng", "true_eng", "true_vie", "vie_like", "stripped")
 _CHANNELS: dict[str, NoiseChannel] = {}

@@ -20,11 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.channel import NoiseChannel, is_corruptible, word_pairs  # noqa: E402
-from corpus.real import real_part1_pairs  # noqa: E402
-from corpus.render import PageStyle, lines_per_page, random_style  # noqa: E402
-from corpus.true_channel import PageJob, ocr_page  # noqa: E402
-from restore.text import split_chunks  # noqa: E402
+from vanban.corpus.channel import NoiseChannel, is_corruptible, word_pairs  # noqa: E402
+from vanban.corpus.real import real_part1_pairs  # noqa: E402
+from vanban.corpus.render import PageStyle, lines_per_page, random_style  # noqa: E402
+from vanban.corpus.true_channel import PageJob, ocr_page  # noqa: E402
+
+from vanban.core.text import split_chunks  # noqa: E402
 
 Position = tuple[int, int]
 

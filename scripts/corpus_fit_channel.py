@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.channel import NoiseChannel, chunks_correspond  # noqa: E402
-from corpus.real import real_part1_pairs  # noqa: E402
-from corpus.true_channel import printed_in_capitals  # noqa: E402
+from vanban.corpus.channel import NoiseChannel, chunks_correspond  # noqa: E402
+from vanban.corpus.real import real_part1_pairs  # noqa: E402
+from vanban.corpus.true_channel import printed_in_capitals  # noqa: E402
 
 REAL_CHAR_SHARE = 0.1
 

@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval_restore import EVAL_DIR, EvalSet, seed_sets, tsv_set  # noqa: E402
+from vanban.restore.api import load_restorer  # noqa: E402
 
-from restore.api import load_restorer  # noqa: E402
-from restore.text import normalize, split_chunks  # noqa: E402
+from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 BINS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0)
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)

@@ -34,8 +34,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from restore.metrics import CorpusScore, score_corpus  # noqa: E402
-from restore.text import normalize  # noqa: E402
+from vanban.restore.metrics import CorpusScore, score_corpus  # noqa: E402
+
+from vanban.core.text import normalize  # noqa: E402
 
 SEED = "seeds/000_33b23e2610885f83.txt"
 EVAL_DIR = Path("/work/data/eval")
@@ -102,8 +103,8 @@ def stripped_documents_sets(shared: Path, lines: int = 1500, per_doc: int = 60) 
     them (about 35 s)."""
     import random
 
-    from corpus.channel import strip_accents_line
-    from corpus.clean import iter_source_documents, shared_sources, split_of
+    from vanban.corpus.channel import strip_accents_line
+    from vanban.corpus.clean import iter_source_documents, shared_sources, split_of
 
     sets = []
     for source in shared_sources(shared):
@@ -126,7 +127,7 @@ def stripped_documents_sets(shared: Path, lines: int = 1500, per_doc: int = 60) 
 
 class DoNothing:
     def restore_lines(self, lines: list[str]):
-        from vanban.records import RestoredLine
+        from vanban.core.records import RestoredLine
 
         return [RestoredLine(text=normalize(line), source=line) for line in lines]
 
@@ -139,20 +140,20 @@ def load_systems(names: list[str], model_dir: Path | None) -> dict[str, object]:
             if name == "none":
                 systems[name] = DoNothing()
             elif name == "ngram":
-                from restore.ngram import NgramRestorer
+                from vanban.restore.ngram import NgramRestorer
 
                 systems[name] = NgramRestorer.load()
             elif name == "neural":  # the shipped restorer: network + LM + channel beam search
-                from restore import load_restorer
+                from vanban.restore import load_restorer
 
                 systems[name] = load_restorer(model_dir)
             elif name == "network":  # the network alone, greedy within the candidate mask
-                from restore.api import DEFAULT_MODEL_DIR, ModelRestorer
+                from vanban.restore.api import DEFAULT_MODEL_DIR, ModelRestorer
 
                 systems[name] = ModelRestorer.from_pretrained(model_dir or DEFAULT_MODEL_DIR)
             elif name == "ngram-lm4":  # the shipped decoder with the network switched off
-                from restore.api import DEFAULT_MODEL_DIR
-                from restore.hybrid import HybridRestorer
+                from vanban.restore.api import DEFAULT_MODEL_DIR
+                from vanban.restore.hybrid import HybridRestorer
 
                 hybrid = HybridRestorer.from_pretrained(model_dir or DEFAULT_MODEL_DIR)
                 systems[name] = hybrid.decoder
@@ -193,8 +194,8 @@ def evaluate(system, eval_set: EvalSet, baseline: CorpusScore | None) -> dict:
 
 def candidate_recall(eval_set: EvalSet, ks=(1, 3, 10, 24)) -> dict:
     """Share of aligned tokens whose gold (lowercase) is among the top-k candidates."""
-    from restore.candidates import CandidateGenerator, channel_profile, token_pairs
-    from restore.ngram import is_fixed
+    from vanban.restore.candidates import CandidateGenerator, channel_profile, token_pairs
+    from vanban.restore.ngram import is_fixed
 
     generator = CandidateGenerator.load().for_profile(channel_profile(eval_set.noisy))
     pairs = [(n, g) for n, g in token_pairs(eval_set.noisy, eval_set.gold) if not is_fixed(n)]
@@ -287,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.train_ngram:
-        from restore.ngram import train_lm
+        from vanban.restore.ngram import train_lm
 
         if not args.ngram_text.exists():
             print(f"{args.ngram_text}: clean training text missing", file=sys.stderr)

@@ -24,10 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from restore.text import strip_marks  # noqa: E402
-from segment import segment_document, segment_text  # noqa: E402
-from segment.lexicon import clear_caches  # noqa: E402
-from vanban.records import Provenance, TextLine  # noqa: E402
+from vanban.segment import segment_document, segment_text  # noqa: E402
+from vanban.segment.lexicon import clear_caches  # noqa: E402
+
+from vanban.core.records import Provenance, TextLine  # noqa: E402
+from vanban.core.text import strip_marks  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DEV = SHARED / "dev"
@@ -142,7 +143,7 @@ def diff(result: dict, gold: dict) -> None:
 
 
 def restored_lines(raw_lines: list[str], source: str) -> list[TextLine]:
-    from restore import load_restorer
+    from vanban.restore import load_restorer
 
     restored = load_restorer().restore_lines(raw_lines)
     return [TextLine(r.text, Provenance(source=source, line=k + 1)) for k, r in enumerate(restored)]

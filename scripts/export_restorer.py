@@ -20,8 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from restore.model import RestorerModel  # noqa: E402
-from restore.ngram import NgramLM  # noqa: E402
+from vanban.restore.model import RestorerModel  # noqa: E402
+from vanban.restore.ngram import NgramLM  # noqa: E402
 
 
 def main() -> None:

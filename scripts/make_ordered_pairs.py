@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus.channel import NoiseChannel, strip_accents_line  # noqa: E402
-from restore.text import normalize, split_chunks  # noqa: E402
+from vanban.corpus.channel import NoiseChannel, strip_accents_line  # noqa: E402
+
+from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
 def documents(path: Path, max_doc_lines: int):

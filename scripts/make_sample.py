@@ -24,8 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
-
-from corpus.render import degrade
+from vanban.corpus.render import degrade
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SEED = next(iter(sorted((REPO.parent / "shared" / "seeds").glob("002_*.txt"))), None)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from restore.api import load_restorer  # noqa: E402
-from restore.candidates import channel_profile  # noqa: E402
+from vanban.restore.api import load_restorer  # noqa: E402
+from vanban.restore.candidates import channel_profile  # noqa: E402
 
 
 def windows(path: Path, size: int, seed: int) -> list[list[str]]:

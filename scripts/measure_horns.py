@@ -16,8 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from restore.ngram import HORN_MARKS, _is_horn  # noqa: E402
-from restore.text import normalize, split_chunks  # noqa: E402
+from vanban.restore.ngram import HORN_MARKS, _is_horn  # noqa: E402
+
+from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
 def count(paths: list[Path]) -> Counter:

@@ -19,9 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from restore import numerals  # noqa: E402
-from restore.ngram import as_read  # noqa: E402
-from restore.text import normalize, split_chunks  # noqa: E402
+from vanban.restore import numerals  # noqa: E402
+from vanban.restore.ngram import as_read  # noqa: E402
+
+from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
 def pages(path: Path) -> Iterator[list[tuple[str, str | None]]]:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.clean import stable_unit  # noqa: E402
-from corpus.true_channel import (  # noqa: E402
+from vanban.corpus.clean import stable_unit  # noqa: E402
+from vanban.corpus.true_channel import (  # noqa: E402
     CAPITALS,
     LinePair,
     ocr_page,

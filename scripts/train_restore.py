@@ -23,10 +23,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from restore.batching import Example, make_batch  # noqa: E402
-from restore.model import RestorerConfig, RestorerModel  # noqa: E402
-from restore.text import normalize, split_chunks  # noqa: E402
-from restore.vocab import IGNORE, OutputVocab  # noqa: E402
+from vanban.restore.batching import Example, make_batch  # noqa: E402
+from vanban.restore.model import RestorerConfig, RestorerModel  # noqa: E402
+from vanban.restore.vocab import IGNORE, OutputVocab  # noqa: E402
+
+from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
 def read_documents(path: Path, ordered: bool, limit: int | None) -> list[list[tuple[str, str]]]:

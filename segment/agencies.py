@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from segment.lexicon import (
+from vanban.segment.lexicon import (
     Token,
     clean_spaces,
     fold,

@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
-
-from segment.agencies import AgencyParser, Registry, load_registry, parse_heading_agencies
-from segment.lexicon import (
+from vanban.segment.agencies import AgencyParser, Registry, load_registry, parse_heading_agencies
+from vanban.segment.lexicon import (
     Token,
     clean_spaces,
     fold,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 from statistics import median
 
-from vanban.records import TextLine
+from vanban.core.records import TextLine
 
 GAP_FACTOR = 1.5  # a line pitch this many times the page's usual pitch leaves a blank line
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 import regex
 from rapidfuzz.distance import Levenshtein
 
-from restore.text import strip_marks
+from vanban.core.text import strip_marks
 
 _TOKEN_RE = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:[&'’][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]")
 

@@ -6,9 +6,8 @@ import re
 from datetime import date
 
 from rapidfuzz import fuzz, process
-
-from segment.agencies import load_registry
-from segment.lexicon import clean_spaces, fold, match_any, tokenize
+from vanban.segment.agencies import load_registry
+from vanban.segment.lexicon import clean_spaces, fold, match_any, tokenize
 
 DOC_TYPES = {
     "ke hoach": "Kế hoạch",

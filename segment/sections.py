@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from segment.lexicon import clean_spaces, fold
+from vanban.segment.lexicon import clean_spaces, fold
 
 LETTERS = [
     "a",

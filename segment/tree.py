@@ -7,8 +7,8 @@ import re
 from functools import cache
 from pathlib import Path
 
-from segment.agencies import AgencyResolver, Locality, find_places, load_registry
-from segment.assignments import (
+from vanban.segment.agencies import AgencyResolver, Locality, find_places, load_registry
+from vanban.segment.assignments import (
     Unit,
     find_deadline,
     find_roles,
@@ -16,10 +16,10 @@ from segment.assignments import (
     is_assignment_part,
     is_task_detail,
 )
-from segment.layout import gap_lines
-from segment.lexicon import clean_spaces, fold, match_any, tokenize
-from segment.metadata import extract_metadata
-from segment.sections import (
+from vanban.segment.layout import gap_lines
+from vanban.segment.lexicon import clean_spaces, fold, match_any, tokenize
+from vanban.segment.metadata import extract_metadata
+from vanban.segment.sections import (
     Section,
     build_sections,
     clean_markdown,
@@ -32,7 +32,8 @@ from segment.sections import (
     starts_upper,
     strip_bullet,
 )
-from vanban.records import Provenance, TextLine
+
+from vanban.core.records import Provenance, TextLine
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 SCHEMA_VERSION = "1.0"

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from vanban.records import (
+from vanban.core.errors import VanbanError
+from vanban.core.records import (
     Page,
     Provenance,
     RestoredLine,
     RestoredToken,
     ScannedDocument,
     TextLine,
-    VanbanError,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,11 +93,12 @@ def fake_read_document(
 @pytest.fixture
 def fake_stages(monkeypatch):
     """Fake OCR and restorer (segment stays real); returns the restorer."""
-    import ocr
+    import vanban.ocr
+
     import vanban.pipeline
 
     restorer = FakeRestorer()
-    monkeypatch.setattr(ocr, "read_document", fake_read_document)
+    monkeypatch.setattr(vanban.ocr, "read_document", fake_read_document)
     monkeypatch.setattr(vanban.pipeline, "_restorer", restorer)
     monkeypatch.setattr(vanban.pipeline, "model_version", lambda: "fake-model")
     return restorer
@@ -107,7 +108,7 @@ def ocr_is_ready() -> bool:
     """True once the OCR stage reads `.txt` files (the placeholder raises NotImplementedError)."""
     import tempfile
 
-    from ocr import read_document
+    from vanban.ocr import read_document
 
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "probe.txt"

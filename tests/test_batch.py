@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import PLAN_TEXT
 from vanban.batch import InputFile, output_names
 from vanban.cli import main
-from vanban.io import TEMP_PREFIX
+from vanban.core.files import TEMP_PREFIX
 from vanban.manifest import JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME, Manifest
 
 
@@ -99,9 +99,10 @@ def test_bad_inputs_are_reported_once_each_and_the_batch_goes_on(tmp_path, fake_
         f"vanban: error: {tmp_path / 'in' / 'broken.pdf'}: corrupt PDF (no xref table)",
         f"vanban: error: {tmp_path / 'in' / 'empty.txt'}: no text found",
         f"vanban: error: {tmp_path / 'letter.docx'}: unsupported file type '.docx' "
-        "(expected PDF, PNG, JPEG, TIFF or .txt)",
+        "(expected PDF, PNG, JPEG, TIFF, BMP, WebP or .txt)",
         f"vanban: error: {missing}: no such file or directory",
-        f"vanban: error: {tmp_path / 'empty-dir'}: no PDF, PNG, JPEG, TIFF or .txt files found",
+        f"vanban: error: {tmp_path / 'empty-dir'}: "
+        "no PDF, PNG, JPEG, TIFF, BMP, WebP or .txt files found",
     ])  # fmt: skip
     assert "vanban: 5 input(s) failed:" in captured.err
     assert "Traceback" not in captured.err
@@ -292,7 +293,8 @@ def test_an_input_that_kills_its_worker_fails_alone(tmp_path, fake_stages, monke
     import os
     import signal
 
-    import ocr
+    import vanban.ocr
+
     from tests.conftest import fake_read_document
 
     def deadly_read_document(path, **options):
@@ -300,7 +302,8 @@ def test_an_input_that_kills_its_worker_fails_alone(tmp_path, fake_stages, monke
             os.kill(os.getpid(), signal.SIGKILL)  # like the OOM killer on a huge scan
         return fake_read_document(path, **options)
 
-    monkeypatch.setattr(ocr, "read_document", deadly_read_document)  # forked workers inherit it
+    # forked workers inherit the patch
+    monkeypatch.setattr(vanban.ocr, "read_document", deadly_read_document)
     write_inputs(tmp_path / "in", [f"doc{k}.txt" for k in range(6)] + ["poison.txt"])
     code = main(["process", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "2", "-q"])
     captured = capsys.readouterr()

@@ -1,9 +1,14 @@
 """Candidate generation: the right syllable is among a small set for typical OCR damage."""
 
 import pytest
-
-from restore.candidates import CandidateGenerator, ChannelModel, align_cores, blocks, token_pairs
-from restore.lexicon import load_inventory
+from vanban.restore.candidates import (
+    CandidateGenerator,
+    ChannelModel,
+    align_cores,
+    blocks,
+    token_pairs,
+)
+from vanban.restore.lexicon import load_inventory
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,7 @@ def test_learned_confusion_beats_unseen_one():
 
 
 def test_channel_profile_tells_fresh_vie_ocr_from_legacy_eng_ocr():
-    from restore.candidates import channel_profile
+    from vanban.restore.candidates import channel_profile
 
     assert channel_profile(["Thực hiện Nghị quyết số 147/NQ-CP của Chính phủ"]) == "vie"
     assert channel_profile(["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu"]) == "default"
@@ -76,8 +81,8 @@ def test_vie_profile_keeps_a_correct_word_first(generator):
 
 
 def test_words_in_capitals_use_the_capitals_channels_where_there_are_some():
-    from restore import candidates
-    from restore.candidates import MixtureChannel
+    from vanban.restore import candidates
+    from vanban.restore.candidates import MixtureChannel
 
     plain = ChannelModel.fit(token_pairs(["tu do"] * 5, ["tự do"] * 5))
     caps = ChannelModel.fit(token_pairs(["ĐÁM BÁO"] * 5, ["ĐẢM BẢO"] * 5))

@@ -6,8 +6,8 @@ import json
 
 import jsonschema
 import pytest
+from vanban.segment import load_schema
 
-from segment import load_schema
 from tests.conftest import PLAN_TEXT, needs_ocr, run_vanban
 from vanban import __version__
 from vanban.cli import main, split_lines

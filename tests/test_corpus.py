@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 import regex
+from vanban.corpus.channel import (
+    NoiseChannel,
+    char_pieces,
+    is_corruptible,
+    strip_accents_line,
+    word_pairs,
+)
+from vanban.corpus.clean import document_lines, split_of, strip_markdown, wrap_paragraph
+from vanban.corpus.render import A4_SIZE, PageStyle, degrade, render_page
+from vanban.corpus.true_channel import align_lines, is_chunk_aligned, trim_scan_junk
 
-from corpus.channel import NoiseChannel, char_pieces, is_corruptible, strip_accents_line, word_pairs
-from corpus.clean import document_lines, split_of, strip_markdown, wrap_paragraph
-from corpus.render import A4_SIZE, PageStyle, degrade, render_page
-from corpus.true_channel import align_lines, is_chunk_aligned, trim_scan_junk
-from restore.text import split_chunks
+from vanban.core.text import split_chunks
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 
@@ -163,7 +169,7 @@ def test_trim_scan_junk_restores_chunk_alignment():
 @pytest.mark.shared
 @pytest.mark.skipif(not (SHARED / "dev" / "000.gold.part1.txt").exists(), reason="../shared absent")
 def test_real_part1_pairs_are_chunk_aligned():
-    from corpus.real import real_part1_pairs
+    from vanban.corpus.real import real_part1_pairs
 
     pairs = real_part1_pairs(SHARED)
     assert len(pairs) == 370
@@ -183,7 +189,7 @@ def test_split_plus_merge_is_not_chunk_aligned():
 
 
 def test_unseen_syllables_are_read_by_onset_and_rhyme(channel):
-    from corpus.channel import split_syllable
+    from vanban.corpus.channel import split_syllable
 
     assert split_syllable("Nghĩa") == ("Ngh", "ĩa")
     assert split_syllable("giữa") == ("gi", "ữa") and split_syllable("gìn") == ("g", "ìn")
@@ -195,8 +201,8 @@ def test_unseen_syllables_are_read_by_onset_and_rhyme(channel):
 
 
 def test_capitals_pages_print_upper_case_lines_in_body_or_bold_faces():
-    from corpus.render import FONTS
-    from corpus.true_channel import page_jobs
+    from vanban.corpus.render import FONTS
+    from vanban.corpus.true_channel import page_jobs
 
     docs = [["Đề nghị Ủy ban nhân dân thành phố", "báo cáo kết quả thực hiện"] * 30]
     jobs = page_jobs(docs, "vie", seed=7, prefix="t.", capitals=True)
@@ -212,7 +218,7 @@ def test_capitals_pages_print_upper_case_lines_in_body_or_bold_faces():
 
 
 def test_a_page_that_cannot_be_shaped_is_skipped(monkeypatch):
-    import corpus.true_channel as true_channel
+    import vanban.corpus.true_channel as true_channel
 
     def fail(*args):
         raise RuntimeError("raqm_layout() failed")

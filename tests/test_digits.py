@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from vanban.restore.candidates import CandidateGenerator
+from vanban.restore.digits import NUMBER, count_misreads, in_word_context, load_table, write_table
+from vanban.restore.lexicon import load_inventory
+from vanban.restore.ngram import SPECIALS, NgramLM, NgramRestorer
 
-from restore.candidates import CandidateGenerator
-from restore.digits import NUMBER, count_misreads, in_word_context, load_table, write_table
-from restore.lexicon import load_inventory
-from restore.ngram import SPECIALS, NgramLM, NgramRestorer
-from restore.text import split_chunks
+from vanban.core.text import split_chunks
 
 
 def test_only_bare_short_numbers_between_lowercase_words_qualify():

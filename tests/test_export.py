@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from vanban.core.errors import VanbanError
 from vanban.export import COLUMNS, export_rows, export_to_file, write_export
-from vanban.records import VanbanError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "outdir"
 

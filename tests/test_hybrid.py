@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from vanban.restore.candidates import CandidateGenerator
+from vanban.restore.hybrid import HybridRestorer
+from vanban.restore.lexicon import load_inventory
+from vanban.restore.ngram import SPECIALS, NgramLM, NgramRestorer
 
-from restore.candidates import CandidateGenerator
-from restore.hybrid import HybridRestorer
-from restore.lexicon import load_inventory
-from restore.ngram import SPECIALS, NgramLM, NgramRestorer
 from tests.test_ngram import CLEAN
 from tests.test_restore_api import tiny_restorer
 

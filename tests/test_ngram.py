@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-
-from restore.candidates import CandidateGenerator
-from restore.lexicon import load_inventory
-from restore.ngram import (
+from vanban.restore.candidates import CandidateGenerator
+from vanban.restore.lexicon import load_inventory
+from vanban.restore.ngram import (
     SPECIALS,
     NgramLM,
     NgramRestorer,
@@ -16,7 +15,8 @@ from restore.ngram import (
     joined_pieces,
     list_label,
 )
-from restore.text import split_chunks
+
+from vanban.core.text import split_chunks
 
 CLEAN = [
     "Thực hiện Nghị quyết số 147/NQ-CP ngày 22/5/2025 của Chính phủ về ban hành",
@@ -272,7 +272,7 @@ def test_saved_lm_is_compact_and_loads_the_same_tables(tmp_path, min_counts):
 
 
 def test_shipped_lm_is_a_distribution():
-    from restore.api import DEFAULT_MODEL_DIR
+    from vanban.restore.api import DEFAULT_MODEL_DIR
 
     if not (DEFAULT_MODEL_DIR / "lm.npz").exists():
         pytest.skip("no shipped LM in models/restorer")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from vanban.restore.api import load_restorer
+from vanban.restore.numerals import CERTAINTY, read_document
 
-from restore.api import load_restorer
-from restore.numerals import CERTAINTY, read_document
-from restore.text import split_chunks
+from vanban.core.text import split_chunks
 
 
 def repaired(*lines: str) -> dict[str, str]:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from vanban.ocr import read_document
+from vanban.ocr.sources import decode_text
 
-from ocr import read_document
-from ocr.sources import decode_text
-from vanban.records import VanbanError
+from vanban.core.errors import VanbanError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ocr"
 
@@ -103,7 +103,7 @@ def test_all_blank_pages_is_an_error(tmp_path):
 
 
 def test_pdf_text_layer_is_used_unless_forced(tmp_path, monkeypatch):
-    from ocr import reader, sources
+    from vanban.ocr import reader, sources
 
     path = tmp_path / "digital.pdf"
     Image.new("L", (100, 100), 255).save(path)
@@ -136,7 +136,7 @@ def test_pdf_text_layer_is_used_unless_forced(tmp_path, monkeypatch):
 
 def test_real_text_layer_pdf_is_read_without_ocr(tmp_path):
     """A PDF made by a word processor: its text layer comes back line by line."""
-    from ocr import sources
+    from vanban.ocr import sources
 
     shared = Path(__file__).resolve().parents[2] / "shared" / "bench" / "real" / "qn-born-digital"
     source = shared / "qn-cv507.source.pdf"
@@ -156,8 +156,8 @@ def test_decode_text_reason_names_the_offset():
 
 
 def test_page_failure_in_a_worker_process_is_one_clear_error(tmp_path, monkeypatch):
-    from ocr import reader
-    from ocr.engine import tesseract_available
+    from vanban.ocr import reader
+    from vanban.ocr.engine import tesseract_available
 
     if not tesseract_available("vie"):
         pytest.skip("tesseract-ocr-vie not installed")
@@ -178,7 +178,7 @@ def test_page_failure_in_a_worker_process_is_one_clear_error(tmp_path, monkeypat
 
 def test_scanned_page_with_only_a_signature_layer_is_ocrd():
     """Signed scans carry a text layer with just the e-signature ("Ký bởi: ..."): not the page."""
-    from ocr import sources
+    from vanban.ocr import sources
 
     shared = Path(__file__).resolve().parents[2] / "shared" / "bench" / "real" / "unscored"
     signed, hidden_ocr = shared / "cucthue-2191-scan.pdf", shared / "dn-sgddt-2019-scan.pdf"
@@ -190,7 +190,7 @@ def test_scanned_page_with_only_a_signature_layer_is_ocrd():
 
 
 def test_looks_vietnamese():
-    from ocr.sources import looks_vietnamese
+    from vanban.ocr.sources import looks_vietnamese
 
     good = "Ủy ban nhân dân tỉnh ban hành kế hoạch thực hiện như sau các sở ngành " * 3
     assert looks_vietnamese(good)

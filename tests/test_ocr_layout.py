@@ -6,9 +6,8 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
-
-from ocr.layout import order_lines
-from ocr.preprocess import clean_page, estimate_skew, is_blank, to_gray
+from vanban.ocr.layout import order_lines
+from vanban.ocr.preprocess import clean_page, estimate_skew, is_blank, to_gray
 
 FONT = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
 

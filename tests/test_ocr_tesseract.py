@@ -7,9 +7,8 @@ import unicodedata
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from rapidfuzz.distance import Levenshtein
-
-from ocr import read_document
-from ocr.engine import tesseract_available
+from vanban.ocr import read_document
+from vanban.ocr.engine import tesseract_available
 
 pytestmark = [
     pytest.mark.slow,

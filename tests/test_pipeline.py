@@ -7,12 +7,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from vanban.segment import load_schema
 
-from segment import load_schema
 from tests.conftest import PLAN_TEXT
-from vanban.io import TEMP_PREFIX
+from vanban.core.files import TEMP_PREFIX
+from vanban.core.records import Page, Provenance, ScannedDocument, TextLine
 from vanban.pipeline import FileContext, number_lines, process_file, render_text
-from vanban.records import Page, Provenance, ScannedDocument, TextLine
 
 
 def make_context(path: Path, outdir: Path, name: str = "plan") -> FileContext:
@@ -99,7 +99,7 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, fake_stages, monkeypatc
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("vanban.io.os.replace", disk_full)
+    monkeypatch.setattr("vanban.core.files.os.replace", disk_full)
     result = process_file(make_context(source, out))
     assert not result.ok and "No space left on device" in result.error
     assert (out / "plan.json").read_text(encoding="utf-8") == '{"old": true}\n'
@@ -134,8 +134,19 @@ def test_number_lines_keeps_the_blank_lines_of_a_text_input():
     assert render_text(numbered, ["A", "B", "C"]) == "\nA\nB\n\n\nC\n"
 
 
-def test_default_model_dir_is_the_restorers():
-    from restore.api import DEFAULT_MODEL_DIR
-    from vanban.pipeline import default_model_dir
+def test_model_version_covers_the_lexicon(tmp_path, monkeypatch):
+    """A changed channel or syllable table under models/lexicon changes the model version."""
+    import shutil
 
-    assert default_model_dir() == DEFAULT_MODEL_DIR
+    import vanban.models
+
+    from vanban import pipeline
+
+    before = pipeline.model_version()
+    lexicon = tmp_path / "lexicon"
+    shutil.copytree(vanban.models.LEXICON_DIR, lexicon)
+    monkeypatch.setattr(vanban.models, "LEXICON_DIR", lexicon)
+    assert pipeline.model_version() == before
+    with open(lexicon / "digit_misreads.tsv", "a", encoding="utf-8") as handle:
+        handle.write("99\tlà\t1\n")
+    assert pipeline.model_version() != before

@@ -11,8 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from rapidfuzz.distance import Levenshtein
+from vanban.segment import load_schema
 
-from segment import load_schema
 from tests.conftest import needs_ocr, run_vanban
 
 PAGE_LINES = [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from vanban.restore.api import DEFAULT_MODEL_DIR, ModelRestorer, load_restorer
+from vanban.restore.model import RestorerConfig, RestorerModel
+from vanban.restore.vocab import OutputVocab
 
-from restore.api import DEFAULT_MODEL_DIR, ModelRestorer, load_restorer
-from restore.model import RestorerConfig, RestorerModel
-from restore.text import split_chunks
-from restore.vocab import OutputVocab
+from vanban.core.text import split_chunks
 
 CODES_LINE = "Nghị quyết số 147/NQ-CP ngày 22/5/2025, Kế hoạch 167/KH-UBND (trang 3/12)."
 NUMBERS = ["147/NQ-CP", "22/5/2025", "167/KH-UBND", "3/12", "2030", "1.000.000", "30-NQ/TW"]

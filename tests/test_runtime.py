@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from vanban.restore.api import DEFAULT_MODEL_DIR
+from vanban.restore.batching import Example, make_batch
+from vanban.restore.model import RestorerConfig, RestorerModel
+from vanban.restore.runtime import RestorerNet
+from vanban.restore.specials import BOS_ID, COPY_ID
 
-from restore.api import DEFAULT_MODEL_DIR
-from restore.batching import Example, make_batch
-from restore.model import RestorerConfig, RestorerModel
-from restore.runtime import RestorerNet
-from restore.specials import BOS_ID, COPY_ID
-from restore.text import split_chunks
+from vanban.core.text import split_chunks
 
 LINES = ["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu", "Dé nghi Uy ban", "KE HOACH"]
 

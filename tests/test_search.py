@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from vanban.core.errors import VanbanError
 from vanban.index import index_outdir, rebuild_index
-from vanban.records import VanbanError
 from vanban.search import Filters, parse_query, search
 
 FIXTURE = Path(__file__).parent / "fixtures" / "outdir"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from vanban.segment import load_schema, segment_document, segment_text
+from vanban.segment.agencies import parse_heading_agencies
 
-from segment import load_schema, segment_document, segment_text
-from segment.agencies import parse_heading_agencies
-from vanban.records import Provenance, TextLine
+from vanban.core.records import Provenance, TextLine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "segment"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -274,7 +274,7 @@ def test_schema_accepts_the_pipeline_additions(plan):
 
 
 def test_registry_abbreviations_collectives_and_party_bodies():
-    from segment.agencies import AgencyResolver, Locality, load_registry
+    from vanban.segment.agencies import AgencyResolver, Locality, load_registry
 
     resolver = AgencyResolver(Locality("tỉnh", "Nghệ An"), {}, load_registry())
     assert (
@@ -444,7 +444,7 @@ def test_agency_before_a_colon_owns_the_task():
 
 
 def test_issuer_is_the_lower_header_line_under_its_parent():
-    from segment.metadata import find_issuer
+    from vanban.segment.metadata import find_issuer
 
     header = [
         "UBND TỈNH NGHỆ AN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",

@@ -22,7 +22,9 @@ from pathlib import Path, PurePosixPath
 from tqdm import tqdm
 
 from vanban import pipeline
-from vanban.io import is_supported, remove_stale_temp_files, sha256_file, walk_inputs
+from vanban.core.errors import VanbanError
+from vanban.core.files import remove_stale_temp_files, sha256_file
+from vanban.core.formats import DESCRIPTION, is_supported, walk_inputs
 from vanban.manifest import MANIFEST_NAME, Entry, Manifest
 from vanban.pipeline import (
     OUTPUT_SUFFIXES,
@@ -33,9 +35,7 @@ from vanban.pipeline import (
     init_worker,
     process_file,
 )
-from vanban.records import VanbanError
 
-SUPPORTED_NAMES = "PDF, PNG, JPEG, TIFF or .txt"
 RESERVED_NAMES = {MANIFEST_NAME}
 
 
@@ -91,7 +91,7 @@ def discover_inputs(paths: Iterable[Path], outdir: Path) -> tuple[list[InputFile
         if argument.is_dir():
             files = list(walk_inputs(argument, exclude=outdir))
             if not files:
-                failures.append(Failure(str(argument), f"no {SUPPORTED_NAMES} files found"))
+                failures.append(Failure(str(argument), f"no {DESCRIPTION} files found"))
             for path in files:
                 relative = PurePosixPath(path.relative_to(argument).as_posix())
                 root = argument.resolve().name or "root"
@@ -99,7 +99,7 @@ def discover_inputs(paths: Iterable[Path], outdir: Path) -> tuple[list[InputFile
         elif not argument.exists():
             failures.append(Failure(str(argument), "no such file or directory"))
         elif not is_supported(argument):
-            reason = f"unsupported file type '{argument.suffix}' (expected {SUPPORTED_NAMES})"
+            reason = f"unsupported file type '{argument.suffix}' (expected {DESCRIPTION})"
             failures.append(Failure(str(argument), reason))
         else:
             relative = PurePosixPath(argument.name)

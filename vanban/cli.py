@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import enum
 import importlib
 import logging
 import os
@@ -12,19 +11,14 @@ import tempfile
 from pathlib import Path
 
 from vanban import __version__
-from vanban.io import atomic_write_text, json_text
-from vanban.records import Provenance, TextLine, VanbanError
+from vanban.core.errors import ExitCode, VanbanError
+from vanban.core.files import atomic_write_text, json_text
+from vanban.core.formats import sniff
+from vanban.core.records import Provenance, TextLine
 
 log = logging.getLogger("vanban")
 STDIO = "-"
 RESTORE_CHUNK_LINES = 2000  # lines restored per call in `vanban restore`; context spans a chunk
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0
-    INPUT_FAILED = 1  # some inputs could not be processed (each named on stderr)
-    USAGE = 2  # bad arguments, or an output directory vanban cannot use
-    INTERRUPTED = 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,7 +192,7 @@ def print_summary(report) -> None:
 
 
 def run_ocr(args) -> int:
-    from ocr import read_document
+    from vanban.ocr import read_document
     from vanban.pipeline import number_lines, render_text
 
     with _input_file(args.file) as (path, source):
@@ -237,7 +231,7 @@ def restore_aligned(restorer, lines: list[str]) -> list[str]:
 
 
 def run_segment(args) -> int:
-    from segment import segment_document
+    from vanban.segment import segment_document
 
     source = "<stdin>" if args.file == STDIO else args.file
     rows = split_lines(_read_text(args.file))
@@ -247,7 +241,7 @@ def run_segment(args) -> int:
 
 
 def run_schema(args) -> int:
-    from segment import load_schema
+    from vanban.segment import load_schema
 
     sys.stdout.write(json_text(load_schema()))
     return ExitCode.OK
@@ -295,7 +289,8 @@ class _input_file:  # noqa: N801 - used as a context manager
                 raise VanbanError(self.file, "no such file or directory")
             return Path(self.file), self.file
         data = sys.stdin.buffer.read()
-        fd, name = tempfile.mkstemp(prefix="vanban-stdin-", suffix=_sniff_suffix(data))
+        _kind, suffix = sniff(data) or ("text", ".txt")
+        fd, name = tempfile.mkstemp(prefix="vanban-stdin-", suffix=suffix)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         self.temp = Path(name)
@@ -304,18 +299,6 @@ class _input_file:  # noqa: N801 - used as a context manager
     def __exit__(self, *exc) -> None:
         if self.temp is not None:
             self.temp.unlink(missing_ok=True)
-
-
-def _sniff_suffix(data: bytes) -> str:
-    """File suffix for stdin bytes, from their magic number (text when none matches)."""
-    signatures = {
-        b"%PDF": ".pdf",
-        b"\x89PNG": ".png",
-        b"\xff\xd8\xff": ".jpg",
-        b"II*\x00": ".tif",
-        b"MM\x00*": ".tif",
-    }
-    return next((suffix for magic, suffix in signatures.items() if data.startswith(magic)), ".txt")
 
 
 def _emit(output: str, text: str) -> None:

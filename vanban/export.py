@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from vanban.core.errors import VanbanError
 from vanban.index import (
     ROLE_NAMES,
     ROLES,
@@ -21,7 +22,6 @@ from vanban.index import (
     document_files,
     iter_documents,
 )
-from vanban.records import VanbanError
 from vanban.search import silence_stdout
 
 WHAT = ("assignments", "sections", "documents")

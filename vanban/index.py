@@ -18,8 +18,8 @@ from pathlib import Path
 
 import regex
 
-from restore.text import normalize, strip_marks
-from vanban.records import VanbanError
+from vanban.core.errors import VanbanError
+from vanban.core.text import normalize, strip_marks
 
 SCHEMA_VERSION = 4
 MANIFEST_NAMES = ("vanban-manifest.json", "vanban-manifest.jsonl")

@@ -17,8 +17,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from vanban.io import TEMP_PREFIX, atomic_write_json, sha256_file
-from vanban.records import VanbanError
+from vanban.core.errors import VanbanError
+from vanban.core.files import TEMP_PREFIX, atomic_write_json, sha256_file
 
 MANIFEST_NAME = "vanban-manifest.json"
 JOURNAL_NAME = "vanban-manifest.journal"

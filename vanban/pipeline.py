@@ -6,7 +6,6 @@ can call it in-process or in a worker. Each step below is one named stage.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -14,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vanban import __version__
-from vanban.io import atomic_write_json, atomic_write_text
-from vanban.records import RestoredLine, ScannedDocument, TextLine, VanbanError
+from vanban.core.errors import VanbanError
+from vanban.core.files import atomic_write_json, atomic_write_text, hash_tree
+from vanban.core.records import RestoredLine, ScannedDocument, TextLine
 
 # Bump when the outputs of the same input and model would change (layout, fields, stage wiring).
 PIPELINE_VERSION = f"{__version__}+p1"
@@ -94,7 +94,7 @@ def process_file(context: FileContext) -> FileResult:
 
 def read_scan(context: FileContext) -> ScannedDocument:
     """OCR stage: the input's pages of lines; an input without any text is an error."""
-    from ocr import read_document
+    from vanban.ocr import read_document
 
     extra = {"jobs": context.page_jobs} if context.page_jobs > 1 else {}
     try:
@@ -152,7 +152,7 @@ def build_document(
     scanned: ScannedDocument, lines: list[TextLine], restored: list[RestoredLine], source: str
 ) -> dict:
     """Segment stage on the restored lines, plus source, page count and the per-line record."""
-    from segment import segment_document
+    from vanban.segment import segment_document
 
     restored_lines = [
         TextLine(text=r.text, prov=replace(line.prov, source=source), confidence=line.confidence)
@@ -214,34 +214,27 @@ class _NormalizeOnly:
     """Stand-in when no trained model is shipped: Unicode and tone-placement normalization only."""
 
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
-        from restore.text import normalize
+        from vanban.core.text import normalize
 
         return [RestoredLine(text=normalize(line), source=line) for line in lines]
 
 
-def default_model_dir() -> Path:
-    """`restore.api.DEFAULT_MODEL_DIR`, found without importing torch."""
-    import restore
-
-    return Path(restore.__file__).resolve().parents[1] / "models" / "restorer"
-
-
 def model_dir() -> Path | None:
-    """The restorer's model folder, or None when no model is installed."""
-    directory = Path(os.environ.get("VANBAN_MODEL_DIR") or default_model_dir())
+    """The restorer's folder ($VANBAN_MODEL_DIR, else the shipped one); None without a model."""
+    from vanban.models import RESTORER_DIR
+
+    directory = Path(os.environ.get("VANBAN_MODEL_DIR") or RESTORER_DIR)
     return directory if (directory / "config.json").exists() else None
 
 
 def model_version() -> str:
-    """Short content hash of the model folder ("none" without a model): outputs depend on it."""
+    """Short content hash of every file the restorer loads ("none" without a model)."""
+    from vanban.models import LEXICON_DIR
+
     directory = model_dir()
     if directory is None:
         return "none"
-    digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(directory).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return hash_tree({"restorer": directory, "lexicon": LEXICON_DIR})[:16]
 
 
 def get_restorer():
@@ -254,7 +247,7 @@ def get_restorer():
         else:
             from transformers.utils import logging as transformers_logging
 
-            from restore import load_restorer
+            from vanban.restore import load_restorer
 
             transformers_logging.disable_progress_bar()  # no "Loading weights" bar per process
             _restorer = load_restorer(directory)

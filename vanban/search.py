@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import regex
 
-from restore.text import normalize
+from vanban.core.errors import VanbanError
+from vanban.core.text import normalize
 from vanban.index import (
     DEFAULT_TIMEOUT,
     add_index_parser,
@@ -27,7 +28,6 @@ from vanban.index import (
     section_tokens,
     year_token,
 )
-from vanban.records import VanbanError
 
 KINDS = ("document", "text", "assignment")
 ROLE_CHOICES = ("lead", "support", "executor")

@@ -1,4 +1,4 @@
-"""Vietnamese text helpers shared by every stage: normalization, tokens, marks, syllables."""
+"""Vietnamese text helpers: normalization, mark stripping and folding, tokens, chunks, syllables."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ def strip_marks(text: str) -> str:
     return unicodedata.normalize(
         "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def fold(text: str | None) -> str:
+    """Lowercase, marks stripped (đ -> d), NFC: the form keywords, filters and search compare in."""
+    return strip_marks(nfc(text or "")).lower()
 
 
 def strip_tone(syllable: str) -> str:
@@ -108,7 +114,7 @@ def join_chunks(chunks: list[Chunk], trailing: str = "") -> str:
     return "".join(c.space_before + c.text for c in chunks) + trailing
 
 
-_ONSETS = sorted(
+ONSETS = sorted(
     "b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split(),
     key=len,
     reverse=True,
@@ -125,7 +131,7 @@ def is_valid_syllable(word: str) -> bool:
     w = strip_tone(word.lower())
     if not w or not _SYLLABLE_LETTERS.fullmatch(w):
         return False
-    for onset in [*_ONSETS, ""]:
+    for onset in [*ONSETS, ""]:
         if w.startswith(onset) and _RHYME.fullmatch(w[len(onset) :]):
             return True
     return False

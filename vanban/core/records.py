@@ -75,12 +75,3 @@ class RestoredLine:
     source: str
     tokens: list[RestoredToken] = field(default_factory=list)
     prov: Provenance | None = None
-
-
-class VanbanError(Exception):
-    """Bad input or environment: shown to the user as one line naming the file."""
-
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason

@@ -1,4 +1,4 @@
-"""File helpers for outputs: atomic writes, hashing, stale temp-file clean-up, input discovery."""
+"""File helpers: atomic writes, the one JSON layout, hashing, stale temp-file clean-up."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_PREFIX = ".vanban-tmp-"
-SUPPORTED_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt"}
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -53,6 +51,21 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def hash_tree(
+    folders: dict[str, Path], skip_suffixes: tuple[str, ...] = (".md", ".py", ".pyc")
+) -> str:
+    """Hex SHA-256 over the names and bytes of every file in `folders` (label -> folder), in a
+    stable order; documentation and code files are skipped."""
+    digest = hashlib.sha256()
+    for label, folder in sorted(folders.items()):
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            if path.suffix in skip_suffixes or "__pycache__" in path.parts:
+                continue
+            digest.update(f"{label}/{path.relative_to(folder).as_posix()}\0".encode())
+            digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
 def remove_stale_temp_files(directory: Path) -> int:
     """Delete temp files left by a killed run under `directory`; return how many."""
     removed = 0
@@ -61,22 +74,3 @@ def remove_stale_temp_files(directory: Path) -> int:
             temp.unlink(missing_ok=True)
             removed += 1
     return removed
-
-
-def is_supported(path: Path) -> bool:
-    """True when the file's extension is one `vanban process` reads."""
-    return path.suffix.lower() in SUPPORTED_SUFFIXES
-
-
-def walk_inputs(root: Path, exclude: Path | None = None) -> Iterator[Path]:
-    """Supported files under `root` in a stable order, skipping hidden entries and `exclude`."""
-    excluded = exclude.resolve() if exclude else None
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and (here / d).resolve() != excluded
-        )
-        for name in sorted(filenames):
-            path = here / name
-            if not name.startswith(".") and is_supported(path):
-                yield path
