@@ -19,15 +19,10 @@ from pathlib import Path
 import regex
 from rapidfuzz.distance import Levenshtein
 
-from vanban.core.text import is_valid_syllable, split_chunks, strip_marks
+from vanban.core.text import ONSETS, is_valid_syllable, split_chunks, strip_marks
 
 _LETTERS = regex.compile(r"\p{L}+")
 _ROMAN = regex.compile(r"[IVXLCDM]+")  # heading numbers (II., IV.) pass unchanged
-_ONSETS = sorted(
-    "b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split(),
-    key=len,
-    reverse=True,
-)
 REAL_LAMBDA_CAP = 0.8  # at most this share of a syllable's distribution comes from the real pairs
 REAL_PRIOR = 2.0  # real share = n_real / (n_real + REAL_PRIOR) * REAL_LAMBDA_CAP
 
@@ -107,7 +102,7 @@ def char_pieces(clean: str, noisy: str) -> list[tuple[str, str]]:
 def split_syllable(core: str) -> tuple[str, str]:
     """Onset and rhyme (with its tone): 'Nghĩa' -> ('Ngh', 'ĩa'), 'ứng' -> ('', 'ứng')."""
     low = core.lower()
-    for onset in _ONSETS:
+    for onset in ONSETS:
         if low.startswith(onset) and len(low) > len(onset):
             if onset == "gi" and strip_marks(low[2:3]) not in "aeouy":  # 'gì', 'gìn': g + i…
                 continue

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 import regex
 from rapidfuzz.distance import Levenshtein
 
-from vanban.core.text import strip_marks
+from vanban.core.text import fold
 
 _TOKEN_RE = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:[&'’][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]")
-
-
-@lru_cache(maxsize=65536)
-def fold(text: str) -> str:
-    """Lowercase without marks (đ -> d): the form keywords are compared in."""
-    return strip_marks(unicodedata.normalize("NFC", text)).lower()
 
 
 class Token:
