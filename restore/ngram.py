@@ -1,7 +1,7 @@
 """The n-gram decoder: syllable LM + learned channel + beam search over per-chunk candidates.
 
 The LM counts lowercase chunk cores (numbers and codes share one class token) of clean text. As
-the non-neural baseline it is a trigram with stupid backoff (`/work/data/ngram/`, not shipped);
+the non-neural baseline it is a trigram with stupid backoff (`$VANBAN_DATA/ngram/`, not shipped);
 inside the shipped restorer (`restore.hybrid`) it is the 4-gram of `models/restorer/lm.npz`
 with interpolated absolute discounting. Decoding runs over the whole input as one stream (context
 crosses line breaks; an empty line resets it), then puts each choice back on its own line: one
@@ -27,6 +27,7 @@ from vanban.restore.features import apply_case, is_passthrough
 from vanban.restore.lexicon import load_inventory
 from vanban.restore.numerals import CERTAINTY, read_document
 
+from vanban.core.files import data_dir
 from vanban.core.records import RestoredLine, RestoredToken
 from vanban.core.text import (
     PUNCTUATION,
@@ -37,7 +38,7 @@ from vanban.core.text import (
     strip_tone,
 )
 
-NGRAM_DIR = Path("/work/data/ngram")
+NGRAM_DIR = data_dir() / "ngram"
 SPECIALS = ["<s>", "<unk>", "<num>"]
 BOS, UNK, NUM = 0, 1, 2
 BACKOFF = math.log(0.4)

@@ -1,9 +1,9 @@
-"""Build /work/data/clean/{train,valid,test}.txt from ../shared/corpus and seed 002.
+"""Build $VANBAN_DATA/clean/{train,valid,test}.txt from ../shared/corpus and seed 002.
 
 One wrapped, normalized line per line; documents separated by one empty line.
-Usage: .venv/bin/python scripts/build_clean_corpus.py [--shared ../shared] [--out /work/data/clean]
+Usage: python scripts/build_clean_corpus.py [--shared ../shared] [--out $VANBAN_DATA/clean]
        [--jobs 2] [--wiki-share 0.2]
-The shipped 4-gram LM counts /work/data/clean_lm/train.txt, built with --wiki-share 1.0 (every
+The shipped 4-gram LM counts $VANBAN_DATA/clean_lm/train.txt, built with --wiki-share 1.0 (every
 Wikipedia document of the train split); the network's data uses the default 20%.
 """
 
@@ -26,6 +26,8 @@ from vanban.corpus.clean import (  # noqa: E402
     split_of,
 )
 
+from vanban.core.files import data_dir  # noqa: E402
+
 
 def build_source(args: tuple[Source, Path]) -> dict[str, int]:
     """Write one source's documents into per-split part files; return line counts."""
@@ -46,7 +48,7 @@ def main() -> None:
     parser.add_argument(
         "--shared", type=Path, default=Path(__file__).resolve().parents[1] / "../shared"
     )
-    parser.add_argument("--out", type=Path, default=Path("/work/data/clean"))
+    parser.add_argument("--out", type=Path, default=data_dir() / "clean")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--wiki-share", type=float, default=0.2, help="share of Wikipedia docs")
     args = parser.parse_args()

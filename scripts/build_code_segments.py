@@ -1,6 +1,6 @@
 """Learn which Đ-less code segments are known abbreviations with Đ (restore.codes).
 
-    python scripts/build_code_segments.py --clean /work/data/clean/train.txt \
+    python scripts/build_code_segments.py --clean $VANBAN_DATA/clean/train.txt \
         --out models/lexicon/code_segments.tsv
 """
 

@@ -4,7 +4,7 @@ Reads chunk-aligned `noisy<TAB>clean` pair files and writes `noisy<TAB>gold<TAB>
 gold syllables of the vocabulary that the mark-free edit-distance rule would not allow.
 
     python scripts/build_confusions.py --vocab models/restorer/vocab.txt \
-        --pairs /work/data/pairs/real_part1.tsv:1 /work/data/pairs/true_eng.tsv:2 \
+        --pairs $VANBAN_DATA/pairs/real_part1.tsv:1 $VANBAN_DATA/pairs/true_eng.tsv:2 \
         --out models/restorer/confusions.tsv
 """
 

@@ -1,7 +1,7 @@
 """Learn which lone digit tokens English-data OCR prints for syllables (restore.digits).
 
-    python scripts/build_digit_misreads.py --pairs /work/data/pairs/real_part1.tsv \
-        /work/data/pairs/true_eng.tsv /work/data/pairs_lead/true_r2_eng.tsv \
+    python scripts/build_digit_misreads.py --pairs $VANBAN_DATA/pairs/real_part1.tsv \
+        $VANBAN_DATA/pairs/true_eng.tsv $VANBAN_DATA/pairs_lead/true_r2_eng.tsv \
         --out models/lexicon/digit_misreads.tsv
 """
 

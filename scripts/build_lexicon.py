@@ -35,6 +35,7 @@ from vanban.restore.lexicon import (  # noqa: E402
     word_list_tokens,
 )
 
+from vanban.core.files import data_dir  # noqa: E402
 from vanban.core.text import is_valid_syllable  # noqa: E402
 
 DOMAIN_FILES = ("vn-admin-congbao.txt.gz", "vn-legal-phapdien.txt.gz")
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data",
         type=Path,
-        default=Path("/work/data"),
+        default=data_dir(),
         help="where the true-channel pairs are (pairs/true_{eng,vie}.tsv)",
     )
     parser.add_argument("--channel-only", action="store_true")

@@ -1,4 +1,4 @@
-"""Build the restorer's training mix and evaluation pairs from /work/data (clean text, channels).
+"""Build the restorer's training mix and evaluation pairs from $VANBAN_DATA (clean text, channels).
 
 Writes (noisy<TAB>clean, one line pair per row, chunk-aligned):
   pairs/train.tsv        shuffled mix: statistical eng channel, true-channel eng,
@@ -8,7 +8,7 @@ Writes (noisy<TAB>clean, one line pair per row, chunk-aligned):
   eval/eng.tsv, eval/vie.tsv   true-channel pairs of held-out (test) documents
   eval/eng-caps.tsv, eval/vie-caps.tsv   the same, of pages printed in capitals
   eval/stripped.tsv      accent-stripped lines of held-out documents
-Usage: .venv/bin/python scripts/build_pairs.py [--total 1200000] [--jobs 2] [--data /work/data]
+Usage: .venv/bin/python scripts/build_pairs.py [--total 1200000] [--jobs 2] [--data $VANBAN_DATA]
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from vanban.corpus.channel import NoiseChannel, strip_accents_line  # noqa: E402
 from vanban.corpus.real import real_part1_pairs  # noqa: E402
 from vanban.corpus.true_channel import is_chunk_aligned, printed_in_capitals  # noqa: E402
+
+from vanban.core.files import data_dir  # noqa: E402
 
 KINDS = ("stat_eng", "true_eng", "true_vie", "vie_like", "stripped")
 _CHANNELS: dict[str, NoiseChannel] = {}
@@ -146,7 +148,7 @@ def build_eval(args) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("/work/data"))
+    parser.add_argument("--data", type=Path, default=data_dir())
     parser.add_argument(
         "--shared", type=Path, default=Path(__file__).resolve().parents[1] / "../shared"
     )

@@ -6,7 +6,7 @@ position, its reading of the gold line gives exactly the same OCR token. Printed
 rate of one
 sample, coverage over several samples/styles (any of them matches), and type coverage (the gold->OCR
 pair seen anywhere in the readings).
-Usage: .venv/bin/python scripts/corpus_channel_coverage.py [--channel /work/data/channel.json ...]
+Usage: .venv/bin/python scripts/corpus_channel_coverage.py [--channel $VANBAN_DATA/channel.json ...]
        [--render freeserif:13:0,mix6] [--samples 10]
 """
 
@@ -25,6 +25,7 @@ from vanban.corpus.real import real_part1_pairs  # noqa: E402
 from vanban.corpus.render import PageStyle, lines_per_page, random_style  # noqa: E402
 from vanban.corpus.true_channel import PageJob, ocr_page  # noqa: E402
 
+from vanban.core.files import data_dir  # noqa: E402
 from vanban.core.text import split_chunks  # noqa: E402
 
 Position = tuple[int, int]
@@ -126,7 +127,7 @@ def main() -> None:
         "--shared", type=Path, default=Path(__file__).resolve().parents[1] / "../shared"
     )
     parser.add_argument(
-        "--channel", type=Path, nargs="*", default=[Path("/work/data/channel.json")]
+        "--channel", type=Path, nargs="*", default=[data_dir() / "channel.json"]
     )
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument(
@@ -134,7 +135,7 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument(
-        "--heldout", type=Path, help="true-channel eval pairs, e.g. /work/data/eval/eng.tsv"
+        "--heldout", type=Path, help="true-channel eval pairs, e.g. $VANBAN_DATA/eval/eng.tsv"
     )
     args = parser.parse_args()
     pairs = real_part1_pairs(args.shared.resolve())

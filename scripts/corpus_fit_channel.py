@@ -3,9 +3,9 @@
 eng channel: true-channel eng pairs (train documents) + the real seed part-1 pairs (weighted up
 per syllable).
 vie channel: true-channel vie pairs only (light noise).
-Usage: .venv/bin/python scripts/corpus_fit_channel.py [--true-dir /work/data/true]
+Usage: .venv/bin/python scripts/corpus_fit_channel.py [--true-dir $VANBAN_DATA/true]
        [--shared ../shared]
-       [--out /work/data]   -> /work/data/channel.json, /work/data/channel_vie.json
+       [--out $VANBAN_DATA]   -> $VANBAN_DATA/channel.json, $VANBAN_DATA/channel_vie.json
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from vanban.corpus.channel import NoiseChannel, chunks_correspond  # noqa: E402
 from vanban.corpus.real import real_part1_pairs  # noqa: E402
 from vanban.corpus.true_channel import printed_in_capitals  # noqa: E402
+
+from vanban.core.files import data_dir  # noqa: E402
 
 REAL_CHAR_SHARE = 0.1
 
@@ -41,11 +43,11 @@ def read_true_pairs(paths: list[Path]) -> list[tuple[str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--true-dir", type=Path, default=Path("/work/data/true"))
+    parser.add_argument("--true-dir", type=Path, default=data_dir() / "true")
     parser.add_argument(
         "--shared", type=Path, default=Path(__file__).resolve().parents[1] / "../shared"
     )
-    parser.add_argument("--out", type=Path, default=Path("/work/data"))
+    parser.add_argument("--out", type=Path, default=data_dir())
     parser.add_argument("--no-real", action="store_true", help="eng channel from rendering only")
     args = parser.parse_args()
     real = [] if args.no_real else real_part1_pairs(args.shared.resolve())

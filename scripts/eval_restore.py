@@ -3,7 +3,7 @@
     .venv/bin/python scripts/eval_restore.py [--model-dir models/restorer] [--json out.json]
         [--systems none,ngram,neural] [--max-lines 2000] [--train-ngram]
 
-Systems: none (do-nothing), ngram (the non-neural baseline: trigram LM in /work/data/ngram,
+Systems: none (do-nothing), ngram (the non-neural baseline: trigram LM in $VANBAN_DATA/ngram,
 channel, beam search), neural (the shipped restorer), and for ablation network (the network
 alone, greedy) and ngram-lm4 (the shipped decoder and LM with the network switched off).
 
@@ -11,13 +11,13 @@ Sets (each skipped when its file is missing):
   seed000-part2   seed 000 lines 371-736 vs ../shared/dev/000.gold.part2.txt (real eng OCR)
   seed000-part2-certain   the same without the lines in 000.part2.uncertain.txt
   seed000-part1   lines 1-370 (SEEN IN TRAINING: the channel and fine-tuning use them)
-  eng, vie        held-out rendered pages OCR'd with Tesseract eng / vie (/work/data/eval/*.tsv)
-  stripped        held-out clean text with the marks removed (/work/data/eval/stripped.tsv): random
+  eng, vie        held-out rendered pages OCR'd with Tesseract eng / vie ($VANBAN_DATA/eval/*.tsv)
+  stripped        held-out clean text, marks removed ($VANBAN_DATA/eval/stripped.tsv): random
                   single lines, each restored on its own (--chain-stripped: as one text)
   stripped-docs-* (only with --sets ...,stripped-docs) per corpus source (admin, legal, wiki):
                   stretches of held-out documents, marks removed, in document order
   eng-caps, vie-caps (only with --sets ...,caps) held-out pages printed in capitals (titles and
-                  headings), OCR'd with Tesseract eng / vie (/work/data/eval/*-caps.tsv)
+                  headings), OCR'd with Tesseract eng / vie ($VANBAN_DATA/eval/*-caps.tsv)
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ sys.path.insert(0, str(REPO))
 
 from vanban.restore.metrics import CorpusScore, score_corpus  # noqa: E402
 
+from vanban.core.files import data_dir  # noqa: E402
 from vanban.core.text import normalize  # noqa: E402
 
 SEED = "seeds/000_33b23e2610885f83.txt"
-EVAL_DIR = Path("/work/data/eval")
-CLEAN_TRAIN = Path("/work/data/clean/train.txt")
+EVAL_DIR = data_dir() / "eval"
+CLEAN_TRAIN = data_dir() / "clean/train.txt"
 
 
 @dataclass
@@ -274,11 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         "--ngram-text",
         type=Path,
         default=CLEAN_TRAIN,
-        help="clean text to count (the shipped LM: /work/data/clean_lm/train.txt)",
+        help="clean text to count (the shipped LM: $VANBAN_DATA/clean_lm/train.txt)",
     )
     parser.add_argument("--ngram-lines", type=int, default=5_000_000)
     parser.add_argument("--ngram-order", type=int, default=3, help="3 (baseline) or 4 (shipped)")
-    parser.add_argument("--ngram-dir", type=Path, default=Path("/work/data/ngram"))
+    parser.add_argument("--ngram-dir", type=Path, default=data_dir() / "ngram")
     parser.add_argument(
         "--ngram-min-count",
         type=lambda text: [int(x) for x in text.split(",")],

@@ -1,7 +1,7 @@
 """Copy a training checkpoint into a shippable model folder: fp16 safetensors, vocab, confusions.
 
-    python scripts/export_restorer.py /work/data/ckpt/phaseD models/restorer \
-        --confusions /work/data/lead/confusions.tsv --lm /work/data/ngram4w/lm.npz \
+    python scripts/export_restorer.py $VANBAN_DATA/ckpt/phaseD models/restorer \
+        --confusions $VANBAN_DATA/lead/confusions.tsv --lm $VANBAN_DATA/ngram4w/lm.npz \
         --nn-weight 0.5 --lm-weight 1.0 --discounts 0.75,0.8,0.9 --cache-weight 0.3
 
 With --lm the folder gets `lm.npz` and `decoding.json`: `restore.load_restorer` then decodes with

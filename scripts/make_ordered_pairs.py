@@ -5,8 +5,8 @@ corrupts each document with one channel: the fitted statistical eng-OCR channel
 (`corpus.channel.NoiseChannel`), accent stripping, or a light channel (a few words corrupted,
 like fresh `vie` OCR), and writes `noisy<TAB>clean` rows with an empty row between documents.
 
-    python scripts/make_ordered_pairs.py --clean /work/data/clean/train.txt \
-        --channel /work/data/channel.json --out /work/data/pairs/ordered.tsv --lines 400000
+    python scripts/make_ordered_pairs.py --clean $VANBAN_DATA/clean/train.txt \
+        --channel $VANBAN_DATA/channel.json --out $VANBAN_DATA/pairs/ordered.tsv --lines 400000
 """
 
 from __future__ import annotations

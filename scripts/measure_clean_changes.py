@@ -8,7 +8,7 @@ reader to sort, and the counts. A window of consecutive lines from each document
 
 Tuning data only: run it on `clean/valid.txt` (scripts/build_clean_corpus.py), never on test.
 
-Usage: .venv/bin/python scripts/measure_clean_changes.py [--clean /work/data/clean/valid.txt]
+Usage: .venv/bin/python scripts/measure_clean_changes.py [--clean $VANBAN_DATA/clean/valid.txt]
            [--window 1000] [--seed 7] [--model models/restorer]
 """
 
@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vanban.restore.api import load_restorer  # noqa: E402
 from vanban.restore.candidates import channel_profile  # noqa: E402
+
+from vanban.core.files import data_dir  # noqa: E402
 
 
 def windows(path: Path, size: int, seed: int) -> list[list[str]]:
@@ -41,7 +43,7 @@ def windows(path: Path, size: int, seed: int) -> list[list[str]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clean", type=Path, default=Path("/work/data/clean/valid.txt"))
+    ap.add_argument("--clean", type=Path, default=data_dir() / "clean/valid.txt")
     ap.add_argument("--window", type=int, default=1000, help="lines per document")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--model", type=Path, default=None)

@@ -4,7 +4,7 @@ For every chunk-aligned eng training pair (true-channel eng runs, seed part 1) w
 has such a mark right after its word: is the mark in the gold text (punctuation) or not (part of
 the letter), and what `restore.ngram._is_horn` decides, given the gold word as the restored one.
 
-Usage: .venv/bin/python scripts/measure_horns.py [--data /work/data]
+Usage: .venv/bin/python scripts/measure_horns.py [--data $VANBAN_DATA]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vanban.restore.ngram import HORN_MARKS, _is_horn  # noqa: E402
 
+from vanban.core.files import data_dir  # noqa: E402
 from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
@@ -43,7 +44,7 @@ def count(paths: list[Path]) -> Counter:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/data"))
+    parser.add_argument("--data", type=Path, default=data_dir())
     args = parser.parse_args()
     paths = sorted((args.data / "true").glob("eng.train.*.tsv"))
     paths.append(args.data / "pairs" / "real_part1.tsv")

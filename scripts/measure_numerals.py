@@ -5,7 +5,7 @@ gave the gold token, changed a token that was right, or left a wrong one wrong. 
 every firing (each would change a correct token, unless the source has a typo like "l5%").
 The CERTAINTY table in restore/numerals.py comes from this report.
 
-Usage: .venv/bin/python scripts/measure_numerals.py [--data /work/data] [--clean-lines 800000]
+Usage: .venv/bin/python scripts/measure_numerals.py [--data $VANBAN_DATA] [--clean-lines 800000]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from vanban.restore import numerals  # noqa: E402
 from vanban.restore.ngram import as_read  # noqa: E402
 
+from vanban.core.files import data_dir  # noqa: E402
 from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
@@ -79,7 +80,7 @@ def clean_firings(path: Path, max_lines: int) -> tuple[int, Counter, list[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/data"))
+    parser.add_argument("--data", type=Path, default=data_dir())
     parser.add_argument("--clean-lines", type=int, default=800_000)
     args = parser.parse_args()
     paths = sorted((args.data / "true").glob("*.train.*.tsv"))

@@ -1,8 +1,8 @@
 """Produce true-channel pairs: print clean lines, degrade, OCR with Tesseract, align back.
 
-Each plan item LANG:SPLIT:LINES[:caps] renders random pages from /work/data/clean/SPLIT.txt until
+Each plan item LANG:SPLIT:LINES[:caps] renders random pages from $VANBAN_DATA/clean/SPLIT.txt until
 LINES aligned lines are collected (or the deadline passes) and writes
-/work/data/true/LANG.SPLIT.RUN.tsv with columns
+$VANBAN_DATA/true/LANG.SPLIT.RUN.tsv with columns
 noisy, clean, lang, font, size_pt, level, chunk_aligned (1/0), page_id. With ":caps" the lines
 are printed in capitals, half of the pages in bold (titles and headings), and the file is
 LANG.SPLIT.caps.RUN.tsv.
@@ -32,6 +32,8 @@ from vanban.corpus.true_channel import (  # noqa: E402
     read_documents,
     run_kind,
 )
+
+from vanban.core.files import data_dir  # noqa: E402
 
 
 def pair_row(pair: LinePair) -> str:
@@ -94,8 +96,8 @@ def run_item(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plan", required=True, help="comma-separated LANG:SPLIT:LINES items")
-    parser.add_argument("--clean", type=Path, default=Path("/work/data/clean"))
-    parser.add_argument("--out", type=Path, default=Path("/work/data/true"))
+    parser.add_argument("--clean", type=Path, default=data_dir() / "clean")
+    parser.add_argument("--out", type=Path, default=data_dir() / "true")
     parser.add_argument(
         "--run", default="r1", help="run name, part of the output file names and seeds"
     )

@@ -5,9 +5,9 @@ Pairs are TSV rows `noisy<TAB>clean`. `--pairs` files are independent lines (no 
 with its neighbouring lines as context. Each source takes a weight: `FILE:WEIGHT`.
 
 Example (the shipped model's commands are in models/restorer/README.md):
-    python scripts/train_restore.py --ordered /work/data/pairs/ordered.tsv:3 \
-        --pairs /work/data/pairs/train.tsv:1 --vocab-lines /work/data/clean/train.txt \
-        --ckpt /work/data/ckpt/base --out models/restorer --minutes 60
+    python scripts/train_restore.py --ordered $VANBAN_DATA/pairs/ordered.tsv:3 \
+        --pairs $VANBAN_DATA/pairs/train.tsv:1 --vocab-lines $VANBAN_DATA/clean/train.txt \
+        --ckpt $VANBAN_DATA/ckpt/base --out models/restorer --minutes 60
 """
 
 from __future__ import annotations

@@ -9,6 +9,12 @@ import tempfile
 from pathlib import Path
 
 TEMP_PREFIX = ".vanban-tmp-"
+DEFAULT_DATA_DIR = "work_data"  # relative to the working directory; ignored by git
+
+
+def data_dir() -> Path:
+    """The folder for training data and work files: $VANBAN_DATA, else ./work_data."""
+    return Path(os.environ.get("VANBAN_DATA") or DEFAULT_DATA_DIR)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
