@@ -32,7 +32,7 @@ def read_input(shared: Path) -> list[str]:
 
 def load(system: str, model_dir: Path | None):
     if system == "ngram":
-        from vanban.restore.ngram import NgramRestorer
+        from vanban.restore.decoder.restorer import NgramRestorer
 
         return NgramRestorer.load()
     from vanban.restore import load_restorer
@@ -47,7 +47,7 @@ def worker(system: str, model_dir: Path | None, shared: Path) -> dict:
     lines = read_input(shared)
     start = time.perf_counter()
     if system != "ngram":
-        import vanban.restore.runtime  # noqa: F401  (torch: most of a cold start)
+        import vanban.restore.network.runtime  # noqa: F401  (torch: most of a cold start)
     import_s = time.perf_counter() - start
     start = time.perf_counter()
     restorer = load(system, model_dir)

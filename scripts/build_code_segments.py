@@ -1,4 +1,4 @@
-"""Learn which Đ-less code segments are known abbreviations with Đ (restore.codes).
+"""Learn which Đ-less code segments are known abbreviations with Đ (restore.rules.codes).
 
     python scripts/build_code_segments.py --clean $VANBAN_DATA/clean/train.txt \
         --out models/lexicon/code_segments.tsv
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vanban.restore.codes import count_segments, write_table  # noqa: E402
+from vanban.restore.rules.codes import count_segments, write_table  # noqa: E402
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Learn the OCR readings the distance rule of restore.constraint misses ("g" -> "ứng").
+"""Learn the OCR readings the distance rule of restore.network.constraint misses ("g" -> "ứng").
 
 Reads chunk-aligned `noisy<TAB>clean` pair files and writes `noisy<TAB>gold<TAB>count` rows for
 gold syllables of the vocabulary that the mark-free edit-distance rule would not allow.
@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rapidfuzz.distance import Levenshtein  # noqa: E402
-from vanban.restore.constraint import CandidateMask, letter_skeleton  # noqa: E402
-from vanban.restore.features import is_passthrough  # noqa: E402
-from vanban.restore.vocab import OutputVocab  # noqa: E402
+from vanban.restore.network.constraint import CandidateMask, letter_skeleton  # noqa: E402
+from vanban.restore.network.features import is_passthrough  # noqa: E402
+from vanban.restore.network.vocab import OutputVocab  # noqa: E402
 
 from vanban.core.text import normalize, split_chunks  # noqa: E402
 

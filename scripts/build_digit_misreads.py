@@ -1,4 +1,4 @@
-"""Learn which lone digit tokens English-data OCR prints for syllables (restore.digits).
+"""Learn which lone digit tokens English-data OCR prints for syllables (restore.rules.digits).
 
     python scripts/build_digit_misreads.py --pairs $VANBAN_DATA/pairs/real_part1.tsv \
         $VANBAN_DATA/pairs/true_eng.tsv $VANBAN_DATA/pairs_lead/true_r2_eng.tsv \
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vanban.restore.digits import count_misreads, write_table  # noqa: E402
+from vanban.restore.rules.digits import count_misreads, write_table  # noqa: E402
 
 
 def read_pairs(paths: list[Path]):

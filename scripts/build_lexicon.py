@@ -20,14 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vanban.corpus.true_channel import printed_in_capitals  # noqa: E402
-from vanban.restore.candidates import (  # noqa: E402
+from vanban.restore.decoder.channel import (  # noqa: E402
     CHANNEL_PATH,
     DEFAULT_WEIGHTS,
     ChannelModel,
     MixtureChannel,
     token_pairs,
 )
-from vanban.restore.lexicon import (  # noqa: E402
+from vanban.restore.decoder.lexicon import (  # noqa: E402
     INVENTORY_PATH,
     count_tokens,
     save_inventory,

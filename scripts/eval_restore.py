@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vanban.restore.metrics import CorpusScore, score_corpus  # noqa: E402
+from vanban.restore.training.metrics import CorpusScore, score_corpus  # noqa: E402
 
 from vanban.core.files import data_dir  # noqa: E402
 from vanban.core.text import normalize  # noqa: E402
@@ -141,7 +141,7 @@ def load_systems(names: list[str], model_dir: Path | None) -> dict[str, object]:
             if name == "none":
                 systems[name] = DoNothing()
             elif name == "ngram":
-                from vanban.restore.ngram import NgramRestorer
+                from vanban.restore.decoder.restorer import NgramRestorer
 
                 systems[name] = NgramRestorer.load()
             elif name == "neural":  # the shipped restorer: network + LM + channel beam search
@@ -149,7 +149,8 @@ def load_systems(names: list[str], model_dir: Path | None) -> dict[str, object]:
 
                 systems[name] = load_restorer(model_dir)
             elif name == "network":  # the network alone, greedy within the candidate mask
-                from vanban.restore.api import DEFAULT_MODEL_DIR, ModelRestorer
+                from vanban.restore.api import DEFAULT_MODEL_DIR
+                from vanban.restore.network.restorer import ModelRestorer
 
                 systems[name] = ModelRestorer.from_pretrained(model_dir or DEFAULT_MODEL_DIR)
             elif name == "ngram-lm4":  # the shipped decoder with the network switched off
@@ -195,10 +196,14 @@ def evaluate(system, eval_set: EvalSet, baseline: CorpusScore | None) -> dict:
 
 def candidate_recall(eval_set: EvalSet, ks=(1, 3, 10, 24)) -> dict:
     """Share of aligned tokens whose gold (lowercase) is among the top-k candidates."""
-    from vanban.restore.candidates import CandidateGenerator, channel_profile, token_pairs
-    from vanban.restore.ngram import is_fixed
+    from vanban.restore.config import DecodingConfig
+    from vanban.restore.decoder.candidates import CandidateGenerator
+    from vanban.restore.decoder.channel import token_pairs
+    from vanban.restore.decoder.lines import is_fixed
+    from vanban.restore.profile import choose_profile
 
-    generator = CandidateGenerator.load().for_profile(channel_profile(eval_set.noisy))
+    profile = choose_profile(eval_set.noisy, DecodingConfig())
+    generator = CandidateGenerator.load().for_profile(profile)
     pairs = [(n, g) for n, g in token_pairs(eval_set.noisy, eval_set.gold) if not is_fixed(n)]
     hits = dict.fromkeys(ks, 0)
     in_inventory = sizes = 0
@@ -289,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.train_ngram:
-        from vanban.restore.ngram import train_lm
+        from vanban.restore.decoder.lm import train_lm
 
         if not args.ngram_text.exists():
             print(f"{args.ngram_text}: clean training text missing", file=sys.stderr)

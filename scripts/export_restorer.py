@@ -20,8 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vanban.restore.model import RestorerModel  # noqa: E402
-from vanban.restore.ngram import NgramLM  # noqa: E402
+from vanban.restore.decoder.lm import NgramLM  # noqa: E402
+from vanban.restore.training.model import RestorerModel  # noqa: E402
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     ap.add_argument("checkpoint", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--confusions", type=Path)
-    ap.add_argument("--lm", type=Path, help="n-gram LM file (restore.ngram), named lm.npz")
+    ap.add_argument("--lm", type=Path, help="n-gram LM file (restore.decoder.lm), named lm.npz")
     ap.add_argument("--nn-weight", type=float, default=0.3, help="weight of log p_network")
     ap.add_argument("--vie-nn-weight", type=float, default=0.25,
                     help="weight of log p_network in fresh vie OCR")  # fmt: skip

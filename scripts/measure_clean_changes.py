@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vanban.restore.api import load_restorer  # noqa: E402
-from vanban.restore.candidates import channel_profile  # noqa: E402
+from vanban.restore.profile import detect_profile  # noqa: E402
 
 from vanban.core.files import data_dir  # noqa: E402
 
@@ -54,7 +54,7 @@ def main() -> None:
     n_lines = n_tokens = changed_lines = 0
     changes: Counter = Counter()
     for batch in batches:
-        profiles[channel_profile(batch)] += 1
+        profiles[detect_profile(batch)] += 1
         for line, restored in zip(batch, restorer.restore_lines(batch), strict=True):
             changed = [(t.source, t.text) for t in restored.tokens if t.text != t.source]
             n_lines += 1

@@ -2,7 +2,8 @@
 
 For every chunk-aligned eng training pair (true-channel eng runs, seed part 1) whose noisy chunk
 has such a mark right after its word: is the mark in the gold text (punctuation) or not (part of
-the letter), and what `restore.ngram._is_horn` decides, given the gold word as the restored one.
+the letter), and what `restore.decoder.lines.is_horn` decides, given the gold word as the
+restored one.
 
 Usage: .venv/bin/python scripts/measure_horns.py [--data $VANBAN_DATA]
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vanban.restore.ngram import HORN_MARKS, _is_horn  # noqa: E402
+from vanban.restore.decoder.lines import HORN_MARKS, is_horn  # noqa: E402
 
 from vanban.core.files import data_dir  # noqa: E402
 from vanban.core.text import normalize, split_chunks  # noqa: E402
@@ -37,7 +38,7 @@ def count(paths: list[Path]) -> Counter:
                 if not chunk.core or mark not in HORN_MARKS:
                     continue
                 truth = "punctuation" if right.suffix[:1] == mark else "letter"
-                dropped = _is_horn(mark, right.core, noisy[k + 1 :])
+                dropped = is_horn(mark, right.core, noisy[k + 1 :])
                 counts[mark, truth, "dropped" if dropped else "kept"] += 1
     return counts
 

@@ -1,4 +1,5 @@
-"""How often restore.numerals repairs a number printed with letters, and how often it is right.
+"""How often restore.rules.numerals repairs a number printed with letters, and how often it is
+right.
 
 On aligned training pairs (true-channel runs, seed part 1), per kind of repair: how many firings
 gave the gold token, changed a token that was right, or left a wrong one wrong. On clean text:
@@ -19,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vanban.restore import numerals  # noqa: E402
-from vanban.restore.ngram import as_read  # noqa: E402
+from vanban.restore.decoder.lines import as_read  # noqa: E402
+from vanban.restore.rules import numerals  # noqa: E402
 
 from vanban.core.files import data_dir  # noqa: E402
 from vanban.core.text import normalize, split_chunks  # noqa: E402

@@ -1,4 +1,5 @@
-"""Train the diacritic restorer (restore.model.RestorerModel) on noisy/clean line pairs, on CPU.
+"""Train the diacritic restorer (restore.training.model.RestorerModel) on noisy/clean line pairs,
+on CPU.
 
 Pairs are TSV rows `noisy<TAB>clean`. `--pairs` files are independent lines (no context);
 `--ordered` files keep document order (an empty row ends a document), so each line is trained
@@ -23,9 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vanban.restore.batching import Example, make_batch  # noqa: E402
-from vanban.restore.model import RestorerConfig, RestorerModel  # noqa: E402
-from vanban.restore.vocab import IGNORE, OutputVocab  # noqa: E402
+from vanban.restore.network.batching import Example, make_batch  # noqa: E402
+from vanban.restore.network.vocab import IGNORE, OutputVocab  # noqa: E402
+from vanban.restore.training.model import RestorerConfig, RestorerModel  # noqa: E402
 
 from vanban.core.text import normalize, split_chunks  # noqa: E402
 

@@ -1,14 +1,11 @@
 """Candidate generation: the right syllable is among a small set for typical OCR damage."""
 
 import pytest
-from vanban.restore.candidates import (
-    CandidateGenerator,
-    ChannelModel,
-    align_cores,
-    blocks,
-    token_pairs,
-)
-from vanban.restore.lexicon import load_inventory
+from vanban.restore.config import DecodingConfig
+from vanban.restore.decoder.candidates import CandidateGenerator
+from vanban.restore.decoder.channel import ChannelModel, align_cores, blocks, token_pairs
+from vanban.restore.decoder.lexicon import load_inventory
+from vanban.restore.profile import make_profile
 
 
 @pytest.fixture(scope="module")
@@ -58,36 +55,36 @@ def test_learned_confusion_beats_unseen_one():
     assert model.logprob("tw", "tự") > model.logprob("tw", "tô")
 
 
-def test_channel_profile_tells_fresh_vie_ocr_from_legacy_eng_ocr():
-    from vanban.restore.candidates import channel_profile
+def test_profile_detection_tells_fresh_vie_ocr_from_legacy_eng_ocr():
+    from vanban.restore.profile import detect_profile
 
-    assert channel_profile(["Thực hiện Nghị quyết số 147/NQ-CP của Chính phủ"]) == "vie"
-    assert channel_profile(["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu"]) == "default"
-    assert channel_profile(["Thuc hien Nghi quyet so 147"]) == "default"  # too short to tell
-    assert channel_profile(["Thuc hien Nghi quyet so 147 cua Chinh phu ve ban hanh"] * 3) == "plain"
-    assert channel_profile([]) == "default"
+    assert detect_profile(["Thực hiện Nghị quyết số 147/NQ-CP của Chính phủ"]) == "vie"
+    assert detect_profile(["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu"]) == "default"
+    assert detect_profile(["Thuc hien Nghi quyet so 147"]) == "default"  # too short to tell
+    assert detect_profile(["Thuc hien Nghi quyet so 147 cua Chinh phu ve ban hanh"] * 3) == "plain"
+    assert detect_profile([]) == "default"
     mixed = "Tổ chức quan triet Nghi quyet cua Chinh phu ve toi pham"  # marks on 2 words of 12
-    assert channel_profile([mixed]) == "default"
+    assert detect_profile([mixed]) == "default"
 
 
 def test_vie_profile_keeps_a_correct_word_first(generator):
-    vie = generator.for_profile("vie")
+    vie = generator.for_profile(make_profile("vie", DecodingConfig()))
     assert vie.candidates("thẩm")[0][0] == "thẩm"
     assert vie.candidates("của")[0][0] == "của"
-    assert generator.for_profile("default") is generator
+    assert generator.for_profile(make_profile("default", DecodingConfig())) is generator
     # eng OCR prints "về" as "vé" almost always; fresh vie OCR never did: no eng share in vie
     assert dict(generator.candidates("vé"))["về"] > -2.0
     assert dict(vie.candidates("vé"))["về"] < -10.0
 
 
 def test_words_in_capitals_use_the_capitals_channels_where_there_are_some():
-    from vanban.restore import candidates
-    from vanban.restore.candidates import MixtureChannel
+    from vanban.restore.decoder import channel
+    from vanban.restore.decoder.channel import MixtureChannel
 
     plain = ChannelModel.fit(token_pairs(["tu do"] * 5, ["tự do"] * 5))
     caps = ChannelModel.fit(token_pairs(["ĐÁM BÁO"] * 5, ["ĐẢM BẢO"] * 5))
     mixture = MixtureChannel({"vie": plain, "vie_caps": caps}, {"vie": 0.9, "strip": 0.1})
-    share = candidates.CAPITALS_SHARE
+    share = channel.CAPITALS_SHARE
     assert mixture.capitals_weights() == pytest.approx(
         {"vie_caps": 0.9 * share, "vie": 0.9 * (1 - share), "strip": 0.1}
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from vanban.restore.codes import count_segments, load_table, repair_code, write_table
+from vanban.restore.rules.codes import count_segments, load_table, repair_code, write_table
 
 TABLE = {"ND": "NĐ", "QD": "QĐ", "BGDDT": "BGDĐT"}
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from vanban.restore.candidates import CandidateGenerator
-from vanban.restore.digits import NUMBER, count_misreads, in_word_context, load_table, write_table
-from vanban.restore.lexicon import load_inventory
-from vanban.restore.ngram import SPECIALS, NgramLM, NgramRestorer
+from vanban.restore.decoder.candidates import CandidateGenerator
+from vanban.restore.decoder.lexicon import load_inventory
+from vanban.restore.decoder.lm import SPECIALS, NgramLM
+from vanban.restore.decoder.restorer import NgramRestorer
+from vanban.restore.rules.digits import (
+    NUMBER,
+    count_misreads,
+    in_word_context,
+    load_table,
+    write_table,
+)
 
 from vanban.core.text import split_chunks
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
-from vanban.restore.candidates import CandidateGenerator
+from vanban.restore.decoder.candidates import CandidateGenerator
+from vanban.restore.decoder.lexicon import load_inventory
+from vanban.restore.decoder.lm import SPECIALS, NgramLM
+from vanban.restore.decoder.restorer import NgramRestorer
 from vanban.restore.hybrid import HybridRestorer
-from vanban.restore.lexicon import load_inventory
-from vanban.restore.ngram import SPECIALS, NgramLM, NgramRestorer
 
 from tests.test_ngram import CLEAN
 from tests.test_restore_api import tiny_restorer
@@ -21,13 +24,13 @@ def decoder() -> NgramRestorer:
 
 @pytest.fixture(scope="module")
 def hybrid(decoder) -> HybridRestorer:
-    return HybridRestorer(tiny_restorer(), decoder, nn_weight=0.3)
+    return HybridRestorer(tiny_restorer(), decoder, replace(decoder.config, nn_weight=0.3))
 
 
 def test_without_the_network_it_is_the_ngram_decoder(decoder):
     lines = ["Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu", "", "bdo cao B6 Cong an"]
     alone = [r.text for r in decoder.restore_lines(lines)]
-    off = HybridRestorer(tiny_restorer(), decoder, nn_weight=0.0)
+    off = HybridRestorer(tiny_restorer(), decoder, replace(decoder.config, nn_weight=0.0))
     assert [r.text for r in off.restore_lines(lines)] == alone
 
 
@@ -73,11 +76,12 @@ def test_cache_prefers_the_documents_own_words_but_not_a_slots_own_choice(hybrid
     phong = [t for t, s in enumerate(slots) if s.chunk.core == "phong"]
     for t in phong:
         choice[t] = slots[t].words.index("phòng")
-    hybrid.cache_weight = 1.0
+    without_cache = hybrid.config
+    hybrid.config = replace(without_cache, cache_weight=1.0)
     try:
         scores = hybrid.cache_scores(slots, choice)
     finally:
-        hybrid.cache_weight = 0.0
+        hybrid.config = without_cache
     for t in phong:  # chosen in the two other places: ahead of every other reading
         best = slots[t].words.index("phòng")
         assert scores[t][best] == scores[t].max() and (scores[t] < scores[t][best]).sum() > 0
@@ -90,8 +94,8 @@ def test_network_weight_can_depend_on_the_channel_profile(decoder):
     def no_network(*args):
         raise AssertionError("the network was asked")
 
-    off_in_vie = HybridRestorer(tiny_restorer(), decoder, nn_weight=0.3,
-                                profile_nn_weight={"vie": 0.0})  # fmt: skip
+    config = replace(decoder.config, nn_weight=0.3, profile_nn_weight={"vie": 0.0})
+    off_in_vie = HybridRestorer(tiny_restorer(), decoder, config)
     off_in_vie.network_scores = no_network
     vie = ["Thực hiện Nghị quyết của Chính phủ về tội phạm"]
     assert [r.text for r in off_in_vie.restore_lines(vie)] == [

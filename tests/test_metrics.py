@@ -1,7 +1,7 @@
 """Restoration metrics on hand-made examples."""
 
 import pytest
-from vanban.restore.metrics import score_corpus, score_line
+from vanban.restore.training.metrics import score_corpus, score_line
 
 
 def test_perfect_line_scores_one():

@@ -2,19 +2,18 @@
 
 import numpy as np
 import pytest
-from vanban.restore.candidates import CandidateGenerator
-from vanban.restore.lexicon import load_inventory
-from vanban.restore.ngram import (
-    SPECIALS,
-    NgramLM,
-    NgramRestorer,
-    _is_horn,
+from vanban.restore.decoder.candidates import CandidateGenerator
+from vanban.restore.decoder.lexicon import load_inventory
+from vanban.restore.decoder.lines import (
     ends_list,
     following_labels,
+    is_horn,
     is_numbered_point,
     joined_pieces,
     list_label,
 )
+from vanban.restore.decoder.lm import SPECIALS, NgramLM
+from vanban.restore.decoder.restorer import NgramRestorer
 
 from vanban.core.text import split_chunks
 
@@ -238,10 +237,10 @@ def test_stray_accent_marks_are_dropped_and_recorded(restorer):
 
 def test_is_horn():
     after = split_chunks("lý do")
-    assert _is_horn("?", "xử", []) and _is_horn("’", "cơ", after) and _is_horn("'", "như", [])
-    assert _is_horn("?", "chi", after)  # a ? before a lowercase word is no question mark
-    assert not _is_horn("?", "không", []) and not _is_horn("?", "không", split_chunks("Do"))
-    assert not _is_horn("'", "de", after)
+    assert is_horn("?", "xử", []) and is_horn("’", "cơ", after) and is_horn("'", "như", [])
+    assert is_horn("?", "chi", after)  # a ? before a lowercase word is no question mark
+    assert not is_horn("?", "không", []) and not is_horn("?", "không", split_chunks("Do"))
+    assert not is_horn("'", "de", after)
 
 
 def test_fresh_vie_ocr_keeps_acronyms_and_file_names(restorer):

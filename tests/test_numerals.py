@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from vanban.restore.api import load_restorer
-from vanban.restore.numerals import CERTAINTY, read_document
+from vanban.restore.rules.numerals import CERTAINTY, read_document
 
 from vanban.core.text import split_chunks
 

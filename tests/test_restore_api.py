@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from vanban.restore.api import DEFAULT_MODEL_DIR, ModelRestorer, load_restorer
-from vanban.restore.model import RestorerConfig, RestorerModel
-from vanban.restore.vocab import OutputVocab
+from vanban.restore.api import DEFAULT_MODEL_DIR, load_restorer
+from vanban.restore.network.restorer import ModelRestorer
+from vanban.restore.network.vocab import OutputVocab
+from vanban.restore.training.model import RestorerConfig, RestorerModel
 
 from vanban.core.text import split_chunks
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vanban.restore.constraint import CandidateMask, letter_skeleton
+from vanban.restore.network.constraint import CandidateMask, letter_skeleton
 
 VOCAB = ["<pad>", "<bos>", "<copy>", "<unk>", "của", "tội", "đề", "lý", "ứng", "sở", "đến", "với",
          "phố", "nghị", "quốc", "chính", "hạnh", "phúc"]  # fmt: skip

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 from vanban.restore.api import DEFAULT_MODEL_DIR
-from vanban.restore.batching import Example, make_batch
-from vanban.restore.model import RestorerConfig, RestorerModel
-from vanban.restore.runtime import RestorerNet
-from vanban.restore.specials import BOS_ID, COPY_ID
+from vanban.restore.network.batching import Example, make_batch
+from vanban.restore.network.runtime import RestorerNet
+from vanban.restore.network.specials import BOS_ID, COPY_ID
+from vanban.restore.training.model import RestorerConfig, RestorerModel
 
 from vanban.core.text import split_chunks
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import regex
-from vanban.restore.lexicon import LEXICON_DIR
+from vanban.models import LEXICON_DIR
 
 TABLE_PATH = LEXICON_DIR / "code_segments.tsv"
 _CODE = regex.compile(r"[\p{Lu}\d]+(?:[-/.][\p{L}\d]+)+")  # 15/2020/ND-CP, 34.4.ND.1.236

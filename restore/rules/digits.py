@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import regex
-from vanban.restore.lexicon import LEXICON_DIR
+from vanban.models import LEXICON_DIR
 
 from vanban.core.text import Chunk, normalize, split_chunks
 

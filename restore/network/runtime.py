@@ -1,7 +1,7 @@
 """The restorer network for inference, in plain torch: loads the shipped weights without
 importing transformers.
 
-`restore.model.RestorerModel` (a transformers `PreTrainedModel` around `BartModel`) is what
+`restore.training.model.RestorerModel` (a transformers `PreTrainedModel` around `BartModel`) is what
 `scripts/train_restore.py` trains and saves. Importing transformers' BART costs about 2 s of a
 cold start (it pulls in torch.distributed, sympy and torch._dynamo), more than the whole
 restorer takes to load. This module runs the same computation (BART's post-norm encoder and
@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
-from vanban.restore.specials import BOS_ID, PAD_ID
+from vanban.restore.network.specials import BOS_ID, PAD_ID
 
 POSITION_OFFSET = 2  # BART's learned positions start at row 2
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu, "gelu_new": lambda x: F.gelu(x, approximate="tanh")}
@@ -100,7 +100,7 @@ class Stack(nn.Module):
 
 
 class RestorerNet(nn.Module):
-    """Inference twin of `restore.model.RestorerModel`: same parameters, same outputs."""
+    """Inference twin of `restore.training.model.RestorerModel`: same parameters, same outputs."""
 
     def __init__(self, cfg: SimpleNamespace):
         super().__init__()

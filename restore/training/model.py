@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from transformers import BartConfig, BartModel, PreTrainedModel
-from vanban.restore.specials import BOS_ID, COPY_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
+from vanban.restore.network.specials import BOS_ID, COPY_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
 __all__ = ["BOS_ID", "COPY_ID", "PAD_ID", "SPECIAL_TOKENS", "UNK_ID", "RestorerConfig",
            "RestorerModel"]  # fmt: skip

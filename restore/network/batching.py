@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from vanban.restore.features import PAD_FEATURE, SEP_FEATURE, chunk_features
-from vanban.restore.specials import BOS_ID, PAD_ID
-from vanban.restore.vocab import IGNORE
+from vanban.restore.network.features import PAD_FEATURE, SEP_FEATURE, chunk_features
+from vanban.restore.network.specials import BOS_ID, PAD_ID
+from vanban.restore.network.vocab import IGNORE
 
 from vanban.core.text import Chunk
 

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from vanban.restore.features import is_passthrough
-from vanban.restore.specials import COPY_ID, SPECIAL_TOKENS, UNK_ID
+from vanban.restore.network.features import is_passthrough
+from vanban.restore.network.specials import COPY_ID, SPECIAL_TOKENS, UNK_ID
 
 from vanban.core.text import is_valid_syllable, split_chunks
 

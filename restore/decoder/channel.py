@@ -1,10 +1,9 @@
-"""Candidate syllables for a noisy OCR chunk, with a learned channel log P(noisy | candidate).
+"""The learned OCR channel: log P(noisy | clean) of a chunk, from character-block confusions.
 
 The channel is a table of character-block confusions (clean block -> noisy block, e.g. ư -> ir,
 ủ -> ti, ộ -> 6, đ -> p) plus a token table (noisy token -> clean tokens), both estimated from
-real pairs and true-channel (rendered + OCR'd) pairs by `ChannelModel.fit`. Candidates come from
-the token table, from inventory entries whose mark-stripped form equals the noisy token after
-zero, one or two learned rewrites, and from a fuzzy search over those stripped forms.
+real pairs and true-channel (rendered + OCR'd) pairs by `ChannelModel.fit`. `MixtureChannel`
+mixes the channels of several kinds of OCR; the shipped one is `models/lexicon/channel.json`.
 """
 
 from __future__ import annotations
@@ -16,21 +15,16 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-import regex
-from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from vanban.restore.lexicon import LEXICON_DIR, base_form, load_inventory
+from vanban.restore.decoder.lexicon import LEXICON_DIR, base_form
 
 from vanban.core.text import normalize, split_chunks, strip_marks, strip_tone
 
 CHANNEL_PATH = LEXICON_DIR / "channel.json"
 MAX_BLOCK = 3  # longest block (either side) kept as one confusion event
 MAX_SPLIT = 6  # longer unseen blocks (poor candidates anyway) back off to character edits
-_strip = lru_cache(maxsize=1_000_000)(strip_marks)
-_LETTERS = regex.compile(r"\p{L}+")
 
 # Generic (backoff) probabilities for confusions never seen in training.
 P_IDENTITY = 0.9
@@ -349,164 +343,3 @@ class MixtureChannel:
 
 DEFAULT_WEIGHTS = {"eng": 0.55, "vie": 0.35, "strip": 0.1}
 CAPITALS_SHARE = 0.8  # of a channel's weight, for words in capitals, on its capitals channel
-# Channel weights by input profile: Tesseract eng (and typing without marks) never outputs a
-# letter beyond Latin-1, while fresh vie OCR has one in most words.
-# Plain text (typed without marks) has no accented letter at all; eng OCR has é, ô, á in ~20%.
-# Fresh vie OCR is read with the vie channel alone. Eng's confusions (về -> vé, ông -> ong) are
-# not vie's: 0 of 501 "về" printed "vé" in the true vie training pairs. Nor is typing without
-# marks: vie OCR printed 0.17% of marked words bare ("cua" for "của"), and the vie channel learned
-# those. Even a 1% share of either let the LM change right words ("vé" -> "về", "gom" -> "gồm").
-PROFILE_WEIGHTS = {
-    "default": DEFAULT_WEIGHTS,
-    "vie": {"vie": 1.0},
-    "plain": {"eng": 0.2, "vie": 0.05, "strip": 0.75},
-}
-# Vietnamese text has a letter beyond Latin-1 in ~58% of its words (fresh vie OCR and clean text
-# alike; the lowest 20-line window of the valid documents: 33%); eng OCR in none. Text between
-# the two (words with marks mixed with words without) is read with the default mixture.
-VIE_PROFILE_SHARE = 0.25
-PLAIN_PROFILE_SHARE = 0.01
-
-
-def channel_profile(lines: Iterable[str]) -> str:
-    """'vie' when a good share of the words carry Vietnamese letters beyond Latin-1 (ư, ộ, đ...)
-    as fresh vie OCR does; 'plain' when (almost) no word has an accented letter (text typed
-    without marks); 'default' otherwise (legacy eng OCR)."""
-    words = [w for line in lines for w in _LETTERS.findall(line)]
-    if not words:
-        return "default"
-    rich = sum(1 for w in words if any(ord(ch) > 0xFF for ch in w)) / len(words)
-    accented = sum(1 for w in words if any(ord(ch) > 0x7F for ch in w)) / len(words)
-    if rich >= VIE_PROFILE_SHARE:
-        return "vie"
-    return "plain" if accented < PLAIN_PROFILE_SHARE and len(words) >= 20 else "default"
-
-
-# ---------------------------------------------------------------- candidate generation
-
-
-class CandidateGenerator:
-    """Lowercase inventory entries for a noisy chunk core, with log P(noisy | candidate)."""
-
-    def __init__(self, inventory: dict[str, int], channel: MixtureChannel | ChannelModel,
-                 prior_weight: float = 0.6,
-                 fuzzy_distance: int = 2, min_found: int = 24, max_scored: int = 48):  # fmt: skip
-        self.inventory = inventory
-        self.channel = channel
-        self.prior_weight = prior_weight
-        self.fuzzy_distance = fuzzy_distance
-        self.min_found = min_found
-        self.max_scored = max_scored
-        total = sum(inventory.values()) + len(inventory)
-        self.log_prior = {t: math.log((n + 1) / total) for t, n in inventory.items()}
-        self.by_base: dict[str, list[str]] = defaultdict(list)
-        for token in inventory:
-            self.by_base[base_form(token)].append(token)
-        self.bases = list(self.by_base)
-        self.rules = channel.rewrites()
-        self.stripped_rules = {k: {_strip(d) for d in v} for k, v in self.rules.items()}
-        self.max_rule = max((len(k) for k in self.rules), default=1)
-        self._rewrite_cache: dict[str, frozenset[str]] = {}
-        self.candidates = lru_cache(maxsize=200_000)(self._candidates)
-
-    def for_profile(self, profile: str) -> CandidateGenerator:
-        """A generator sharing this one's tables, with the channel weights of `profile`."""
-        weights = PROFILE_WEIGHTS.get(profile)
-        if weights is None or not isinstance(self.channel, MixtureChannel):
-            return self
-        return self._sibling(profile, weights)
-
-    def for_capitals(self) -> CandidateGenerator:
-        """A generator for words printed in capitals: OCR misreads their marks more often
-        (the marks are squeezed above the letter), and in other ways."""
-        if not isinstance(self.channel, MixtureChannel):
-            return self
-        return self._sibling("capitals", self.channel.capitals_weights())
-
-    def _sibling(self, key: str, weights: dict[str, float]) -> CandidateGenerator:
-        siblings = self.__dict__.setdefault("_siblings", {})
-        if key not in siblings:
-            if weights == self.channel.weights:
-                siblings[key] = self
-            else:
-                mixture = MixtureChannel(self.channel.channels, weights)
-                siblings[key] = CandidateGenerator(
-                    self.inventory, mixture, self.prior_weight, self.fuzzy_distance,
-                    self.min_found, self.max_scored,
-                )  # fmt: skip
-        return siblings[key]
-
-    @classmethod
-    def load(cls, lexicon_dir: Path = LEXICON_DIR, **kw) -> CandidateGenerator:
-        return cls(load_inventory(lexicon_dir / "syllables.tsv"),
-                   MixtureChannel.load(lexicon_dir / "channel.json"), **kw)  # fmt: skip
-
-    def _variants(self, noisy: str) -> set[str]:
-        """Mark-stripped forms reachable from `noisy` with up to two learned rewrites."""
-        first = {_strip(noisy)} | self._rewrite_once(noisy)
-        second: set[str] = set()
-        for v in list(first):
-            second |= self._rewrite_once(v)
-        return first | {_strip(v) for v in second}
-
-    def _rewrite_once(self, text: str) -> frozenset[str]:
-        cache = self._rewrite_cache
-        if text not in cache:
-            if len(cache) > 500_000:
-                cache.clear()
-            cache[text] = self._rewrite_once_uncached(text)
-        return cache[text]
-
-    def _rewrite_once_uncached(self, text: str) -> frozenset[str]:
-        """Mark-stripped forms of `text` with one learned rewrite. Stripping works letter by
-        letter, so the stripped text around a rewrite is computed once per position."""
-        out = set()
-        n = len(text)
-        heads = [_strip(text[:i]) for i in range(n + 1)]
-        tails = [_strip(text[i:]) for i in range(n + 1)]
-        for i in range(n):
-            for end in range(i + 1, min(i + self.max_rule, n) + 1):
-                for dst in self.stripped_rules.get(text[i:end], ()):
-                    out.add(heads[i] + dst + tails[end])
-        return frozenset(out)
-
-    def _gather(self, noisy: str) -> tuple[set[str], set[str]]:
-        """(sure, other): token-table entries and same-base entries are always scored; the
-        others (rewrites, fuzzy matches) only the `max_scored` nearest and most frequent."""
-        stripped = _strip(noisy)
-        sure = {c for c in self.channel.token_table.get(noisy, ()) if c in self.inventory}
-        if noisy in self.inventory:
-            sure.add(noisy)
-        sure.update(self.by_base.get(stripped, ()))
-        other: set[str] = set()
-        for base in self._variants(noisy):
-            other.update(self.by_base.get(base, ()))
-        for limit in range(1, self.fuzzy_distance + 1):
-            if limit > 1 and (len(sure) + len(other) >= self.min_found or len(noisy) < 4):
-                break
-            near = process.extract(
-                stripped, self.bases, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
-            )
-            for base, _, _ in near:
-                other.update(self.by_base[base])
-        return sure, other - sure
-
-    def _candidates(self, noisy_core: str, k: int = 24) -> list[tuple[str, float]]:
-        noisy = normalize(noisy_core).lower()
-        if not noisy:
-            return []
-        sure, other = self._gather(noisy)
-        if len(other) > self.max_scored:
-            stripped = _strip(noisy)
-            distance = {b: Levenshtein.distance(stripped, b) for b in {_strip(c) for c in other}}
-            prior = self.log_prior
-            cheap = sorted(
-                other, key=lambda c: 2.0 * distance[_strip(c)] - self.prior_weight * prior[c]
-            )
-            other = set(cheap[: self.max_scored])
-        scored = []
-        for cand in sure | other:
-            channel = self.channel.logprob(noisy, cand)
-            scored.append((channel + self.prior_weight * self.log_prior[cand], cand, channel))
-        scored.sort(reverse=True)
-        return [(cand, channel) for _, cand, channel in scored[:k]]

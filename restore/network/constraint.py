@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from vanban.restore.specials import COPY_ID, UNK_ID
+from vanban.restore.network.specials import COPY_ID, UNK_ID
 
 from vanban.core.text import strip_marks
 

@@ -1,0 +1,2 @@
+"""Training- and evaluation-only code: the transformers model (`model`), restoration scores
+(`metrics`)."""
