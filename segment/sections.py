@@ -228,7 +228,7 @@ class TreeBuilder:
                 return k
         return None
 
-    def _accept(
+    def accept(
         self, cand: Candidate, context_ok: bool, upcoming: list[Candidate]
     ) -> tuple[int, str] | None:
         """(stack depth to keep, normalized value) if the candidate opens a section, else None."""
@@ -453,7 +453,7 @@ def build_sections(lines: list[str]) -> list[Section]:
         k = by_line.get(index)
         if k is not None:
             cand = candidates[k]
-            accepted = builder._accept(
+            accepted = builder.accept(
                 cand, context_ok(lines, index, previous_heading), candidates[k + 1 :]
             )
             if accepted is not None and not (closed and cand.scheme not in _FIXED_RANK):

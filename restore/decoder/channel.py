@@ -159,7 +159,7 @@ class ChannelModel:
         model.block_counts = {k: dict(v) for k, v in blocks_.items()}
         model.source_counts = dict(sources)
         model.token_table = {k: dict(v) for k, v in table.items()}
-        model._cache_clear()
+        model.clear_cache()
         return model
 
     # -- persistence
@@ -183,7 +183,8 @@ class ChannelModel:
     def __post_init__(self) -> None:
         self._log_cache: dict[tuple[str, str], float] = {}
 
-    def _cache_clear(self) -> None:
+    def clear_cache(self) -> None:
+        """Forget the scores computed from the counts before they changed."""
         self._log_cache = {}
         self.__dict__.pop("_block_cache", None)
         self.__dict__.pop("_classes", None)

@@ -17,7 +17,7 @@ STRAY_MARKS = set("ˆ˜`´¨˚˙ˇ˘")
 HORN_MARKS = ("?", "’", "'")  # what eng OCR prints for the horn of ư/ơ at a word's end
 LIST_MARKER_MISREADS = {"¢": "c", "©": "c"}  # "¢) Xây dựng" is item c), not "để)"
 # Letters that are not Vietnamese, as the letters OCR misread: the Icelandic eth for the look-alike
-# Đ, and Tesseract vie's "ø" for g (every one of its "ø" in the true vie training pairs is a g).
+# Đ, and Tesseract vie's "ø" for g.
 _LOOKALIKES = str.maketrans("Ððø", "Đđg")
 # Marks that separate words run together; not ' ’ ? ! *, which eng OCR prints for ư/ơ horns
 # and letters ("nu’éc" is "nước", "chi?c" is "chức").
@@ -84,8 +84,7 @@ def list_label(read: str, previous: str, following: str = "") -> str:
     """The item label of a line read as `read` after the label `previous` ("" when none in this
     list) and before an item read as `following` ("" when none): OCR confuses d) and đ), so the
     alphabetical order a) b) c) d) đ) e) decides. An đ) after c) is a d) only when another đ)
-    follows: a list can skip d) (a repealed point), and in the true vie training pages c) đ) e)
-    was right 2 times of 2, c) đ) đ) a misread d) 6 of 6, and c) đ) at a list's end 2 of 6."""
+    follows: a list can skip d) (a repealed point)."""
     label = LIST_MARKER_MISREADS.get(read, read)
     if label == "d" and previous == "d":  # eng OCR drops the bar
         return "đ"
@@ -152,8 +151,7 @@ def caps_runs(chunks: list[Chunk]) -> list[bool]:
 def is_horn(mark: str, word: str, after: list[Chunk]) -> bool:
     """Is the ? ’ or ' printed right after `word` (as restored) the horn of its ư/ơ rather than
     punctuation? Yes when the word has a horn; a ? or ’ followed by a lowercase word is never
-    punctuation either. In the aligned eng training pairs (scripts/measure_horns.py): 646 of 650
-    such marks that were part of the letter are dropped, 1 of 17 that were punctuation."""
+    punctuation either."""
     if any(ch in "ươ" for ch in strip_tone(word.lower())):
         return True
     following = after[0] if after else None
@@ -167,7 +165,7 @@ def is_horn(mark: str, word: str, after: list[Chunk]) -> bool:
 
 def is_stray_mark(chunk: Chunk) -> bool:
     """A word made only of spacing accent marks (ˆ ˜ `): OCR's reading of a speck or of a mark
-    that slipped off its letter. 55 in the true vie pairs, none in 1.5 M lines of clean text."""
+    that slipped off its letter."""
     return (
         bool(chunk.core)
         and not chunk.prefix

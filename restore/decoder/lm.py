@@ -159,8 +159,7 @@ class NgramLM:
             grams, contexts, self.discounts, strict=False
         ):
             distinct, kept = _context_stats(keys, counts, self.size, context_keys)
-            # float32 tables built in place: these arrays have millions of rows, and fresh
-            # float64 temporaries made loading slow
+            # float32 tables built in place: these arrays have millions of rows
             inverse = np.maximum(context_counts, 1).astype(np.float32)
             np.reciprocal(inverse, out=inverse)
             lower = np.asarray(distinct, dtype=np.float32) * np.float32(d)

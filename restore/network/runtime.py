@@ -1,13 +1,11 @@
 """The restorer network for inference, in plain torch: loads the shipped weights without
 importing transformers.
 
-`restore.training.model.RestorerModel` (a transformers `PreTrainedModel` around `BartModel`) is what
-`scripts/train_restore.py` trains and saves. Importing transformers' BART costs about 2 s of a
-cold start (it pulls in torch.distributed, sympy and torch._dynamo), more than the whole
-restorer takes to load. This module runs the same computation (BART's post-norm encoder and
-decoder, learned positions, our chunk embeddings and output head) from the same
-`model.safetensors` and `config.json`; `tests/test_runtime.py` checks that both give the same
-logits and the same greedy choices.
+`restore.training.model.RestorerModel` (a transformers `PreTrainedModel` around `BartModel`) is
+what `scripts/train_restore.py` trains and saves. This module runs the same computation (BART's
+post-norm encoder and decoder, learned positions, our chunk embeddings and output head) from the
+same `model.safetensors` and `config.json`, without transformers' import cost;
+`tests/test_runtime.py` checks that both give the same logits and the same greedy choices.
 """
 
 from __future__ import annotations

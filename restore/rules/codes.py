@@ -3,7 +3,7 @@
 Codes pass through unchanged except for one repair: a code segment (between -, / or .) that is the
 Đ-less form of a known abbreviation (ND -> NĐ, QD -> QĐ, BGDDT -> BGDĐT) gets its Đ back. The
 table (`models/lexicon/code_segments.tsv`) is learned from the clean corpus: abbreviations seen
-with Đ often, and their Đ-less form almost never (NĐ 16,403 times, ND 7). Digits never change.
+with Đ often, and their Đ-less form almost never. Digits never change.
 """
 
 from __future__ import annotations
