@@ -45,7 +45,7 @@ from vanban.core.text import Chunk, is_valid_syllable, normalize, split_chunks
 
 
 class NgramRestorer:
-    """Viterbi-style beam search of LM score x channel over per-chunk candidates."""
+    """The n-gram decoder: lines to slots, `beam_search` over them, the choices back to lines."""
 
     def __init__(
         self, lm: NgramLM, generator: CandidateGenerator, config: DecodingConfig | None = None,
