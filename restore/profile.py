@@ -44,6 +44,7 @@ class Profile:
     keep_bonus: float = 0.0  # added to `keep_penalty` (keeping a word outside the inventory)
     change_penalty: float = 0.0  # added to each option that replaces a word of the inventory
     digit_misreads: bool = True  # digits may be words eng OCR misread (restore.rules.digits)
+    keep_acronyms: bool = False  # OCR that keeps marks: a capital word without any is an acronym
     horn_marks: bool = False  # a ? ’ or ' right after a word may be the horn of its ư/ơ
     nn_weight: float = 0.0  # weight of the network's scores in the beam search
     network_keep_bias: float = 0.0  # the network alone: logit bonus of a chunk's own reading
@@ -58,6 +59,7 @@ def make_profile(name: str, config: DecodingConfig) -> Profile:
         keep_bonus=config.vie_keep_bonus if vie else 0.0,
         change_penalty=config.vie_change_penalty if vie else 0.0,
         digit_misreads=not vie,
+        keep_acronyms=vie,
         horn_marks=name == DEFAULT,
         nn_weight=config.profile_nn_weight.get(name, config.nn_weight),
         network_keep_bias=config.network_keep_bias if vie else 0.0,

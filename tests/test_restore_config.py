@@ -53,6 +53,7 @@ def test_one_profile_carries_every_per_profile_setting():
     assert vie.change_penalty == config.vie_change_penalty and eng.change_penalty == 0.0
     assert not vie.digit_misreads and eng.digit_misreads and plain.digit_misreads
     assert eng.horn_marks and not vie.horn_marks and not plain.horn_marks
+    assert vie.keep_acronyms and not eng.keep_acronyms and not plain.keep_acronyms
     assert vie.network_keep_bias == config.network_keep_bias and eng.network_keep_bias == 0.0
 
 

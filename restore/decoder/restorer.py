@@ -83,9 +83,7 @@ class NgramRestorer:
         generator = self.base_generator.for_profile(profile)
         keep = self.config.keep_penalty + profile.keep_bonus
         misreads = self.digit_misreads if profile.digit_misreads else {}
-        return self._slots(
-            lines, generator, keep, profile.change_penalty, misreads, profile.horn_marks
-        )
+        return self._slots(lines, generator, keep, profile, misreads)
 
     def decode(
         self, slots: list[Slot], breaks: set[int], beam: int | None = None, confidence: bool = True
@@ -107,15 +105,16 @@ class NgramRestorer:
     # -- building the stream
     def _options(
         self, core: str, generator: CandidateGenerator, keep_penalty: float,
-        change_penalty: float, heading: bool = False,
+        profile: Profile, heading: bool = False,
     ) -> tuple[list[str], list[int], list[float], bool]:  # fmt: skip
-        """Options for one chunk; `change_penalty` (fresh vie OCR, mostly right) is added to every
-        option that replaces a word already in the inventory. That OCR keeps marks, so there a
-        capital word without any is an acronym (MAC, IP) and stays, unless it is one of the
-        words of a `heading` in capitals. Words in capitals have their own channel, calibrated
-        on capitals, and no `change_penalty`."""
+        """Options for one chunk; the profile's `change_penalty` is added to every option that
+        replaces a word already in the inventory. With `keep_acronyms`, a capital word without
+        marks is an acronym (MAC, IP) and stays, unless it is one of the words of a `heading` in
+        capitals. Words in capitals have their own channel, calibrated on capitals, and no
+        `change_penalty`."""
+        change_penalty = profile.change_penalty
         capitals = len(core) > 1 and core.isupper()
-        acronym = bool(change_penalty) and capitals and core.isascii() and not heading
+        acronym = profile.keep_acronyms and capitals and core.isascii() and not heading
         if is_fixed(core) or acronym:
             return [core], [NUM if any(ch.isdigit() for ch in core) else UNK], [0.0], True
         if capitals:  # OCR misreads marks on capitals more often: no extra cost to change them
@@ -138,11 +137,10 @@ class NgramRestorer:
         return words, ids, scores, False
 
     def _slots(
-        self, lines: list[str], generator: CandidateGenerator, keep: float, change: float,
-        misreads: dict[str, list[tuple[str, float]]], horn_marks: bool = False,
+        self, lines: list[str], generator: CandidateGenerator, keep: float, profile: Profile,
+        misreads: dict[str, list[tuple[str, float]]],
     ) -> tuple[list[Slot], set[int]]:  # fmt: skip
-        """`misreads`: digit tokens that may be words (`restore.rules.digits`); `horn_marks`:
-        a ? ’ or ' right after a word may be the horn of its ư/ơ ("xt? lý" is "xử lý")."""
+        """`misreads`: digit tokens that may be words (`restore.rules.digits`)."""
         slots, breaks = [], set()
         starts = True
         last_marker = ""
@@ -184,21 +182,21 @@ class NgramRestorer:
                                        starts, k))  # fmt: skip
                 elif pieces := joined_pieces(chunk.core):
                     slots.extend(self._piece_slots(i, k, chunk, pieces, starts, generator, keep,
-                                                   change))  # fmt: skip
+                                                   profile))  # fmt: skip
                 elif chunk.core:
                     words, ids, scores, fixed = self._options(
-                        chunk.core, generator, keep, change, heading[k]
+                        chunk.core, generator, keep, profile, heading[k]
                     )
                     slots.append(Slot(i, chunk, words, np.asarray(ids, dtype=np.int64),
                                        np.asarray(scores), fixed, starts, k))  # fmt: skip
-                    slots[-1].horn_mark = horn_marks and chunk.suffix[:1] in HORN_MARKS
+                    slots[-1].horn_mark = profile.horn_marks and chunk.suffix[:1] in HORN_MARKS
                 ends = (chunk.prefix if not chunk.core else "") + chunk.suffix
                 starts = any(c in SENTENCE_END for c in ends) or (not chunk.core and starts)
         return slots, breaks
 
     def _piece_slots(
         self, line: int, position: int, chunk: Chunk, pieces: list[str], starts: bool,
-        generator: CandidateGenerator, keep: float, change: float,
+        generator: CandidateGenerator, keep: float, profile: Profile,
     ) -> list[Slot]:  # fmt: skip
         """One slot per letter run of a joined chunk; capital runs and single letters are kept."""
         out = []
@@ -206,7 +204,7 @@ class NgramRestorer:
             if n:
                 starts = any(c in SENTENCE_END for c in pieces[2 * n - 1])
             if restorable_piece(word):
-                words, ids, scores, fixed = self._options(word, generator, keep, change)
+                words, ids, scores, fixed = self._options(word, generator, keep, profile)
             else:
                 words, ids, scores, fixed = [word], [UNK], [0.0], True
             out.append(Slot(line, chunk, words, np.asarray(ids, dtype=np.int64),
