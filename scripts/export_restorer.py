@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from vanban.restore.config import DecodingConfig  # noqa: E402
 from vanban.restore.decoder.lm import NgramLM  # noqa: E402
 from vanban.restore.training.model import RestorerModel  # noqa: E402
 
@@ -30,16 +31,20 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--confusions", type=Path)
     ap.add_argument("--lm", type=Path, help="n-gram LM file (restore.decoder.lm), named lm.npz")
-    ap.add_argument("--nn-weight", type=float, default=0.3, help="weight of log p_network")
-    ap.add_argument("--vie-nn-weight", type=float, default=0.25,
+    defaults = DecodingConfig()  # every other setting of decoding.json keeps its default
+    ap.add_argument("--nn-weight", type=float, default=defaults.nn_weight,
+                    help="weight of log p_network")  # fmt: skip
+    ap.add_argument("--vie-nn-weight", type=float, default=defaults.profile_nn_weight["vie"],
                     help="weight of log p_network in fresh vie OCR")  # fmt: skip
-    ap.add_argument("--lm-weight", type=float, default=1.0, help="weight of the LM log score")
-    ap.add_argument("--channel-weight", type=float, default=1.0)
-    ap.add_argument("--beam", type=int, default=16)
-    ap.add_argument("--backoff", type=float, default=0.2, help="stupid backoff factor")
-    ap.add_argument("--cache-weight", type=float, default=0.3,
+    ap.add_argument("--lm-weight", type=float, default=defaults.lm_weight,
+                    help="weight of the LM log score")  # fmt: skip
+    ap.add_argument("--channel-weight", type=float, default=defaults.channel_weight)
+    ap.add_argument("--beam", type=int, default=defaults.beam)
+    ap.add_argument("--backoff", type=float, default=defaults.backoff,
+                    help="stupid backoff factor")  # fmt: skip
+    ap.add_argument("--cache-weight", type=float, default=defaults.cache_weight,
                     help="weight of the document-vocabulary prior")  # fmt: skip
-    ap.add_argument("--discounts", default="0.75,0.8,0.9",
+    ap.add_argument("--discounts", default=",".join(map(str, defaults.discounts)),
                     help="interpolated absolute discounting per order from bigrams up "
                          "('' = stupid backoff)")  # fmt: skip
     args = ap.parse_args()
@@ -52,12 +57,14 @@ def main() -> None:
         shutil.copy(args.confusions, tmp / "confusions.tsv")
     if args.lm:
         NgramLM.load(args.lm.parent).save(tmp)  # uint32 counts, compressed
-        settings = {"decoder": "hybrid-beam", "nn_weight": args.nn_weight,
+        settings = {"decoder": defaults.decoder, "nn_weight": args.nn_weight,
                     "lm_weight": args.lm_weight, "channel_weight": args.channel_weight,
-                    "beam": args.beam, "candidates": 24, "backoff": args.backoff,
-                    "cache_weight": args.cache_weight,
+                    "beam": args.beam, "candidates": defaults.candidates,
+                    "backoff": args.backoff, "cache_weight": args.cache_weight,
                     "profile_nn_weight": {"vie": args.vie_nn_weight}}  # fmt: skip
-        if args.discounts:
+        if not args.discounts:
+            settings["lm_smoothing"] = "stupid-backoff"
+        else:
             settings |= {"lm_smoothing": "absolute-discounting",
                          "discounts": [float(d) for d in args.discounts.split(",")]}  # fmt: skip
         (tmp / "decoding.json").write_text(json.dumps(settings) + "\n", encoding="utf-8")
