@@ -138,8 +138,10 @@ class HybridRestorer:
             if len(slot.words) > 1 and not slot.chunk.core.isdigit():  # the network copies digits
                 wanted[key] = t
         out = [np.zeros(len(s.words)) for s in slots]
-        rows = self.network.teacher_forced_logprobs(chunked, history, set(wanted))
-        for key, row in rows.items():
-            ids = np.array(option_ids[wanted[key]])
-            out[wanted[key]] = np.where(ids >= 0, row[np.maximum(ids, 0)], self.config.oov_logprob)
+        ids = {key: np.array(option_ids[t]) for key, t in wanted.items()}
+        scores = self.network.teacher_forced_logprobs(
+            chunked, history, {key: np.maximum(i, 0) for key, i in ids.items()}
+        )
+        for key, found in scores.items():
+            out[wanted[key]] = np.where(ids[key] >= 0, found, self.config.oov_logprob)
         return out

@@ -88,10 +88,11 @@ class ModelRestorer:
 
     def teacher_forced_logprobs(
         self, chunked: list[list[Chunk]], history: dict[tuple[int, int], int],
-        wanted: set[tuple[int, int]],
+        wanted: dict[tuple[int, int], np.ndarray],
     ) -> dict[tuple[int, int], np.ndarray]:  # fmt: skip
-        """log p_net over the output vocabulary at each `wanted` chunk (line, index), the decoder
-        fed `history` (chunk -> output id; <copy> where absent) as its previous choices."""
+        """log p_net of the output ids `wanted` at each chunk (line, index) of `wanted`, the
+        decoder fed `history` (chunk -> output id; <copy> where absent) as its previous choices.
+        Only those ids are kept: whole rows of every chunk of a long document would take GBs."""
         out: dict[tuple[int, int], np.ndarray] = {}
         pieces = sorted(self.windows(chunked), key=lambda p: len(p[2].chunks))
         cfg = self.model.config
@@ -119,7 +120,7 @@ class ModelRestorer:
                 logits = self.model.lm_head(states[rows, cols]).float()
                 logp = torch.log_softmax(logits, -1).numpy()
             for row, (_, _, key) in zip(logp, needed, strict=True):
-                out[key] = row
+                out[key] = row[wanted[key]]
         return out
 
     def _allowed(self, example: Example, steps: int) -> torch.Tensor:
