@@ -55,12 +55,13 @@ def atomic_open(
 
 @contextmanager
 def atomic_directory(path: Path) -> Iterator[Path]:
-    """A fresh temp folder beside `path` to fill; a clean exit swaps it in for `path` (the old
-    folder is moved aside, then removed), an error removes it."""
+    """A fresh temp folder beside `path` to fill; a clean exit swaps it in for `path` (mode 755;
+    the old folder is moved aside, then removed), an error removes it."""
     path = Path(path)
     temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
     try:
         yield temp
+        os.chmod(temp, 0o755)
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
             os.replace(path, old / path.name)
