@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+CLEAN_TRAIN = "{data}/clean/train.txt"
 sys.path.insert(0, str(REPO))
 
 from vanban.core.files import data_dir  # noqa: E402
@@ -76,6 +77,20 @@ def training(name: str, what: str, ckpt: str, stop_at: int, *args: str, inputs=(
     )  # fmt: skip
 
 
+def rendering(name: str, what: str, run: str, *items: str) -> Step:
+    """A render_true_channel.py run; it writes {data}/true/LANG.KIND.RUN.tsv per plan item."""
+    outputs = []
+    for item in items:
+        lang, split, _lines, *mode = item.split(":")
+        outputs.append(f"{{data}}/true/{lang}.{'.'.join([split, *mode])}.{run}.tsv")
+    return Step(
+        name, what, "render_true_channel.py",
+        ("--plan", ",".join(items), "--run", run, "--jobs", "{jobs}", "--clean", "{data}/clean",
+         "--out", "{data}/true"),
+        inputs=(CLEAN_TRAIN,), outputs=tuple(outputs),
+    )  # fmt: skip
+
+
 PAIRS = "{data}/pairs"
 ORDERED, STRIP_ORDERED = f"{PAIRS}/ordered.tsv", f"{PAIRS}/strip_ordered.tsv"
 REAL, TRUE_ENG, TRUE_VIE = (
@@ -83,7 +98,6 @@ REAL, TRUE_ENG, TRUE_VIE = (
     f"{PAIRS}/true_eng.tsv",
     f"{PAIRS}/true_vie.tsv",
 )
-CLEAN_TRAIN = "{data}/clean/train.txt"
 
 STEPS: tuple[Step, ...] = (
     Step("clean", "clean text of the corpus, split by document", "build_clean_corpus.py",
@@ -94,12 +108,8 @@ STEPS: tuple[Step, ...] = (
          ("--shared", "{shared}", "--out", "{data}/clean_lm", "--jobs", "{jobs}",
           "--wiki-share", "1.0"),
          inputs=("{corpus}",), outputs=("{data}/clean_lm/train.txt",)),
-    Step("render", "true-channel pairs: train pages printed, degraded, OCR'd (runs r1 + r2)",
-         "render_true_channel.py",
-         ("--plan", "eng:train:13300,vie:train:3700", "--run", "r1", "--jobs", "{jobs}",
-          "--clean", "{data}/clean", "--out", "{data}/true"),
-         inputs=(CLEAN_TRAIN,),
-         outputs=("{data}/true/eng.train.r1.tsv", "{data}/true/vie.train.r1.tsv")),
+    rendering("render", "true-channel pairs: train pages printed, degraded, OCR'd (r1 + r2)",
+              "r1", "eng:train:13300", "vie:train:3700"),
     Step("fit-channel", "the statistical noise channels that corrupt clean text",
          "corpus_fit_channel.py",
          ("--true-dir", "{data}/true", "--shared", "{shared}", "--out", "{data}"),
@@ -144,12 +154,8 @@ STEPS: tuple[Step, ...] = (
              "--pairs", f"{TRUE_ENG}:2.5", f"{TRUE_VIE}:0.8", "--anneal", "5000",
              "--lr", "6e-4", "--threads", "1", "--save-every", "250", "--max-lines", "400000",
              inputs=("{data}/ckpt/phaseD/config.json",)),
-    Step("render-caps", "true-channel pairs of pages printed in capitals (runs c1, c2)",
-         "render_true_channel.py",
-         ("--plan", "vie:train:4000:caps,eng:train:3500:caps", "--run", "c1", "--jobs", "{jobs}",
-          "--clean", "{data}/clean", "--out", "{data}/true"),
-         inputs=(CLEAN_TRAIN,),
-         outputs=("{data}/true/vie.train.caps.c1.tsv", "{data}/true/eng.train.caps.c1.tsv")),
+    rendering("render-caps", "true-channel pairs of pages printed in capitals (c1 + c2)",
+              "c1", "vie:train:4000:caps", "eng:train:3500:caps"),
     Step("lexicon", "syllable inventory and the learned OCR channel", "build_lexicon.py",
          ("--shared", "{shared}", "--data", "{data}", "--out-dir", "{models}/lexicon"),
          inputs=("{corpus}", "{data}/true/eng.train.r1.tsv", "{data}/true/vie.train.r1.tsv",
@@ -199,13 +205,14 @@ def _newest_input(paths: list[Path]) -> float:
     for path in paths:
         if path.is_dir():
             times += [p.stat().st_mtime for p in path.rglob("*") if p.is_file()]
-        elif path.exists():
+        else:
             times.append(path.stat().st_mtime)
     return max(times)
 
 
 def is_done(step: Step, places: dict[str, str]) -> bool:
-    """All outputs exist, none older than an input; a training step reached its step count."""
+    """All inputs and outputs exist, no output older than an input; a training step reached its
+    step count."""
     outputs = [Path(expand(p, places)) for p in step.outputs]
     if not outputs or not all(p.exists() for p in outputs):
         return False
@@ -213,6 +220,8 @@ def is_done(step: Step, places: dict[str, str]) -> bool:
         state = json.loads(outputs[0].read_text(encoding="utf-8"))
         return int(state.get("step", 0)) >= step.train_steps
     inputs = [Path(expand(p, places)) for p in step.inputs]
+    if not all(p.exists() for p in inputs):  # not made from these inputs
+        return False
     return min(p.stat().st_mtime for p in outputs) >= _newest_input(inputs)
 
 
