@@ -264,7 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--from-step", metavar="NAME", help="start at this step")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these steps")
-    parser.add_argument("--force", action="store_true", help="run steps whose outputs exist")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run up-to-date steps too (training resumes its checkpoint)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="list the steps, run nothing")
     args = parser.parse_args(argv)
     corpus = args.corpus.resolve()
