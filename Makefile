@@ -8,13 +8,19 @@ SAMPLE ?= examples/kh-sample.pdf
 # packages are pulled. Elsewhere, set TORCH_PIP_ARGS="--index-url <a CPU wheel index>".
 TORCH_PIP_ARGS ?=
 
-.PHONY: demo test system venv lint clean
+.PHONY: demo test system venv lint clean models
 
 demo: venv
 	$(VENV)/bin/vanban process $(SAMPLE) -o out/
 
 test: venv
 	$(PY) -m pytest -q
+
+# Rebuild models/ from ../shared/corpus (about 4 h on 2 cores); data and work files in
+# $VANBAN_DATA (default ./work_data). MODELS_ARGS passes options, e.g. "--dry-run" or "--from-step lm".
+MODELS_ARGS ?=
+models: venv
+	$(PY) scripts/build_models.py $(MODELS_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from pathlib import Path
 import regex
 from rapidfuzz.distance import Levenshtein
 
+from vanban.core.files import atomic_write_text
 from vanban.core.text import ONSETS, is_valid_syllable, split_chunks, strip_marks
 
 _LETTERS = regex.compile(r"\p{L}+")
@@ -291,9 +291,7 @@ class NoiseChannel:
             "real_chars": self.real_chars,
             "parts": self.parts,
         }
-        tmp = Path(str(path) + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False))
 
     @classmethod
     def from_json(cls, path: Path) -> NoiseChannel:

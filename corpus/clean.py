@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import random
 import textwrap
 from collections.abc import Iterator
@@ -139,16 +138,3 @@ def seed_markdown_documents(shared: Path) -> Iterator[tuple[str, list[str]]]:
         lines = document_lines([d for d in doc if d.strip()], f"seed:{path.name}")
         if lines:
             yield f"seed:{path.name}", lines
-
-
-def write_atomic_lines(path: Path, lines: Iterator[str]) -> int:
-    """Write lines to path via a temp file + os.replace; return the number of lines."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    count = 0
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(line + "\n")
-            count += 1
-    os.replace(tmp, path)
-    return count

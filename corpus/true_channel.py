@@ -115,6 +115,15 @@ def is_chunk_aligned(noisy: str, clean: str) -> bool:
     return chunks_correspond(noisy, clean)
 
 
+def aligned_pairs(path: Path) -> Iterator[tuple[str, str]]:
+    """(noisy, clean) rows of a run file (render_true_channel.py) that are chunk-aligned."""
+    with open(path, encoding="utf-8") as handle:
+        for row in handle:
+            fields = row.rstrip("\n").split("\t")
+            if len(fields) >= 7 and fields[6] == "1" and is_chunk_aligned(fields[0], fields[1]):
+                yield fields[0], fields[1]
+
+
 def ocr_page(job: PageJob) -> list[LinePair]:
     """Render, degrade and OCR one page; return its aligned line pairs."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")

@@ -10,7 +10,6 @@ Wikipedia document of the train split); the network's data uses the default 20%.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from multiprocessing import Pool
 from pathlib import Path
@@ -26,7 +25,7 @@ from vanban.corpus.clean import (  # noqa: E402
     split_of,
 )
 
-from vanban.core.files import data_dir  # noqa: E402
+from vanban.core.files import atomic_open, data_dir  # noqa: E402
 
 
 def build_source(args: tuple[Source, Path]) -> dict[str, int]:
@@ -65,8 +64,7 @@ def main() -> None:
             print(result, flush=True)
     seed_docs = list(seed_markdown_documents(shared))
     for split in SPLITS:
-        tmp = args.out / f"{split}.txt.tmp"
-        with open(tmp, "w", encoding="utf-8") as out:
+        with atomic_open(args.out / f"{split}.txt") as out:
             if split == "train":
                 for _, lines in seed_docs:
                     out.write("\n".join(lines) + "\n\n")
@@ -74,7 +72,6 @@ def main() -> None:
                 with open(parts / f"{source.name}.{split}.txt", encoding="utf-8") as part:
                     for chunk in iter(lambda: part.read(1 << 20), ""):
                         out.write(chunk)
-        os.replace(tmp, args.out / f"{split}.txt")
     for source in sources:
         for split in SPLITS:
             (parts / f"{source.name}.{split}.txt").unlink()

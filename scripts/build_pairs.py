@@ -14,7 +14,6 @@ Usage: .venv/bin/python scripts/build_pairs.py [--total 1200000] [--jobs 2] [--d
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 from collections import Counter
@@ -25,9 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vanban.corpus.channel import NoiseChannel, strip_accents_line  # noqa: E402
 from vanban.corpus.real import real_part1_pairs  # noqa: E402
-from vanban.corpus.true_channel import is_chunk_aligned, printed_in_capitals  # noqa: E402
+from vanban.corpus.true_channel import (  # noqa: E402
+    aligned_pairs,
+    is_chunk_aligned,
+    printed_in_capitals,
+)
 
-from vanban.core.files import data_dir  # noqa: E402
+from vanban.core.files import atomic_open, data_dir  # noqa: E402
 
 KINDS = ("stat_eng", "true_eng", "true_vie", "vie_like", "stripped")
 _CHANNELS: dict[str, NoiseChannel] = {}
@@ -45,16 +48,7 @@ def read_true(data: Path, lang: str, split: str, capitals: bool = False) -> list
     for path in sorted((data / "true").glob(f"{lang}.{split}.*.tsv")):
         if printed_in_capitals(path) != capitals:
             continue
-        with open(path, encoding="utf-8") as handle:
-            for row in handle:
-                fields = row.rstrip("\n").split("\t")
-                if (
-                    len(fields) >= 7
-                    and fields[6] == "1"
-                    and fields[1].strip()
-                    and is_chunk_aligned(fields[0], fields[1])
-                ):
-                    pairs.append((fields[0], fields[1]))
+        pairs += [(noisy, clean) for noisy, clean in aligned_pairs(path) if clean.strip()]
     return pairs
 
 
@@ -92,11 +86,9 @@ def plan_counts(
 
 def write_tsv(path: Path, pairs: list[tuple[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(path) + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_open(path) as handle:
         for noisy, clean in pairs:
             handle.write(f"{noisy.replace(chr(9), ' ')}\t{clean.replace(chr(9), ' ')}\n")
-    os.replace(tmp, path)
 
 
 def build_train(

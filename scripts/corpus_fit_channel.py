@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vanban.corpus.channel import NoiseChannel, chunks_correspond  # noqa: E402
+from vanban.corpus.channel import NoiseChannel  # noqa: E402
 from vanban.corpus.real import real_part1_pairs  # noqa: E402
-from vanban.corpus.true_channel import printed_in_capitals  # noqa: E402
+from vanban.corpus.true_channel import aligned_pairs, printed_in_capitals  # noqa: E402
 
 from vanban.core.files import data_dir  # noqa: E402
 
@@ -27,18 +27,7 @@ REAL_CHAR_SHARE = 0.1
 
 def read_true_pairs(paths: list[Path]) -> list[tuple[str, str]]:
     """Chunk-aligned (noisy, clean) pairs of true-channel TSV files."""
-    pairs = []
-    for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            for row in handle:
-                fields = row.rstrip("\n").split("\t")
-                if (
-                    len(fields) >= 7
-                    and fields[6] == "1"
-                    and chunks_correspond(fields[0], fields[1])
-                ):
-                    pairs.append((fields[0], fields[1]))
-    return pairs
+    return [pair for path in paths for pair in aligned_pairs(path)]
 
 
 def main() -> None:

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from vanban.restore.training.metrics import CorpusScore, score_corpus  # noqa: E402
 
-from vanban.core.files import data_dir  # noqa: E402
+from vanban.core.files import atomic_open, data_dir  # noqa: E402
 from vanban.core.text import normalize  # noqa: E402
 
 SEED = "seeds/000_33b23e2610885f83.txt"
@@ -252,10 +250,8 @@ def markdown(rows: list[dict]) -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
+    with atomic_open(path) as out:
         json.dump(data, out, ensure_ascii=False, indent=1)
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

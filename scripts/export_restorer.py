@@ -24,6 +24,8 @@ from vanban.restore.config import DecodingConfig  # noqa: E402
 from vanban.restore.decoder.lm import NgramLM  # noqa: E402
 from vanban.restore.training.model import RestorerModel  # noqa: E402
 
+from vanban.core.files import atomic_directory  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -49,8 +51,15 @@ def main() -> None:
                          "('' = stupid backoff)")  # fmt: skip
     args = ap.parse_args()
     model = RestorerModel.from_pretrained(args.checkpoint, dtype=torch.float32).half()
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_directory(args.out) as tmp:
+        write_model_folder(args, model, tmp)
+    size = sum(f.stat().st_size for f in args.out.iterdir()) / 2**20
+    print(f"exported {args.checkpoint} -> {args.out} ({size:.1f} MB)")
+
+
+def write_model_folder(args: argparse.Namespace, model: RestorerModel, tmp: Path) -> None:
+    """The shippable folder's files, in `tmp`."""
+    defaults = DecodingConfig()
     model.save_pretrained(tmp, safe_serialization=True)
     shutil.copy(args.checkpoint / "vocab.txt", tmp / "vocab.txt")
     if args.confusions:
@@ -71,10 +80,6 @@ def main() -> None:
     for keep in ("README.md",):
         if (args.out / keep).exists():
             shutil.copy(args.out / keep, tmp / keep)
-    shutil.rmtree(args.out, ignore_errors=True)
-    tmp.rename(args.out)
-    size = sum(f.stat().st_size for f in args.out.iterdir()) / 2**20
-    print(f"exported {args.checkpoint} -> {args.out} ({size:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vanban.corpus.channel import NoiseChannel, strip_accents_line  # noqa: E402
 
+from vanban.core.files import atomic_open
 from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
@@ -69,8 +70,7 @@ def main() -> None:
     mix = [(k, float(w)) for k, w in (p.split(":") for p in args.mix.split(","))]
     kinds, weights = [k for k, _ in mix], [w for _, w in mix]
     written = 0
-    tmp = args.out.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as out:
+    with atomic_open(args.out) as out:
         for doc in documents(args.clean, max_doc_lines=60):
             if rng.random() < args.skip_docs:
                 continue
@@ -87,7 +87,6 @@ def main() -> None:
             written += len(doc)
             if written >= args.lines:
                 break
-    tmp.replace(args.out)
     print(f"wrote {written} lines to {args.out}")
 
 

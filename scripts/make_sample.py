@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +23,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from vanban.corpus.render import degrade
+
+from vanban.core.files import atomic_path, atomic_write_text
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SEED = next(iter(sorted((REPO.parent / "shared" / "seeds").glob("002_*.txt"))), None)
@@ -275,17 +275,12 @@ def write_pdf(pages: list[Image.Image], path: Path, quality: int = 45) -> None:
         buffer = io.BytesIO()
         page.save(buffer, format="JPEG", quality=quality, optimize=True)
         jpegs.append(Image.open(io.BytesIO(buffer.getvalue())))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".pdf.tmp")
-    os.close(fd)
-    jpegs[0].save(tmp, format="PDF", save_all=True, append_images=jpegs[1:], resolution=DPI)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".pdf") as tmp:
+        jpegs[0].save(tmp, format="PDF", save_all=True, append_images=jpegs[1:], resolution=DPI)
 
 
 def write_text(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".txt.tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from vanban.corpus.true_channel import (  # noqa: E402
     run_kind,
 )
 
-from vanban.core.files import data_dir  # noqa: E402
+from vanban.core.files import atomic_open, data_dir  # noqa: E402
 
 
 def pair_row(pair: LinePair) -> str:
@@ -68,11 +68,10 @@ def run_item(
     capitals: bool = False,
 ) -> tuple[int, int, int]:
     """Render pages until `target` chunk-aligned lines; return (pages, lines, aligned lines)."""
-    tmp = out.with_suffix(".tsv.part")
     pages = lines = aligned = 0
     start = time.time()
     jobs = page_jobs(docs, lang, seed, prefix=f"{out.stem}.", capitals=capitals)
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_open(out) as handle:  # a killed run leaves no partial LANG.SPLIT.RUN.tsv
         pending = deque(pool.apply_async(ocr_page, (next(jobs),)) for _ in range(in_flight))
         while pending:
             result = pending.popleft().get()
@@ -89,7 +88,6 @@ def run_item(
                 )
             if aligned < target and not deadline_passed(deadline):
                 pending.append(pool.apply_async(ocr_page, (next(jobs),)))
-    os.replace(tmp, out)
     return pages, lines, aligned
 
 
@@ -123,7 +121,7 @@ def main() -> None:
             if split not in docs_cache:
                 docs_cache[split] = read_documents(str(args.clean / f"{split}.txt"))
             out = args.out / f"{lang}.{kind}.{args.run}.tsv"
-            if out.exists() or out.with_suffix(".tsv.part").exists():
+            if out.exists():
                 out = args.out / f"{lang}.{kind}.{args.run}-{number}.tsv"
             seed = int(stable_unit(f"{args.run}:{number}:{lang}:{kind}") * 2**32)
             pages, lines, aligned = run_item(

@@ -28,6 +28,7 @@ from vanban.restore.network.batching import Example, make_batch  # noqa: E402
 from vanban.restore.network.vocab import IGNORE, OutputVocab  # noqa: E402
 from vanban.restore.training.model import RestorerConfig, RestorerModel  # noqa: E402
 
+from vanban.core.files import atomic_directory, atomic_open  # noqa: E402
 from vanban.core.text import normalize, split_chunks  # noqa: E402
 
 
@@ -124,30 +125,17 @@ def build_or_load(args) -> tuple[RestorerModel, OutputVocab, dict]:
 def save(
     model: RestorerModel, vocab: OutputVocab, directory: Path, state: dict, half: bool
 ) -> None:
-    """Write config, safetensors weights, vocabulary and trainer state (atomically enough: a
-    temporary folder renamed over the old one)."""
-    tmp = directory.with_name(directory.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
+    """Write config, safetensors weights, vocabulary and trainer state (a temporary folder
+    swapped in for the old one)."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
     to_save = RestorerModel(model.config)
     to_save.load_state_dict(model.state_dict())
     if half:
         to_save = to_save.half()
-    to_save.save_pretrained(tmp, safe_serialization=True)
-    vocab.save(tmp / "vocab.txt")
-    (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1))
-    if directory.exists():
-        old = directory.with_name(directory.name + ".old")
-        if old.exists():
-            for f in old.iterdir():
-                f.unlink()
-            old.rmdir()
-        directory.rename(old)
-        tmp.rename(directory)
-        for f in old.iterdir():
-            f.unlink()
-        old.rmdir()
-    else:
-        tmp.rename(directory)
+    with atomic_directory(directory) as tmp:
+        to_save.save_pretrained(tmp, safe_serialization=True)
+        vocab.save(tmp / "vocab.txt")
+        (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1))
 
 
 def evaluate(model, examples, config, batch_size=128) -> float:
@@ -191,6 +179,9 @@ def main() -> None:
     ap.add_argument("--max-lines", type=int, default=None, help="rows read per source")
     ap.add_argument("--steps", type=int, default=100000)
     ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument(
+        "--stop-at", type=int, help="stop at this step (the LR still decays to --steps)"
+    )
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=500)
@@ -233,7 +224,8 @@ def main() -> None:
     model.train()
     t0, seen, running = time.time(), 0, 0.0
     step = start_step
-    while step < args.steps and (time.time() - t0) < args.minutes * 60:
+    last = min(args.steps, args.stop_at or args.steps)
+    while step < last and (time.time() - t0) < args.minutes * 60:
         examples, _ = random.choices(sources, weights)[0]
         batch = make_batch(
             random.sample(examples, min(args.batch, len(examples))),
@@ -273,8 +265,8 @@ def _checkpoint(model, vocab, opt, args, step, valid) -> None:
         state["valid_chunk_accuracy"] = evaluate(model, valid, model.config)
         print(f"step {step} valid chunk accuracy {state['valid_chunk_accuracy']:.4f}", flush=True)
     save(model, vocab, Path(args.ckpt), state, half=False)
-    torch.save(opt.state_dict(), Path(args.ckpt) / "optimizer.pt.tmp")
-    Path(args.ckpt, "optimizer.pt.tmp").replace(Path(args.ckpt) / "optimizer.pt")
+    with atomic_open(Path(args.ckpt) / "optimizer.pt", "wb") as handle:
+        torch.save(opt.state_dict(), handle)
 
 
 if __name__ == "__main__":

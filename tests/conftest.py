@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from vanban.core.records import (
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+OUTDIR_FIXTURE = Path(__file__).parent / "fixtures" / "outdir"  # a vanban output folder
 
 # A short plan in the shape of the real documents, with English-OCR damage the fake restorer fixes.
 PLAN_TEXT = """ỦY BAN NHÂN DÂN
@@ -135,3 +137,11 @@ def run_vanban(*args: str, env: dict | None = None, stdin: str | None = None, ti
         cwd=REPO,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def outdir(tmp_path: Path) -> Path:
+    """A copy of the fixture output folder that the test may change."""
+    copy = tmp_path / "out"
+    shutil.copytree(OUTDIR_FIXTURE, copy)
+    return copy

@@ -16,7 +16,12 @@ from vanban.corpus.channel import (
 )
 from vanban.corpus.clean import document_lines, split_of, strip_markdown, wrap_paragraph
 from vanban.corpus.render import A4_SIZE, PageStyle, degrade, render_page
-from vanban.corpus.true_channel import align_lines, is_chunk_aligned, trim_scan_junk
+from vanban.corpus.true_channel import (
+    align_lines,
+    aligned_pairs,
+    is_chunk_aligned,
+    trim_scan_junk,
+)
 
 from vanban.core.text import split_chunks
 
@@ -226,3 +231,21 @@ def test_a_page_that_cannot_be_shaped_is_skipped(monkeypatch):
     monkeypatch.setattr(true_channel, "render_page", fail)
     job = true_channel.PageJob("p.0", ("Đề nghị",), PageStyle(), "vie", 1)
     assert true_channel.ocr_page(job) == []
+
+
+def test_aligned_pairs_of_a_run_file_keep_only_chunk_aligned_rows(tmp_path):
+    rows = [
+        ("Uy ban nhan dan", "Ủy ban nhân dân", "1"),  # kept
+        ("Uy ban nhan dan", "Ủy ban nhân dân", "0"),  # the renderer found it unaligned
+        ("Uyban nhan dan", "Ủy ban nhân dân", "1"),  # chunks differ
+        ("Uy ban", "Ủy ban", "1\textra"),  # more columns: still read
+    ]
+    run = tmp_path / "eng.train.r1.tsv"
+    run.write_text(
+        "".join(f"{n}\t{c}\teng\tfreeserif\t13\t0\t{a}\tp1\n" for n, c, a in rows) + "short\trow\n",
+        encoding="utf-8",
+    )
+    assert list(aligned_pairs(run)) == [
+        ("Uy ban nhan dan", "Ủy ban nhân dân"),
+        ("Uy ban", "Ủy ban"),
+    ]

@@ -129,7 +129,7 @@ def test_bad_document_is_reported_and_the_rest_exported(tmp_path, capsys):
 
 def test_fixture_documents_follow_the_published_schema():
     jsonschema = pytest.importorskip("jsonschema")
-    schema = pytest.importorskip("segment").load_schema()
+    schema = pytest.importorskip("vanban.segment").load_schema()
     for path in sorted(FIXTURE.glob("*.json")):
         if path.name != "vanban-manifest.json":
             jsonschema.validate(json.loads(path.read_text("utf-8")), schema)

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import OUTDIR_FIXTURE as FIXTURE
 from vanban.core.errors import VanbanError
 from vanban.index import index_outdir, rebuild_index
 from vanban.search import Filters, parse_query, search
-
-FIXTURE = Path(__file__).parent / "fixtures" / "outdir"
-
-
-@pytest.fixture
-def outdir(tmp_path: Path) -> Path:
-    copy = tmp_path / "out"
-    shutil.copytree(FIXTURE, copy)
-    return copy
 
 
 @pytest.fixture
@@ -360,3 +351,40 @@ def test_cli_index_lists_failures_and_exits_1(outdir, tmp_path, capsys):
     assert "kh-haiphong.json: unreadable document JSON" in err and "2 new" in err
     assert main(["index", str(tmp_path), "--db", str(tmp_path / "c.sqlite")]) == 1
     assert "not a vanban output directory" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- folding
+
+
+def vietnamese_letters() -> set[str]:
+    """Every Vietnamese letter, both cases: vowels with each vowel mark and tone, đ, consonants."""
+    import unicodedata
+
+    bases = "aăâeêioôơuưy"
+    tones = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+    letters = {unicodedata.normalize("NFC", b + t) for b in bases for t in tones}
+    letters |= set("bcdđghklmnpqrstvx")
+    return letters | {c.upper() for c in letters}
+
+
+def test_plain_text_is_the_core_fold_on_vietnamese():
+    from vanban.models import LEXICON_DIR
+
+    from vanban.core.text import fold
+    from vanban.index import FOLD_CHECK, STRIP_CHECK, plain_text
+
+    lexicon = (LEXICON_DIR / "syllables.tsv").read_text(encoding="utf-8")
+    letters = vietnamese_letters() | set(lexicon) | set(lexicon.upper()) | set(STRIP_CHECK)
+    assert len(vietnamese_letters()) == 2 * (12 * 6 + 17)
+    differ = {c for c in letters if plain_text(c).lower() != fold(c)}
+    assert not differ
+    # the one difference: letters of other scripts keep their marks in the plain column only
+    assert [plain_text(c) for c in "άй"] == ["ά", "й"] and fold("άй") == "αи"
+    assert set(FOLD_CHECK) >= set("άй")
+
+
+def test_a_changed_folding_asks_for_a_rebuild(fresh_db):
+    with sqlite3.connect(fresh_db) as conn:
+        conn.execute("UPDATE meta SET value = 'older folding' WHERE key = 'strip_check'")
+    with pytest.raises(VanbanError, match="--rebuild"):
+        search(fresh_db, "cong an", Filters())

@@ -7,14 +7,13 @@ import csv
 import hashlib
 import io
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from vanban.core.errors import VanbanError
-from vanban.index import (
+from vanban.core.files import atomic_open
+from vanban.outputs import (
     ROLE_NAMES,
     ROLES,
     OutputDocument,
@@ -144,9 +143,9 @@ def export_rows(outdir: Path, what: str, errors: list[VanbanError]) -> Iterator[
 
     Raises VanbanError at once (before any row) when OUTDIR is not a vanban output.
     """
-    document_files(outdir)
+    files = document_files(outdir, errors)
     make_rows = ROW_MAKERS[what]
-    return (row for doc in iter_documents(outdir, errors) for row in make_rows(doc))
+    return (row for doc in iter_documents(outdir, errors, files) for row in make_rows(doc))
 
 
 def write_jsonl(rows: Iterable[dict], stream) -> int:
@@ -186,22 +185,11 @@ def export_to_file(outdir: Path, what: str, fmt: str, target: Path, *, bom: bool
     """Write the export atomically to `target`; returns (rows, errors)."""
     errors: list[VanbanError] = []
     rows_iter = export_rows(outdir, what, errors)  # fails on a bad OUTDIR before any file
-    parent = target.parent if str(target.parent) else Path(".")
     try:
-        handle = tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", newline="", dir=parent, prefix=f".{target.name}.", delete=False
-        )
+        with atomic_open(target, newline="") as handle:
+            rows = write_export(rows_iter, handle, what, fmt, bom=bom)
     except OSError as exc:
         raise VanbanError(str(target), f"cannot write ({exc.strerror or exc})") from None
-    try:
-        with handle:
-            rows = write_export(rows_iter, handle, what, fmt, bom=bom)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
     return rows, errors
 
 

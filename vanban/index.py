@@ -1,10 +1,11 @@
-"""Read a vanban output directory and keep a SQLite FTS5 index of it up to date (incrementally)."""
+"""Keep a SQLite FTS5 index of a vanban output directory up to date (incrementally).
+
+The directory is read through `vanban.outputs`."""
 
 from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import json
 import os
 import sqlite3
@@ -19,13 +20,19 @@ from pathlib import Path
 import regex
 
 from vanban.core.errors import VanbanError
-from vanban.core.text import normalize, strip_marks
+from vanban.core.files import atomic_path, sha256_file
+from vanban.core.text import fold, strip_marks
+from vanban.outputs import (
+    ROLE_NAMES,
+    ROLES,
+    NotADocument,
+    OutputDocument,
+    agency_names,
+    document_files,
+    load_document,
+)
 
 SCHEMA_VERSION = 4
-MANIFEST_NAMES = ("vanban-manifest.json", "vanban-manifest.jsonl")
-JOURNAL_NAME = "vanban-manifest.journal"
-ROLES = ("lead", "support", "executors")
-ROLE_NAMES = {"lead": "lead", "support": "support", "executors": "executor"}
 DEFAULT_TIMEOUT = 5.0
 
 _SCHEMA_SQL = f"""
@@ -73,7 +80,7 @@ INSERT INTO passages_fts (passages_fts, rank) VALUES ('rank', 'bm25(1, 1, 2, 2, 
 
 
 def _strip_table() -> dict[int, str | None]:
-    """strip_marks as a character table (exact for NFC text), so long texts strip in C."""
+    """strip_marks as a character table over the Latin blocks (exact for NFC text there)."""
     table: dict[int, str | None] = {}
     for block in (range(0x00C0, 0x0250), range(0x1E00, 0x1F00)):
         for code in block:
@@ -86,21 +93,27 @@ def _strip_table() -> dict[int, str | None]:
 
 
 _STRIP = _strip_table()
-# The plain column of the index holds plain_text(body); a change of it needs a rebuild.
+# The plain column of the index holds plain_text(body), the filter columns fold(...): a change of
+# either on these samples needs a rebuild. FOLD_CHECK holds letters beyond the Latin blocks, where
+# fold strips marks and plain_text keeps them.
 STRIP_CHECK = (
     "ĐđÀàẢảẠạẮắẰằẲẳẴẵẶặẤấẦầẨẩẪẫẬậÉéÈèẺẻẼẽẸẹẾếỀềỂểỄễỆệÍíÌìỈỉĨĩỊịÓóÒòỎỏÕõỌọỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợ"
 )
+FOLD_CHECK = "ΆάЙй"
+
+
+def fold_signature() -> str:
+    """What the index stores to notice a change of plain_text or fold."""
+    return f"{plain_text(STRIP_CHECK)}|{fold(FOLD_CHECK)}"
 
 
 def plain_text(text: str) -> str:
-    """strip_marks(text) for any text, fast: NFC, then the table."""
+    """Marks stripped (đ -> d), fast for long text: NFC, then one table lookup per character.
+
+    Equal to strip_marks on every Latin letter, so on all Vietnamese text (tests/test_search.py
+    checks every letter of the lexicon); letters of other scripts keep their marks (Greek ά).
+    """
     return unicodedata.normalize("NFC", text).translate(_STRIP)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def fold(text: str | None) -> str:
-    """Lowercase, marks stripped (đ -> d), NFC: the form filters and the plain column compare."""
-    return plain_text(normalize(text or "")).lower()
 
 
 # Filters are FTS5 columns too, so a filtered query is one index lookup: the agencies of each role
@@ -132,7 +145,7 @@ def section_tokens(section_id: str) -> tuple[str, ...]:
     return tuple("sec" + "z".join(parts[:k]) for k in range(1, len(parts) + 1))
 
 
-# ---------------------------------------------------------------- reading an OUTDIR
+# ---------------------------------------------------------------- passages of a document
 
 
 @dataclass
@@ -150,170 +163,6 @@ class Passage:
     tags: str = ""
     deadline: str | None = None
     roles: list[tuple[str, dict]] = field(default_factory=list)  # (role, agency)
-
-
-@dataclass
-class OutputDocument:
-    """One document of a vanban output directory: its JSON tree and where it lives."""
-
-    path: Path  # the <name>.json file
-    rel: str  # path relative to the OUTDIR
-    tree: dict
-
-    @property
-    def meta(self) -> dict:
-        return self.tree.get("document") or {}
-
-    @property
-    def sections(self) -> list[dict]:
-        return [s for s in self.tree.get("sections") or [] if isinstance(s, dict)]
-
-    @property
-    def assignments(self) -> list[dict]:
-        return [a for a in self.tree.get("assignments") or [] if isinstance(a, dict)]
-
-    @property
-    def source(self) -> str:
-        return str(self.tree.get("source") or self.rel)
-
-    def text_lines(self) -> list[tuple[int, int | None, str]]:
-        """Restored lines (line, page, text): from the JSON `lines`, else the sibling <name>.txt."""
-        lines = self.tree.get("lines")
-        if isinstance(lines, list) and lines:
-            out = []
-            for k, item in enumerate(lines, start=1):
-                if isinstance(item, dict):
-                    out.append(
-                        (int(item.get("line") or k), item.get("page"), str(item.get("text") or ""))
-                    )
-            return out
-        txt = self.path.with_suffix(".txt")
-        if txt.is_file():
-            text = txt.read_text(encoding="utf-8", errors="replace")
-            return [(k, None, line) for k, line in enumerate(text.split("\n"), start=1)]
-        return []
-
-
-def is_document_tree(data: object) -> bool:
-    return isinstance(data, dict) and isinstance(data.get("document"), dict) and "sections" in data
-
-
-def document_files(outdir: Path) -> list[Path]:
-    """The document JSON files of OUTDIR (sorted), or VanbanError when it is not a vanban output.
-
-    The batch manifest names them when it is readable; otherwise every *.json below OUTDIR (hidden
-    folders and other output dirs skipped) is a candidate, and one of the first 50 must be a
-    document tree.
-    """
-    if not outdir.is_dir():
-        raise VanbanError(str(outdir), "not a directory")
-    listed = _manifest_outputs(outdir)
-    if listed is not None:
-        return listed
-    files = sorted(_json_files(outdir))
-    if not any(_looks_like_document(p) for p in files[:50]):
-        raise VanbanError(
-            str(outdir), "not a vanban output directory (no vanban-manifest.json, no document JSON)"
-        )
-    return files
-
-
-def _manifest_outputs(outdir: Path) -> list[Path] | None:
-    """JSON outputs the manifest lists (existing ones), or None without a readable manifest.
-
-    Entries a running batch has appended to the journal since the last snapshot count too.
-    """
-    try:
-        data = json.loads((outdir / MANIFEST_NAMES[0]).read_text(encoding="utf-8"))
-        entries = dict(data["entries"]) if data.get("format") == "vanban-manifest" else None
-    except (OSError, ValueError, KeyError, AttributeError, TypeError):
-        return None
-    if entries is None:
-        return None
-    for entry in _journal_entries(outdir / JOURNAL_NAME):
-        entries[entry.get("name")] = entry
-    paths = {
-        outdir / entry["outputs"]["json"]
-        for entry in entries.values()
-        if isinstance(entry, dict) and isinstance(entry.get("outputs"), dict)
-        and isinstance(entry["outputs"].get("json"), str)
-    }  # fmt: skip
-    return sorted(p for p in paths if p.is_file())
-
-
-def _journal_entries(path: Path) -> list[dict]:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    entries = []
-    for line in lines:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue  # a line torn by a kill
-        if isinstance(entry, dict):
-            entries.append(entry)
-    return entries
-
-
-def _json_files(outdir: Path) -> Iterator[Path]:
-    """*.json below OUTDIR, skipping hidden folders and nested output dirs (own manifest)."""
-    for root, dirs, files in os.walk(outdir):
-        dirs[:] = sorted(
-            d for d in dirs
-            if not d.startswith(".") and not (Path(root) / d / MANIFEST_NAMES[0]).exists()
-        )  # fmt: skip
-        for name in files:
-            if name.endswith(".json") and name not in MANIFEST_NAMES and not name.startswith("."):
-                yield Path(root) / name
-
-
-def _looks_like_document(path: Path) -> bool:
-    try:
-        return is_document_tree(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return False
-
-
-class NotADocument(VanbanError):
-    """Valid JSON that is no vanban document tree: skipped when scanning a directory."""
-
-
-def load_document(path: Path, outdir: Path) -> OutputDocument:
-    """Parse one <name>.json; VanbanError when it is unreadable or not a vanban document tree."""
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise VanbanError(
-            str(path), f"unreadable document JSON ({exc.__class__.__name__})"
-        ) from None
-    if not is_document_tree(data):
-        raise NotADocument(str(path), "not a vanban document (no 'document' and 'sections')")
-    return OutputDocument(path, path.relative_to(outdir).as_posix(), data)
-
-
-def iter_documents(
-    outdir: Path, errors: list[VanbanError] | None = None
-) -> Iterator[OutputDocument]:
-    """Every document of OUTDIR in path order; bad files go to `errors` (or raise when None)."""
-    for path in document_files(outdir):
-        try:
-            yield load_document(path, outdir)
-        except NotADocument:
-            continue
-        except VanbanError as exc:
-            if errors is None:
-                raise
-            errors.append(exc)
-
-
-def agency_names(agency: object) -> tuple[str, str, str]:
-    """(printed name, canonical name, id) of an agency item, tolerating plain strings."""
-    if isinstance(agency, dict):
-        name = str(agency.get("name") or agency.get("canonical") or "")
-        return name, str(agency.get("canonical") or name), str(agency.get("id") or "")
-    return str(agency), str(agency), ""
 
 
 def document_passages(doc: OutputDocument) -> list[Passage]:
@@ -461,7 +310,7 @@ def _create_schema(conn: sqlite3.Connection) -> None:
         for statement in _SCHEMA_SQL.split(";\n"):
             if statement.strip():
                 conn.execute(statement)
-        conn.execute("INSERT INTO meta VALUES ('strip_check', ?)", (plain_text(STRIP_CHECK),))
+        conn.execute("INSERT INTO meta VALUES ('strip_check', ?)", (fold_signature(),))
 
 
 def _prepare(conn: sqlite3.Connection, db: Path, create: bool) -> None:
@@ -477,8 +326,8 @@ def _prepare(conn: sqlite3.Connection, db: Path, create: bool) -> None:
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(row[0]) if row else 0
     check = conn.execute("SELECT value FROM meta WHERE key = 'strip_check'").fetchone()
-    if version == SCHEMA_VERSION and (check is None or check[0] != plain_text(STRIP_CHECK)):
-        version = 0  # the mark stripping changed: the plain column must be rebuilt
+    if version == SCHEMA_VERSION and (check is None or check[0] != fold_signature()):
+        version = 0  # the mark stripping or folding changed: the columns must be rebuilt
     if version != SCHEMA_VERSION:
         raise VanbanError(
             str(db),
@@ -487,14 +336,6 @@ def _prepare(conn: sqlite3.Connection, db: Path, create: bool) -> None:
         )
     if create and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")  # e.g. after --rebuild swapped the file in
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -523,8 +364,8 @@ def index_outdir(
     """Bring the index of OUTDIR in `db` up to date: add new/changed documents, drop removed."""
     started = time.perf_counter()
     outdir = outdir.resolve()
-    files = document_files(outdir)
     report = IndexReport()
+    files = document_files(outdir, report.failed)
     with open_db(db, create=True, timeout=timeout) as conn:
         known = {
             row[0]: row[1:]
@@ -569,7 +410,7 @@ def _change(path: Path, known: tuple | None, conn) -> tuple[int | None, os.stat_
         doc_id, size, mtime_ns, sha = known
         if size == stat.st_size and mtime_ns == stat.st_mtime_ns:
             return None
-        new_sha = file_sha256(path)
+        new_sha = sha256_file(path)
         if new_sha == sha:  # touched, not changed
             with _transaction(conn):
                 conn.execute(
@@ -577,7 +418,7 @@ def _change(path: Path, known: tuple | None, conn) -> tuple[int | None, os.stat_
                 )
             return None
         return doc_id, stat, new_sha
-    return None, stat, file_sha256(path)
+    return None, stat, sha256_file(path)
 
 
 @contextmanager
@@ -720,23 +561,18 @@ def rebuild_index(
     outdir: Path, db: Path, *, timeout: float = DEFAULT_TIMEOUT, progress=None
 ) -> IndexReport:
     """Build a fresh index beside `db` and swap it in atomically."""
-    tmp = db.with_name(f".{db.name}.rebuild-{os.getpid()}")
-    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-        leftover.unlink(missing_ok=True)
-    try:
-        report = index_outdir(outdir, tmp, timeout=timeout, progress=progress)
-        with closing(sqlite3.connect(tmp)) as conn:
-            conn.execute(
-                "PRAGMA journal_mode = DELETE"
-            )  # fold the WAL into the file before the swap
-        if db.exists():
-            _check_not_busy(db, timeout)
-        os.replace(tmp, db)
-        for stale in (Path(f"{db}-wal"), Path(f"{db}-shm")):
-            stale.unlink(missing_ok=True)
-    finally:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            leftover.unlink(missing_ok=True)
+    with atomic_path(db) as tmp:
+        try:
+            report = index_outdir(outdir, tmp, timeout=timeout, progress=progress)
+            with closing(sqlite3.connect(tmp)) as conn:
+                conn.execute("PRAGMA journal_mode = DELETE")  # fold the WAL in before the swap
+            if db.exists():
+                _check_not_busy(db, timeout)
+        finally:
+            for leftover in (Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
+    for stale in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+        stale.unlink(missing_ok=True)
     return report
 
 

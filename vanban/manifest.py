@@ -7,6 +7,7 @@ Layout, chosen to survive `kill -9` at any moment:
 Opening replays the journal over the snapshot (a torn last line is ignored), writes a new
 snapshot and removes the journal; `close()` does the same at the end of a run. Entries hold no
 timestamps, so a resumed run ends with the same manifest as an uninterrupted one.
+Readers (index, search, export) use `read_entries` and `output_path`: no lock, nothing written.
 """
 
 from __future__ import annotations
@@ -133,10 +134,37 @@ class Manifest:
 
     def _outputs_intact(self, entry: Entry) -> bool:
         for kind, relative in entry.outputs.items():
-            path = self.outdir / relative
+            try:
+                path = output_path(self.outdir, relative)
+            except VanbanError:
+                return False
             if not path.is_file() or sha256_file(path) != entry.output_sha256.get(kind):
                 return False
         return bool(entry.outputs)
+
+
+def read_entries(outdir: Path) -> dict[str, Entry]:
+    """The entries of OUTDIR's manifest as a reader sees them: the snapshot, with the journal of a
+    running batch replayed over it; no lock taken, nothing written. VanbanError when OUTDIR has
+    no readable manifest."""
+    path = Path(outdir) / MANIFEST_NAME
+    if not path.is_file():
+        raise VanbanError(str(path), "no manifest")
+    entries = _load_snapshot(path)
+    try:
+        entries.update(_replay_journal(Path(outdir) / JOURNAL_NAME))
+    except OSError:
+        pass  # a journal being removed by the writer's compaction: the snapshot has its entries
+    return entries
+
+
+def output_path(outdir: Path, relative: str) -> Path:
+    """OUTDIR / relative, or VanbanError when it resolves outside OUTDIR ('../victim.txt')."""
+    outdir = Path(outdir)
+    path = outdir / relative
+    if not path.resolve().is_relative_to(outdir.resolve()):
+        raise VanbanError(str(path), f"output {relative!r} lies outside {outdir}; not read")
+    return path
 
 
 def _prepare_directory(outdir: Path) -> None:

@@ -15,12 +15,11 @@ from typing import NamedTuple
 import regex
 
 from vanban.core.errors import VanbanError
-from vanban.core.text import normalize
+from vanban.core.text import fold, normalize
 from vanban.index import (
     DEFAULT_TIMEOUT,
     add_index_parser,
     db_error,
-    fold,
     kind_token,
     open_db,
     plain_text,

@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 TEMP_PREFIX = ".vanban-tmp-"
 DEFAULT_DATA_DIR = "work_data"  # relative to the working directory; ignored by git
@@ -17,20 +21,63 @@ def data_dir() -> Path:
     return Path(os.environ.get("VANBAN_DATA") or DEFAULT_DATA_DIR)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path`: readers see the old file or the whole new one, never a part."""
+@contextmanager
+def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
+    """A temp file beside `path` to write by any means; a clean exit moves it over `path`
+    (fsynced, mode 644), an error removes it. Readers see the old file or the whole new one."""
     path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=path.parent)
+    os.close(fd)
+    temp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        yield temp
+        with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_open(
+    path: Path, mode: str = "w", *, encoding: str = "utf-8", newline: str | None = None
+) -> Iterator[IO]:
+    """`open(path, mode)` for a streamed write that lands atomically (see `atomic_path`)."""
+    binary = "b" in mode
+    with (
+        atomic_path(path) as temp,
+        open(temp, mode, encoding=None if binary else encoding, newline=newline) as handle,
+    ):
+        yield handle
+
+
+@contextmanager
+def atomic_directory(path: Path) -> Iterator[Path]:
+    """A fresh temp folder beside `path` to fill; a clean exit swaps it in for `path` (mode 755;
+    the old folder is moved aside, then removed), an error removes it."""
+    path = Path(path)
+    temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
+    try:
+        yield temp
+        os.chmod(temp, 0o755)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
+            os.replace(path, old / path.name)
+            os.replace(temp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(temp, path)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path`: readers see the old file or the whole new one, never a part."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -6,7 +6,7 @@ gave the gold token, changed a token that was right, or left a wrong one wrong. 
 every firing (each would change a correct token, unless the source has a typo like "l5%").
 The CERTAINTY table in restore/numerals.py comes from this report.
 
-Usage: .venv/bin/python scripts/measure_numerals.py [--data $VANBAN_DATA] [--clean-lines 800000]
+Usage: .venv/bin/python experiments/measure_numerals.py [--data $VANBAN_DATA] [--clean-lines 800000]
 """
 
 from __future__ import annotations

@@ -3,11 +3,10 @@
 Real error tokens: chunk pairs (gold core -> OCR core) that differ, in the chunk-aligned lines of
 seed 000 part 1 (the only real pairs we may use). A channel reproduces one when, at the same
 position, its reading of the gold line gives exactly the same OCR token. Printed per channel: exact
-rate of one
-sample, coverage over several samples/styles (any of them matches), and type coverage (the gold->OCR
-pair seen anywhere in the readings).
-Usage: .venv/bin/python scripts/corpus_channel_coverage.py [--channel $VANBAN_DATA/channel.json ...]
-       [--render freeserif:13:0,mix6] [--samples 10]
+rate of one sample, coverage over several samples/styles (any of them matches), and type coverage
+(the gold->OCR pair seen anywhere in the readings).
+Usage: .venv/bin/python experiments/corpus_channel_coverage.py
+       [--channel $VANBAN_DATA/channel.json ...] [--render freeserif:13:0,mix6] [--samples 10]
 """
 
 from __future__ import annotations
@@ -126,9 +125,7 @@ def main() -> None:
     parser.add_argument(
         "--shared", type=Path, default=Path(__file__).resolve().parents[1] / "../shared"
     )
-    parser.add_argument(
-        "--channel", type=Path, nargs="*", default=[data_dir() / "channel.json"]
-    )
+    parser.add_argument("--channel", type=Path, nargs="*", default=[data_dir() / "channel.json"])
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument(
         "--render", default="", help="comma list: font:size:level, or mixN for N random styles"

@@ -5,7 +5,7 @@ has such a mark right after its word: is the mark in the gold text (punctuation)
 the letter), and what `restore.decoder.lines.is_horn` decides, given the gold word as the
 restored one.
 
-Usage: .venv/bin/python scripts/measure_horns.py [--data $VANBAN_DATA]
+Usage: .venv/bin/python experiments/measure_horns.py [--data $VANBAN_DATA]
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ reader to sort, and the counts. A window of consecutive lines from each document
 
 Tuning data only: run it on `clean/valid.txt` (scripts/build_clean_corpus.py), never on test.
 
-Usage: .venv/bin/python scripts/measure_clean_changes.py [--clean $VANBAN_DATA/clean/valid.txt]
+Usage: .venv/bin/python experiments/measure_clean_changes.py [--clean $VANBAN_DATA/clean/valid.txt]
            [--window 1000] [--seed 7] [--model models/restorer]
 """
 
