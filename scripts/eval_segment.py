@@ -1,10 +1,12 @@
 """Score segment/ against the hand-checked structures in ../shared/dev and time it.
 
-Usage: .venv/bin/python scripts/eval_segment.py [--restorer] [--repeat N]
+Usage: .venv/bin/python scripts/eval_segment.py [--restorer [--save-restored F] | --restored F]
+       [--repeat N] [--diff]
 
 Inputs (fixed): 002 = the seed file itself (markdown); 000-gold = 000.gold.part1.txt + part2.txt
-(line-aligned with seed 000); 000-raw = the raw OCR seed; with --restorer also 000 through
-restore.load_restorer(). Scores: section F1 on (path, level); assignment F1 on
+(line-aligned with seed 000); 000-raw = the raw OCR seed; the two real documents of ../shared/dev
+with references (laocai-kh-khoangsan-draft, bnnmt-qd2200-kh: clean text); with --restorer also 000
+through restore.load_restorer(). Scores: section F1 on (path, level); assignment F1 on
 (section, role, agency) triples counted as multisets (a task found twice or split in two costs
 precision); document fields right out of 7.
 """
@@ -35,6 +37,7 @@ DEV = SHARED / "dev"
 SEEDS = SHARED / "seeds"
 FIELDS = ("issuer", "doc_type", "number", "date", "place", "title", "signer")
 ROLES = ("lead", "support", "executors")
+DEV_DOCS = ("laocai-kh-khoangsan-draft", "bnnmt-qd2200-kh")  # real documents, clean text
 LINES_PER_PAGE = 50  # text inputs carry no pages; speed is quoted per 50-line page
 
 
@@ -156,6 +159,12 @@ def main() -> int:
         action="store_true",
         help="also score seed 000 through restore.load_restorer()",
     )
+    ap.add_argument(
+        "--save-restored", type=Path, help="with --restorer: write the restored seed 000 here"
+    )
+    ap.add_argument(
+        "--restored", type=Path, help="score this restored seed 000 (one line per seed line)"
+    )
     ap.add_argument("--repeat", type=int, default=20, help="runs per input for the speed figure")
     ap.add_argument("--diff", action="store_true", help="print missed/extra triples and sections")
     args = ap.parse_args()
@@ -173,6 +182,10 @@ def main() -> int:
         ("000 gold restored text", gold_text, gold000),
         ("000 raw OCR seed", seed000.read_text(encoding="utf-8"), gold000),
     ]
+    for name in DEV_DOCS:
+        text = (DEV / f"{name}.txt").read_text(encoding="utf-8")
+        gold = json.loads((DEV / f"{name}.structure.json").read_text(encoding="utf-8"))
+        inputs.append((f"{name} (clean text)", text, gold))
     rows = []
     for name, text, gold in inputs:
         result = segment_text(text, source=name)
@@ -180,19 +193,27 @@ def main() -> int:
         if args.diff:
             print(name)
             diff(result, gold)
-    if args.restorer:
+    if args.restorer or args.restored:
         raw = seed000.read_text(encoding="utf-8").split("\n")
         t0 = time.perf_counter()
         try:
-            lines = restored_lines(raw, str(seed000))
+            if args.restored:
+                texts = args.restored.read_text(encoding="utf-8").split("\n")
+                lines = [
+                    TextLine(t, Provenance(source=str(seed000), line=k + 1))
+                    for k, t in enumerate(texts)
+                ]
+            else:
+                lines = restored_lines(raw, str(seed000))
         except (FileNotFoundError, OSError) as err:
             print(f"--restorer: {err}", file=sys.stderr)
             return 2
         restore_seconds = time.perf_counter() - t0
+        if args.save_restored:
+            args.save_restored.write_text("\n".join(x.text for x in lines), encoding="utf-8")
         result = segment_document(lines, source=str(seed000))
-        rows.append(
-            (f"000 via restorer ({restore_seconds:.0f}s restoring)", score(result, gold000))
-        )
+        how = f"read from {args.restored.name}" if args.restored else f"{restore_seconds:.0f}s"
+        rows.append((f"000 via restorer ({how})", score(result, gold000)))
         if args.diff:
             print("000 via restorer")
             diff(result, gold000)
