@@ -145,6 +145,27 @@ def diff(result: dict, gold: dict) -> None:
         print("  extra section", t)
 
 
+_ROMAN_LABEL = re.compile(r"^(\W*)([IVX]{1,4})\.(\s)")
+_DD_LABEL = re.compile(r"^(\W*)đ\)")
+
+
+def damage_labels(text: str) -> str:
+    """The label damage eng OCR does to headings, applied deterministically: Roman I printed as 1
+    or l ('111.', 'Il.') with the capitals of the title lost ('111. Tổ chức thực hiện'), 'đ)' as
+    'd)'."""
+    out = []
+    romans = 0
+    for line in text.split("\n"):
+        m = _ROMAN_LABEL.match(line)
+        if m:
+            romans += 1
+            label = m.group(2).replace("I", "1" if romans % 2 else "l")
+            title = line[m.end(2) + 1 :].strip()
+            line = f"{m.group(1)}{label}. {title[:1]}{title[1:].lower()}"
+        out.append(_DD_LABEL.sub(r"\1d)", line))
+    return "\n".join(out)
+
+
 def restored_lines(raw_lines: list[str], source: str) -> list[TextLine]:
     from vanban.restore import load_restorer
 
@@ -164,6 +185,11 @@ def main() -> int:
     )
     ap.add_argument(
         "--restored", type=Path, help="score this restored seed 000 (one line per seed line)"
+    )
+    ap.add_argument(
+        "--damage",
+        action="store_true",
+        help="also score the clean inputs with OCR label damage (111. Il. d) for III. II. đ))",
     )
     ap.add_argument("--repeat", type=int, default=20, help="runs per input for the speed figure")
     ap.add_argument("--diff", action="store_true", help="print missed/extra triples and sections")
@@ -186,6 +212,12 @@ def main() -> int:
         text = (DEV / f"{name}.txt").read_text(encoding="utf-8")
         gold = json.loads((DEV / f"{name}.structure.json").read_text(encoding="utf-8"))
         inputs.append((f"{name} (clean text)", text, gold))
+    if args.damage:
+        inputs += [
+            (f"{name}, labels damaged", damage_labels(text), gold)
+            for name, text, gold in inputs
+            if "raw OCR" not in name
+        ]
     rows = []
     for name, text, gold in inputs:
         result = segment_text(text, source=name)

@@ -304,6 +304,8 @@ class AgencyParser:
             if sep in {",", "va"} and not modified:
                 k = end + 1
                 if sep == "va" and self.fold_at(k) == "cac":
+                    if self.has_own_modifier(k):
+                        break  # 'các sở và các đơn vị liên quan': the modifier makes a 2nd item
                     k += 1
                 nxt = match_any(self.tokens, k, reg.collective_nouns)
                 if nxt is not None and (self.tok(k).fold != "cac"):
@@ -336,6 +338,19 @@ class AgencyParser:
         }:
             return None
         return end
+
+    def has_own_modifier(self, k: int) -> bool:
+        """'các cơ quan, đơn vị liên quan' at k: a collective closed by its own modifier."""
+        end = self.collective(k, bare=False)
+        noun_end = match_any(self.tokens, k + 1, self.registry.collective_nouns)
+        return (
+            end is not None
+            and noun_end is not None
+            and any(
+                match_any(self.tokens, j, self.registry.collective_modifiers) == end
+                for j in range(noun_end, end)
+            )
+        )
 
     def named_members(self, end: int) -> int:
         """'các trường Mầm non, Tiểu học, THCS': capitalized names right after a collective noun."""

@@ -45,6 +45,30 @@ _CLOSING_RE = re.compile(
 )
 
 
+_ATTACHED_TYPES = {  # document types an attached text opens with, its own numbering restarting
+    "ke hoach",
+    "quy che",
+    "quy dinh",
+    "de an",
+    "chuong trinh",
+    "phuong an",
+    "huong dan",
+    "dieu le",
+}
+_APPENDIX_RE = re.compile(r"^\W*(PHỤ LỤC|Phụ lục)\b")
+
+
+def opens_attached_document(text: str) -> bool:
+    """'KẾ HOẠCH', 'QUY CHẾ' alone on a line in capitals: an attached document's own title."""
+    text = text.strip(" *#:")
+    return is_caps(text) and fold(text) in _ATTACHED_TYPES
+
+
+def opens_appendix(text: str) -> bool:
+    """'PHỤ LỤC', 'Phụ lục I', alone on its line: an appendix (tables, not sections)."""
+    return bool(_APPENDIX_RE.match(text)) and len(text.split()) <= 4
+
+
 def to_roman(n: int) -> str:
     out = ""
     for value, sym in (
@@ -155,7 +179,7 @@ def find_candidate(index: int, text: str) -> Candidate | None:
         if roman_value(raw.translate(_ROMAN_OCR)) is not None:
             if not raw.isdigit():
                 return Candidate(index, "roman", raw, m.group(2))
-            if is_caps(m.group(2)):
+            if m.group(2)[:1].isalpha() or is_caps(m.group(2)):
                 return Candidate(index, "arabic", raw, m.group(2), digits_roman=True)
     m = _ARABIC_RE.match(text)
     if m and (m.group(2)[0].isalpha() or m.group(2)[0] in '"“'):
@@ -177,12 +201,17 @@ class Section:
     id: str
     heading_start: int
     heading_end: int  # last line index of the heading block
+    printed: str = ""  # the label as printed, when the sequence repaired it ('111' for 'III')
     title: str = ""
     inline: str = ""  # body text printed on the heading lines themselves
     body: list[int] = field(default_factory=list)  # line indexes of the own body
     end: int = 0
     parent: Section | None = None
     children: list[Section] = field(default_factory=list)
+
+
+def _label_key(label: str) -> str:
+    return label.strip().upper()
 
 
 def _next_letter(value: str) -> str:
@@ -245,7 +274,7 @@ class TreeBuilder:
             value = roman_value(cand.raw.translate(_ROMAN_OCR))
             k = self._find_sibling("roman")
             expected = roman_value(self.stack[k].value) + 1 if k is not None else 1
-            if cand.digits_roman and value != expected:
+            if cand.digits_roman and not self._reads_roman(cand, value == expected, upcoming):
                 cand.digits_roman = False  # a plain Arabic heading after all
             else:
                 cand.scheme = "roman"
@@ -298,6 +327,25 @@ class TreeBuilder:
             return (len(self.stack), value) if value in {"a", "b"} or context_ok else None
         return None
 
+    def _reads_roman(self, cand: Candidate, roman_fits: bool, upcoming: list[Candidate]) -> bool:
+        """Digits that may be a misread Roman numeral ('111.' for 'III.'): read them in the
+        scheme whose sequence they continue; when both fit, the next Arabic label decides (it
+        continues this one's count, or restarts at 1 under a new Roman heading)."""
+        if not roman_fits:
+            return False
+        k = self._find_sibling("arabic")
+        arabic_fits = (
+            int(cand.raw) == int(self.stack[k].value) + 1 if k is not None else cand.raw == "1"
+        )
+        if not arabic_fits:
+            return True
+        nxt = next((c for c in upcoming if c.scheme == "arabic"), None)
+        if nxt is not None and nxt.raw.isdigit() and int(nxt.raw) == int(cand.raw) + 1:
+            return False
+        if nxt is not None and nxt.raw == "1":
+            return True
+        return is_caps(cand.title)
+
     def _fixed_depth(self) -> int:
         depth = 0
         for k, s in enumerate(self.stack):
@@ -343,6 +391,7 @@ class TreeBuilder:
         section = Section(
             scheme=cand.scheme,
             value=value,
+            printed=cand.raw if _label_key(cand.raw) != _label_key(value) else "",
             number=number,
             level=len(self.stack) + 1,
             id=section_id,
@@ -447,9 +496,11 @@ def build_sections(lines: list[str]) -> list[Section]:
         if index <= skip_until:
             continue
         stripped = text.strip()
-        if _CLOSING_RE.match(stripped):
+        if _CLOSING_RE.match(stripped) or opens_appendix(stripped):
             builder.close_all()
             current, closed = None, True
+        elif closed and opens_attached_document(stripped):
+            current, closed = None, False  # the attached document: a tree of its own
         k = by_line.get(index)
         if k is not None:
             cand = candidates[k]

@@ -19,6 +19,7 @@ from vanban.segment.assignments import (
 from vanban.segment.layout import gap_lines
 from vanban.segment.lexicon import clean_spaces, fold, match_any, tokenize
 from vanban.segment.metadata import extract_metadata
+from vanban.segment.tables import TableRow, cell_agencies, find_tables
 from vanban.segment.sections import (
     Section,
     build_sections,
@@ -67,13 +68,18 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
         _home_locality(document.get("issuer")), find_places("\n".join(texts), registry), registry
     )
     subjects = _agency_sections(sections, registry)
-    units = _units(sections, texts, subjects)
+    rows = find_tables(texts)
+    table_lines = {i for row in rows for i in row.lines}
+    units = _units(sections, texts, subjects, table_lines)
+    assignments = _assignments(units, lines, resolver, registry)
+    assignments += _table_assignments(rows, sections, lines, resolver, registry)
+    assignments.sort(key=lambda a: a["line_start"])
     return {
         "schema_version": SCHEMA_VERSION,
         "source": source,
         "document": document,
         "sections": [_section_json(s, texts, lines, subjects) for s in sections],
-        "assignments": _assignments(units, lines, resolver, registry),
+        "assignments": assignments,
     }
 
 
@@ -162,11 +168,14 @@ def _paragraph_text(group: list[int], texts: list[str], section: Section) -> str
     return clean_spaces(strip_bullet(" ".join(parts)))
 
 
-def _units(sections: list[Section], texts: list[str], subjects: dict) -> list[Unit]:
+def _units(
+    sections: list[Section], texts: list[str], subjects: dict, skip: set[int]
+) -> list[Unit]:
     units: list[Unit] = []
     for section in sections:
         subject = _subject(section, subjects)
-        groups = paragraphs(texts, _own_lines(section, texts, subjects))
+        own = [i for i in _own_lines(section, texts, subjects) if i not in skip]
+        groups = paragraphs(texts, own)
         for k, group in enumerate(groups):
             text = _paragraph_text(group, texts, section)
             if not text:
@@ -234,6 +243,31 @@ def _assignments(
     return out
 
 
+def _table_assignments(
+    rows: list[TableRow], sections: list[Section], lines: list[TextLine], resolver, registry
+) -> list[dict]:
+    """One assignment per table row; its section is the one whose body holds the row."""
+    owner = {i: s.id for s in sections for i in s.body}
+    out = []
+    for row in rows:
+        agencies = {
+            role: [a for piece in pieces for a in cell_agencies(piece, registry)]
+            for role, pieces in (("lead", row.lead), ("support", row.support))
+        }
+        out.append(
+            {
+                "section": owner.get(row.lines[0], ""),
+                "lead": [resolver.resolve(n) for n in agencies["lead"]],
+                "support": [resolver.resolve(n) for n in agencies["support"]],
+                "executors": [],
+                "task": row.task,
+                "deadline": row.deadline,
+                **_provenance(row.lines[0], row.lines[-1], lines),
+            }
+        )
+    return out
+
+
 def _provenance(first: int, last: int, lines: list[TextLine]) -> dict:
     return {
         "line_start": lines[first].prov.line,
@@ -252,6 +286,7 @@ def _section_json(
         "number": section.number,
         "level": section.level,
         "title": section.title,
+        "label_repaired_from": section.printed or None,
         "text": clean_spaces(body),
         "parent": section.parent.id if section.parent else None,
         "agencies": subjects.get(section.id, []),

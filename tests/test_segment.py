@@ -486,3 +486,18 @@ def test_without_boxes_the_title_runs_to_the_blank_line():
     lines = [TextLine(t, Provenance("a.txt", k + 1)) for k, (t, _) in enumerate(TITLE_PAGE)]
     title = segment_document(lines, source="a.txt")["document"]["title"]
     assert title.endswith("gia tăng, tác động trên quy mô lớn.")  # no layout: nothing to go by
+
+
+def test_numbering_is_repaired_from_its_sequence_in_separate_trees():
+    """'l.' 'Il.' '111.' '1V.' are I-IV of the attached Đề án; the second 'd)' is 'đ)'; the
+    Quyết định's Điều and the Đề án's headings are separate trees; the appendix opens none."""
+    result = run("damaged_labels.txt")
+    assert ids(result) == [
+        "Điều 1", "Điều 2", "Điều 3",
+        "I", "I.1", "I.2", "II", "II.1", "II.2",
+        "III", "III.1", "III.1.a", "III.1.b", "III.1.c", "III.1.d", "III.1.đ", "III.2",
+        "IV",
+    ]  # fmt: skip
+    repaired = {s["id"]: s["label_repaired_from"] for s in result["sections"]}
+    assert repaired["III"] == "111" and repaired["II"] == "Il" and repaired["III.1.đ"] == "d"
+    assert repaired["III.1.d"] is None and repaired["Điều 1"] is None
