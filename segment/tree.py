@@ -19,7 +19,6 @@ from vanban.segment.assignments import (
 from vanban.segment.layout import gap_lines
 from vanban.segment.lexicon import clean_spaces, fold, match_any, tokenize
 from vanban.segment.metadata import extract_metadata
-from vanban.segment.tables import TableRow, cell_agencies, find_tables
 from vanban.segment.sections import (
     Section,
     build_sections,
@@ -33,6 +32,7 @@ from vanban.segment.sections import (
     starts_upper,
     strip_bullet,
 )
+from vanban.segment.tables import TableRow, cell_agencies, find_tables
 
 from vanban.core.records import Provenance, TextLine
 
@@ -168,9 +168,7 @@ def _paragraph_text(group: list[int], texts: list[str], section: Section) -> str
     return clean_spaces(strip_bullet(" ".join(parts)))
 
 
-def _units(
-    sections: list[Section], texts: list[str], subjects: dict, skip: set[int]
-) -> list[Unit]:
+def _units(sections: list[Section], texts: list[str], subjects: dict, skip: set[int]) -> list[Unit]:
     units: list[Unit] = []
     for section in sections:
         subject = _subject(section, subjects)
