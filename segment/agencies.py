@@ -21,6 +21,19 @@ from vanban.segment.lexicon import (
 )
 
 REGISTRY_PATH = Path(__file__).with_name("agencies.json")
+# Verbs that open a clause's predicate after its subject agency (see assignments._DUTY_PREDICATES).
+CLAUSE_VERBS = (
+    "chủ trì",
+    "phối hợp",
+    "có trách nhiệm",
+    "chịu trách nhiệm",
+    "thực hiện",
+    "tham mưu",
+    "là cơ quan",
+    "chủ động",
+    "tổ chức",
+    "triển khai",
+)
 _DEMONSTRATIVES = {
     "do",
     "nay",
@@ -226,6 +239,7 @@ class AgencyParser:
                 nxt = self.tok(j)
                 if nxt and nxt.is_word and not nxt.is_capitalized and self.plain_word(j):
                     j += 1
+                    j = self.lowercase_tail(j)
                 continue
             name_word = match_any(self.tokens, j, self.registry.name_words)
             if name_word is not None and self.fold_at(j) != "cac":
@@ -233,13 +247,42 @@ class AgencyParser:
                 continue
             if t.text in {"-", "và"} or t.fold == "va":
                 nxt = self.tok(j + 1)
-                if nxt and nxt.is_word and nxt.is_capitalized and self.head_at(j + 1) is None:
+                if (
+                    nxt
+                    and nxt.is_word
+                    and nxt.is_capitalized
+                    and self.head_at(j + 1) is None
+                    and match_any(self.tokens, j + 1, self.registry.person_heads) is None
+                ):
                     j += 1
                     continue
             if t.text == "," and self.comma_inside_name(j):
                 j += 1
                 continue
             break
+        return j
+
+    def lowercase_tail(self, j: int) -> int:
+        """'Cục Biến đổi khí hậu phối hợp ...': up to two more lowercase words belong to the
+        name when a clause verb, ')' / ';' / the end, or ', <next agency>' follows them."""
+        for size in (1, 2):
+            words = self.tokens[j : j + size]
+            if len(words) < size or not all(
+                w.is_word and not w.is_capitalized and self.plain_word(j + n)
+                for n, w in enumerate(words)
+            ):
+                return j
+            if any(match_any(self.tokens, j + n, CLAUSE_VERBS) for n in range(size)):
+                return j
+            after = j + size
+            t = self.tok(after)
+            if t is None or t.text in {")", ";"} or match_any(self.tokens, after, CLAUSE_VERBS):
+                return after
+            if t.text == "," and (
+                self.head_at(after + 1) is not None
+                or match_any(self.tokens, after + 1, self.registry.person_heads) is not None
+            ):
+                return after
         return j
 
     def comma_inside_name(self, j: int) -> bool:
@@ -308,6 +351,10 @@ class AgencyParser:
                         break  # 'các sở và các đơn vị liên quan': the modifier makes a 2nd item
                     k += 1
                 nxt = match_any(self.tokens, k, reg.collective_nouns)
+                if match_any(self.tokens, k, reg.person_heads) is not None or (
+                    nxt is not None and self.named(k) is not None and self.named(k) > nxt
+                ):
+                    nxt = None  # 'Bộ, Cục trưởng Cục X', ', Sở Y tế': the next item is named
                 if nxt is not None and (self.tok(k).fold != "cac"):
                     end = nxt
                     continue
@@ -355,8 +402,11 @@ class AgencyParser:
     def named_members(self, end: int) -> int:
         """'các trường Mầm non, Tiểu học, THCS': capitalized names right after a collective noun."""
         t = self.tok(end)
-        if not (t and t.is_word and t.is_capitalized) or self.head_at(end) is not None:
+        if not (t and t.is_word and t.is_capitalized):
             return end
+        if self.head_at(end) is not None:
+            nxt = self.tok(end + 1)  # 'cơ quan Thuế,': one capitalized word names the body
+            return end + 1 if nxt is None or not nxt.is_word else end
         if self.locality(end) is not None or self.party_at(end):
             return end
         end = self.name_body(end)

@@ -14,6 +14,7 @@ from vanban.segment.lexicon import (
     match_any,
     match_phrase,
     match_phrase_near,
+    phrase_folds,
     tokenize,
 )
 
@@ -61,6 +62,49 @@ _DEADLINE_RE = re.compile(
     r"tháng\s+\d{1,2}(?:\s*/\s*|\s+năm\s+)\d{4}|năm\s+\d{4}|\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})",
     re.IGNORECASE,
 )
+
+
+# What follows a clause's subject when the clause gives it a task (duty predicates). Chosen by
+# counts: the words after a paragraph-initial agency list in vn-admin-congbao (docs/BENCHMARKS.md).
+_LEAD_PREDICATES = (
+    "là cơ quan thường trực",
+    "là cơ quan đầu mối",
+    "là cơ quan chủ trì",
+    "là đầu mối",
+    "làm đầu mối",
+    "làm cơ quan thường trực",
+)
+_DUTY_PREDICATES = (
+    "có trách nhiệm",
+    "chịu trách nhiệm",
+    "có nhiệm vụ",
+    "thực hiện",
+    "tổ chức",
+    "phối hợp",
+    "chủ động",
+    "tham mưu",
+    "xây dựng",
+    "báo cáo",
+    "hướng dẫn",
+    "theo dõi",
+    "giám sát",
+    "đánh giá",
+    "triển khai",
+    "tiếp nhận",
+    "rà soát",
+    "kiểm tra",
+    "tổng hợp",
+    "tăng cường",
+    "khẩn trương",
+    "nêu cao",
+    "định kỳ",
+    "nghiêm túc",
+    "tiếp tục",
+    "căn cứ",
+    "được giao",
+)
+_ISSUER_DIRECTIVES = ("yêu cầu", "đề nghị", "giao")
+_NOT_A_DUTY = ("trước pháp luật", "trước", "về")  # 'chịu trách nhiệm trước ...': accountability
 
 
 @dataclass
@@ -127,10 +171,18 @@ class RoleFinder:
         self.chu_tri = self._positions("chủ trì")
         self.phoi_hop = self._positions("phối hợp")
         self.folded = " ".join(t.fold for t in self.tokens)
+        self.accountable_only = False
 
     def _positions(self, phrase: str) -> list[int]:
-        """Token indexes where `phrase` starts (one OCR edit per word tolerated)."""
-        return [i for i in range(len(self.tokens)) if match_phrase_near(self.tokens, i, phrase)]
+        """Token indexes where `phrase` starts (one OCR edit per word tolerated, but one word
+        must be exact: 'Chỉ thị', 'chế tài' are not 'chủ trì')."""
+        words = phrase_folds(phrase)
+        return [
+            i
+            for i in range(len(self.tokens))
+            if match_phrase_near(self.tokens, i, phrase)
+            and any(self.tokens[i + n].fold == w for n, w in enumerate(words))
+        ]
 
     def names(self, spans) -> list[str]:
         return [self.parser.text_of(self.text, s) for s in spans]
@@ -175,13 +227,14 @@ class RoleFinder:
         skip = match_any(self.tokens, end, ("với", "chặt chẽ với"))
         return skip if skip is not None else end
 
-    def directives(self) -> None:
-        """'Giao X chủ trì, ...' -> X leads; 'Yêu cầu X ...', 'Đề nghị X ...' -> X carries out."""
+    def directives(self, has_subject: bool = False) -> None:
+        """'Giao X chủ trì, ...' -> X leads; 'Yêu cầu X ...', 'Đề nghị X ...' -> X carries out.
+        Under an agency heading, a task opening 'Yêu cầu X ...' is that agency's own task."""
         for i, t in enumerate(self.tokens):
             if not t.is_capitalized or not self.at_clause_start(i):
                 continue
             end = match_any(self.tokens, i, _DIRECTIVES)
-            if end is None:
+            if end is None or (has_subject and i == 0 and t.fold == "yeu"):
                 continue
             spans = self.parser.agency_list(end, semicolons=True)
             if not spans:
@@ -277,6 +330,47 @@ class RoleFinder:
             spans = self.parser.agency_list(k, bare=True)
             self.roles.add("support", self.names(spans))
 
+    def clause_subject(self, issuer_words: set[str]) -> None:
+        """'X có trách nhiệm / tham mưu / phối hợp ... + task' -> X executor; 'X là cơ quan
+        thường trực' -> X lead; 'UBND tỉnh yêu cầu X ...' (the issuer speaking) -> X executor."""
+        spans = self.parser.agency_list(0, semicolons=True)
+        if not spans or not self._opens_exactly(0):
+            return
+        after = spans[-1][1]
+        if self._is_issuer(spans, issuer_words):
+            end = match_any(self.tokens, after, _ISSUER_DIRECTIVES)
+            objects = self.parser.agency_list(end, semicolons=True) if end else []
+            if objects:
+                self.roles.add("executors", self.names(objects))
+                self.roles.explicit = True
+            return
+        if match_any(self.tokens, after, _LEAD_PREDICATES) is not None:
+            self.roles.add("lead", self.names(spans))
+            self.roles.explicit = True
+            return
+        end = match_any(self.tokens, after, _DUTY_PREDICATES)
+        if end is None:
+            return
+        if match_any(self.tokens, end, _NOT_A_DUTY) is not None:
+            self.accountable_only = True  # 'X chịu trách nhiệm trước pháp luật ...'
+            return
+        self.roles.add("executors", self.names(spans))
+        self.roles.explicit = True
+
+    def _opens_exactly(self, i: int) -> bool:
+        """The subject opens with a printed head, title or 'các' (no OCR-tolerant guess)."""
+        reg = self.parser.registry
+        return any(
+            match_any(self.tokens, i, phrases) is not None
+            for phrases in (reg.heads, reg.aliases, reg.person_heads, reg.collective_openers)
+        )
+
+    def _is_issuer(self, spans, issuer_words: set[str]) -> bool:
+        if len(spans) != 1 or not issuer_words:
+            return False
+        words = {t.fold for t in self.tokens[spans[0][0] : spans[0][1]] if t.is_word}
+        return words <= issuer_words or words <= issuer_words | {"ubnd"}
+
     def colon_subject(self) -> list[str]:
         """'Sở Tài chính: bố trí kinh phí ...': agencies named before a colon own the task."""
         spans = self.parser.agency_list(0, semicolons=True)
@@ -285,23 +379,41 @@ class RoleFinder:
         return []
 
     def heading_subject_leads(self) -> bool:
-        """True when a 'chủ trì' with no agency before it makes the heading's agency the lead."""
-        return any(i not in self.claimed for i in self.chu_tri)
+        """True when the task opens with 'Chủ trì' ('Chủ trì, phối hợp với Z ...', 'Tiếp tục
+        chủ trì ...'): the heading's agency leads it."""
+        return any(
+            i not in self.claimed
+            and (self.at_clause_start(i) or (i >= 1 and self.tokens[i - 1].fold == "tuc"))
+            for i in self.chu_tri
+        )
 
 
-def find_roles(text: str, subject: list[str], registry: Registry | None = None) -> Roles | None:
-    """Roles of one unit; None when it assigns nothing."""
+def find_roles(
+    text: str,
+    subject: list[str],
+    registry: Registry | None = None,
+    issuer_words: frozenset[str] = frozenset(),
+) -> Roles | None:
+    """Roles of one unit; None when it assigns nothing. `subject`: the agencies of the heading
+    the unit is under; `issuer_words`: folded words of the issuer's name (its own voice)."""
     finder = RoleFinder(text, registry or load_registry())
     finder.labelled()
+    if text.startswith("(") and text.rstrip(" .;").endswith(")"):
+        return None  # a note in brackets ('(Nhiệm vụ cụ thể tại Phụ lục kèm theo)')
     finder.parentheticals()
-    finder.directives()
+    finder.directives(has_subject=bool(subject))
     finder.subject_leads()
     if not finder.roles.explicit:
         finder.executing_subjects()
+    if not finder.roles.explicit:
+        finder.clause_subject(set(issuer_words))
     roles = finder.roles
+    if finder.accountable_only:
+        return None
     subject = finder.colon_subject() or subject
     if subject and not roles.explicit:
-        roles.add("lead" if finder.heading_subject_leads() else "executors", subject)
+        lead = finder.heading_subject_leads() or match_any(finder.tokens, 0, _LEAD_PREDICATES)
+        roles.add("lead" if lead else "executors", subject)
     if not roles.lead and not roles.executors:
         return None
     finder.supports()

@@ -318,6 +318,10 @@ class TreeBuilder:
                 s = self.stack[k]
                 if s.scheme in {"arabic", "decimal"} and s.value == parent_prefix:
                     return (k + 1, cand.raw) if int(parts[-1]) <= 2 or context_ok else None
+            k = self._find_sibling("arabic")
+            if depth == 1 and k is not None and int(parts[0]) == int(self.stack[k].value) + 1:
+                cand.scheme = "arabic"  # '3.86 Y tế': the label the sequence expects, then junk
+                return k, parts[0]
             return None
         if scheme == "letter":
             k = self._find_sibling("letter")
@@ -461,7 +465,7 @@ def split_title(section: Section, text: str, cand: Candidate) -> None:
     if section.scheme in {"part", "chapter", "item"} or is_caps(text):
         section.title = text
         return
-    if text.endswith(":") and len(text.split()) <= 16:
+    if text.endswith(":") and len(text.split()) <= 30 and "." not in text[:-1]:
         section.title = text.rstrip(": ")
         return
     colon = re.match(r"^([^:.;]{3,120}):\s+(\S.*)$", text)

@@ -162,21 +162,25 @@ def _row(cells: list[str], roles: list, line_indexes: list[int]) -> TableRow | N
     )
 
 
-def cell_agencies(piece: str, registry: Registry) -> list[str]:
-    """Agencies of one ';'-piece of a cell: the agency parser's list when it reads the whole
-    piece, else comma parts that each open with an agency head, else the piece as one name."""
-    tokens = tokenize(piece)
+def cell_agencies(cell_piece: str, registry: Registry) -> list[str]:
+    """Agencies of one ';'-piece of a cell: split at a comma that opens another agency ('Cục A,
+    Sở B') and at 'và các' ('Vụ A và các đơn vị liên quan'); 'Sở Văn hóa, Thể thao và Du lịch',
+    'Cục A và Cục B', 'các Sở, ban, ngành' stay whole (one name or one collective)."""
+    tokens = tokenize(cell_piece)
     parser = AgencyParser(tokens, registry)
-    spans = parser.agency_list(0, bare=True)
-    if spans and spans[-1][1] == len(tokens):
-        return [parser.text_of(piece, s) for s in spans]
-    parts = [p.strip() for p in piece.split(",") if p.strip()]
-    if len(parts) > 1 and all(_opens_agency(p, registry) for p in parts):
-        return parts
-    return [piece]
-
-
-def _opens_agency(text: str, registry: Registry) -> bool:
-    tokens = tokenize(text)
-    parser = AgencyParser(tokens, registry)
-    return bool(tokens) and (parser.head_at(0) is not None or tokens[0].fold == "cac")
+    cuts = [0]
+    for k, token in enumerate(tokens[:-1]):
+        nxt = k + 1
+        if token.text == "," and (parser.head_at(nxt) is not None or tokens[nxt].fold == "cac"):
+            cuts.append(nxt)
+        elif token.fold == "va" and (
+            tokens[nxt].fold == "cac"
+            or (tokens[cuts[-1]].fold == "cac" and parser.head_at(nxt) is not None)
+        ):
+            cuts.append(nxt)  # 'Vụ A và các đơn vị', 'các Sở, ngành và UBND các xã
+    pieces = []
+    for a, b in zip(cuts, [*cuts[1:], len(tokens)], strict=True):
+        end = b - 1 if b - 1 > a and tokens[b - 1].fold in {",", "va"} else b
+        if end > a:
+            pieces.append(clean_spaces(cell_piece[tokens[a].start : tokens[end - 1].end]))
+    return pieces

@@ -71,7 +71,8 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
     rows = find_tables(texts)
     table_lines = {i for row in rows for i in row.lines}
     units = _units(sections, texts, subjects, table_lines)
-    assignments = _assignments(units, lines, resolver, registry)
+    issuer_words = frozenset(fold(w) for w in (document.get("issuer") or "").split())
+    assignments = _assignments(units, lines, resolver, registry, issuer_words)
     assignments += _table_assignments(rows, sections, lines, resolver, registry)
     assignments.sort(key=lambda a: a["line_start"])
     return {
@@ -218,13 +219,17 @@ def _trailing_directive_part(
 
 
 def _assignments(
-    units: list[Unit], lines: list[TextLine], resolver: AgencyResolver, registry
+    units: list[Unit],
+    lines: list[TextLine],
+    resolver: AgencyResolver,
+    registry,
+    issuer_words: frozenset[str] = frozenset(),
 ) -> list[dict]:
     out = []
     for unit in units:
         if unit.text.rstrip().endswith(":"):
             continue  # the lead-in of a list ('..., có trách nhiệm:'): its items are the tasks
-        roles = find_roles(unit.text, unit.subject, registry)
+        roles = find_roles(unit.text, unit.subject, registry, issuer_words)
         if roles is None:
             continue
         out.append(
