@@ -118,6 +118,16 @@ def load_registry(path: Path = REGISTRY_PATH) -> Registry:
     return Registry(types=types, aliases=aliases, alias_types=alias_types, **fields)
 
 
+_HEADING_OPENERS = (  # an agency heading may open or close with these words
+    "Đề nghị",
+    "Giao",
+    "Yêu cầu",
+    "Trách nhiệm của",
+    "Nhiệm vụ của",
+    "Trách nhiệm và quyền hạn của",
+)
+_HEADING_CLOSERS = ("có trách nhiệm", "chịu trách nhiệm", "thực hiện", "có nhiệm vụ")
+
 # ---------------------------------------------------------------- parsing
 
 
@@ -469,13 +479,21 @@ def parse_heading_agencies(title: str, registry: Registry | None = None) -> list
     registry = registry or load_registry()
     title = re.sub(r"[^\w)]+$", "", clean_spaces(title))
     tokens = tokenize(title)
-    start = 0
-    if match_phrase(tokens, 0, "Đề nghị") is not None:
-        start = 2
-    parser = AgencyParser(tokens, registry)
+    start = match_any(tokens, 0, _HEADING_OPENERS) or 0
+    end = len(tokens)
+    for k in range(start + 1, len(tokens)):
+        if match_any(tokens, k, _HEADING_CLOSERS) == len(tokens):
+            end = k
+            break
+    parser = AgencyParser(tokens[:end], registry)
     items = parser.agency_list(start, bare=True, semicolons=True)
-    if not items or items[-1][1] != len(tokens):
+    if not items or items[-1][1] != end:
         return []
+    if all(
+        parser.collective(a, bare=False) is None and parser.item(a, bare=False) is None
+        for a, _ in items
+    ):
+        return []  # bare common nouns ('TỔ CHỨC THỰC HIỆN', 'Quan điểm'): no agency named
     return [parser.text_of(title, span) for span in items]
 
 

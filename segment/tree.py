@@ -94,14 +94,13 @@ def _home_locality(issuer: str | None) -> Locality | None:
 
 
 def _agency_sections(sections: list[Section], registry) -> dict[str, list[str]]:
-    """Headings naming agencies: under a 'Tổ chức thực hiện' part, or 'Đề nghị X' anywhere."""
+    """Headings that name only agencies, in any section: '2. Sở Xây dựng', 'Đề nghị X',
+    '1. Cục X có trách nhiệm:', 'Điều 18. Trách nhiệm của Sở Công Thương'."""
     subjects: dict[str, list[str]] = {}
     for section in sections:
-        in_part = any(is_assignment_part(a.title) for a in _ancestors(section))
-        if in_part or fold(section.title).startswith("de nghi"):
-            names = heading_agencies(section.title, registry)
-            if names:
-                subjects[section.id] = names
+        names = heading_agencies(section.title, registry)
+        if names:
+            subjects[section.id] = names
     return subjects
 
 
