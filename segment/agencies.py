@@ -347,6 +347,10 @@ class AgencyParser:
             return None
         modified = False
         end = self.named_members(end)
+        if opener is not None and self.fold_at(end) == ":":
+            members = self.member_list(end + 1)
+            if members > end + 1:
+                return members  # 'các Sở: Tài chính, Kế hoạch và Đầu tư'
         while True:
             sep = self.fold_at(end)
             if not modified and self.tok(end) and self.tok(end).is_word:
@@ -394,6 +398,17 @@ class AgencyParser:
             "ấy",
         }:
             return None
+        return end
+
+    def member_list(self, k: int) -> int:
+        """End of the capitalized names listed after 'các Sở:' (k = first name)."""
+        end = k
+        while (t := self.tok(end)) and t.is_word and t.is_capitalized and self.head_at(end) is None:
+            end = self.name_body(end)
+            nxt = self.tok(end + 1)
+            if self.fold_at(end) not in {",", "va"} or not (nxt and nxt.is_capitalized):
+                break
+            end += 1
         return end
 
     def has_own_modifier(self, k: int) -> bool:
@@ -472,6 +487,37 @@ class AgencyParser:
     def text_of(self, text: str, span: tuple[int, int]) -> str:
         a, b = span
         return clean_spaces(text[self.tokens[a].start : self.tokens[b - 1].end])
+
+
+_MEMBERS_RE = re.compile(r"^(?:các|tất cả các)\s+(\S+)\s*:\s*(.+)$", re.IGNORECASE)
+
+
+def expand_members(printed: str, registry: Registry) -> list[str]:
+    """'các Sở: Tài chính, Kế hoạch và Đầu tư' -> ['Sở Tài chính', 'Sở Kế hoạch và Đầu tư'].
+    Comma and 'và' parts are joined back when the joined name is a known agency ('Sở Văn hóa,
+    Thể thao và Du lịch'); other names split at commas and keep their 'và'."""
+    m = _MEMBERS_RE.match(printed)
+    if not m:
+        return [printed]
+    head = m.group(1)[:1].upper() + m.group(1)[1:]
+    parts = [p.strip() for p in re.split(r",\s*|\s+và\s+", m.group(2)) if p.strip()]
+    seps = re.findall(r",\s*|\s+và\s+", m.group(2))
+    out: list[str] = []
+    k = 0
+    while k < len(parts):
+        best = k
+        for j in range(len(parts) - 1, k, -1):
+            joined = parts[k] + "".join(seps[n] + parts[n + 1] for n in range(k, j))
+            if registry.type_of(f"{head} {joined}") is not None:
+                best = j
+                break
+        if best == k and k + 1 < len(parts) and seps[k].strip() == "và":
+            if registry.type_of(f"{head} {parts[k]}") is None:
+                best = k + 1  # 'Kế hoạch và Đầu tư' when neither half is known alone
+        joined = parts[k] + "".join(seps[n] + parts[n + 1] for n in range(k, best))
+        out.append(f"{head} {clean_spaces(joined)}")
+        k = best + 1
+    return out
 
 
 def parse_heading_agencies(title: str, registry: Registry | None = None) -> list[str]:

@@ -6,7 +6,13 @@ import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
-from vanban.segment.agencies import AgencyParser, Registry, load_registry, parse_heading_agencies
+from vanban.segment.agencies import (
+    AgencyParser,
+    Registry,
+    expand_members,
+    load_registry,
+    parse_heading_agencies,
+)
 from vanban.segment.lexicon import (
     Token,
     clean_spaces,
@@ -103,8 +109,18 @@ _DUTY_PREDICATES = (
     "căn cứ",
     "được giao",
 )
+_NOT_PREDICATES = {"cua", "ve", "va", "trong", "tai", "thuoc", "duoc", "la", "voi", "o", "cho"}
 _ISSUER_DIRECTIVES = ("yêu cầu", "đề nghị", "giao")
 _NOT_A_DUTY = ("trước pháp luật", "trước", "về")  # 'chịu trách nhiệm trước ...': accountability
+
+
+_RECURRENCE = (
+    r"(?:[Đđ]ịnh kỳ\s+)?[Hh][ằà]ng\s+(?:năm|quý|tháng|tuần)(?:\s*\(trước ngày [^)]{1,20}\))?"
+)
+_RECURRING_RE = re.compile(  # opening a clause ('Hằng năm, ...') or closing the task
+    rf"(?:^|[.;:]\s+)(?P<lead>{_RECURRENCE}|Thường xuyên)(?=[,\s])"
+    rf"|\s(?P<tail>{_RECURRENCE})(?=\s*(?:theo quy định)?\s*[.;]?$)"
+)
 
 
 @dataclass
@@ -144,13 +160,17 @@ def heading_agencies(title: str, registry: Registry) -> list[str]:
 
 
 def find_deadline(text: str) -> str | None:
-    """'hoàn thành trước năm 2030', 'trong quý I/2026', or 'Thời gian hoàn thành: ...'."""
+    """'hoàn thành trước năm 2030', 'trong quý I/2026', 'Thời gian hoàn thành: ...', or a
+    recurrence opening a clause or closing the task ('Hằng năm, ...', '... hằng năm.')."""
     m = _DEADLINE_RE.search(text)
     if m:
         return clean_spaces(m.group(0))
     m = _DEADLINE_LABEL_RE.search(text)
     if m and re.search(r"\d", m.group(1)):
         return clean_spaces(m.group(1)).rstrip(" .;")
+    m = _RECURRING_RE.search(text)
+    if m:
+        return clean_spaces(m.group("lead") or m.group("tail"))
     return None
 
 
@@ -185,7 +205,12 @@ class RoleFinder:
         ]
 
     def names(self, spans) -> list[str]:
-        return [self.parser.text_of(self.text, s) for s in spans]
+        registry = self.parser.registry
+        return [
+            name
+            for s in spans
+            for name in expand_members(self.parser.text_of(self.text, s), registry)
+        ]
 
     def at_clause_start(self, i: int) -> bool:
         return i == 0 or self.tokens[i - 1].text in {".", ";", ":", "(", "-", "+", ","}
@@ -214,6 +239,9 @@ class RoleFinder:
                 self.roles.add("support", self.names(self.parser.agency_list(k, bare=True)))
         elif tail.endswith("thuc hien") and len(tail.split()) <= 4:
             self.roles.add("executors", self.names(spans))
+        elif tail.startswith("phoi hop") and "thuc hien" in tail:
+            self.roles.add("executors", self.names(spans))  # '(X phối hợp với Y thực hiện)'
+            self.claimed.add(after)
         else:
             return
         self.roles.explicit = True
@@ -330,7 +358,11 @@ class RoleFinder:
             spans = self.parser.agency_list(k, bare=True)
             self.roles.add("support", self.names(spans))
 
-    def clause_subject(self, issuer_words: set[str]) -> None:
+    def _starts_predicate(self, k: int) -> bool:
+        t = self.tokens[k] if k < len(self.tokens) else None
+        return bool(t and t.is_word and not t.is_capitalized and t.fold not in _NOT_PREDICATES)
+
+    def clause_subject(self, issuer_words: set[str], own_subject: bool = False) -> None:
         """'X có trách nhiệm / tham mưu / phối hợp ... + task' -> X executor; 'X là cơ quan
         thường trực' -> X lead; 'UBND tỉnh yêu cầu X ...' (the issuer speaking) -> X executor."""
         spans = self.parser.agency_list(0, semicolons=True)
@@ -349,6 +381,8 @@ class RoleFinder:
             self.roles.explicit = True
             return
         end = match_any(self.tokens, after, _DUTY_PREDICATES)
+        if end is None and own_subject and self._starts_predicate(after):
+            end = after + 1  # under an agency heading, a bullet naming its own subject
         if end is None:
             return
         if match_any(self.tokens, end, _NOT_A_DUTY) is not None:
@@ -378,6 +412,9 @@ class RoleFinder:
             return self.names(spans)
         return []
 
+    def opens_with_chu_tri(self) -> bool:
+        return bool(self.chu_tri) and self.chu_tri[0] == 0 and 0 not in self.claimed
+
     def heading_subject_leads(self) -> bool:
         """True when the task opens with 'Chủ trì' ('Chủ trì, phối hợp với Z ...', 'Tiếp tục
         chủ trì ...'): the heading's agency leads it."""
@@ -393,9 +430,11 @@ def find_roles(
     subject: list[str],
     registry: Registry | None = None,
     issuer_words: frozenset[str] = frozenset(),
+    issuer: str | None = None,
 ) -> Roles | None:
     """Roles of one unit; None when it assigns nothing. `subject`: the agencies of the heading
-    the unit is under; `issuer_words`: folded words of the issuer's name (its own voice)."""
+    the unit is under; `issuer_words`: folded words of the issuer's name (its own voice);
+    `issuer`: who leads a task that opens with 'Chủ trì' and names no subject at all."""
     finder = RoleFinder(text, registry or load_registry())
     finder.labelled()
     if text.startswith("(") and text.rstrip(" .;").endswith(")"):
@@ -406,11 +445,13 @@ def find_roles(
     if not finder.roles.explicit:
         finder.executing_subjects()
     if not finder.roles.explicit:
-        finder.clause_subject(set(issuer_words))
+        finder.clause_subject(set(issuer_words), own_subject=bool(subject))
     roles = finder.roles
     if finder.accountable_only:
         return None
     subject = finder.colon_subject() or subject
+    if not subject and not roles.explicit and issuer and finder.opens_with_chu_tri():
+        subject = [issuer]  # '1. Chủ trì, phối hợp với các Bộ ...': the issuer's own duty
     if subject and not roles.explicit:
         lead = finder.heading_subject_leads() or match_any(finder.tokens, 0, _LEAD_PREDICATES)
         roles.add("lead" if lead else "executors", subject)

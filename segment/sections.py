@@ -469,7 +469,8 @@ def split_title(section: Section, text: str, cand: Candidate) -> None:
         section.title = text.rstrip(": ")
         return
     colon = re.match(r"^([^:.;]{3,120}):\s+(\S.*)$", text)
-    if colon and len(colon.group(1).split()) <= 16:
+    members = colon and re.search(r"\bcác\s+\S+$", colon.group(1))  # 'các Sở: Tài chính, ...'
+    if colon and len(colon.group(1).split()) <= 16 and not members:
         section.title, section.inline = colon.group(1).strip(), colon.group(2)
         return
     sentence = re.match(r"^(.{3,300}?[.;:!?])(\s+|$)", text)

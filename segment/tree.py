@@ -16,6 +16,7 @@ from vanban.segment.assignments import (
     is_assignment_part,
     is_task_detail,
 )
+from vanban.segment.deadlines import parse_deadline
 from vanban.segment.layout import gap_lines
 from vanban.segment.lexicon import clean_spaces, fold, match_any, tokenize
 from vanban.segment.metadata import extract_metadata
@@ -37,7 +38,7 @@ from vanban.segment.tables import TableRow, cell_agencies, find_tables
 from vanban.core.records import Provenance, TextLine
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: assignments carry `due`, sections `label_repaired_from`
 _LABEL_RE = re.compile(r"^\s*(c¢|¢c|[a-zđ¢€ð]|\d{1,2}(?:\.\d{1,2})*|[IVXLCl1|!]{1,5})\s*[.):]\s*")
 _LINE_END_JUNK = re.compile(r"\s+[\"'`_|~^*]{1,2}\s*$")
 _DIRECTIVE_WORDS = ("Yêu cầu", "Giao", "Đề nghị")
@@ -72,7 +73,10 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
     table_lines = {i for row in rows for i in row.lines}
     units = _units(sections, texts, subjects, table_lines)
     issuer_words = frozenset(fold(w) for w in (document.get("issuer") or "").split())
-    assignments = _assignments(units, lines, resolver, registry, issuer_words)
+    # a subjectless 'Chủ trì, ...' is the issuer's own duty only in a document that does not
+    # give tasks under agency headings (there, it is a task whose heading was lost)
+    own_duty_of = None if subjects else document.get("issuer")
+    assignments = _assignments(units, lines, resolver, registry, issuer_words, own_duty_of)
     assignments += _table_assignments(rows, sections, lines, resolver, registry)
     assignments.sort(key=lambda a: a["line_start"])
     return {
@@ -223,12 +227,13 @@ def _assignments(
     resolver: AgencyResolver,
     registry,
     issuer_words: frozenset[str] = frozenset(),
+    issuer: str | None = None,
 ) -> list[dict]:
     out = []
     for unit in units:
         if unit.text.rstrip().endswith(":"):
             continue  # the lead-in of a list ('..., có trách nhiệm:'): its items are the tasks
-        roles = find_roles(unit.text, unit.subject, registry, issuer_words)
+        roles = find_roles(unit.text, unit.subject, registry, issuer_words, issuer)
         if roles is None:
             continue
         out.append(
@@ -238,7 +243,7 @@ def _assignments(
                 "support": [resolver.resolve(n) for n in roles.support],
                 "executors": [resolver.resolve(n) for n in roles.executors],
                 "task": unit.text,
-                "deadline": find_deadline(unit.text),
+                **_deadline(find_deadline(unit.text)),
                 **_provenance(unit.lines[0], unit.lines[-1], lines),
             }
         )
@@ -263,11 +268,15 @@ def _table_assignments(
                 "support": [resolver.resolve(n) for n in agencies["support"]],
                 "executors": [],
                 "task": row.task,
-                "deadline": row.deadline,
+                **_deadline(row.deadline),
                 **_provenance(row.lines[0], row.lines[-1], lines),
             }
         )
     return out
+
+
+def _deadline(text: str | None) -> dict:
+    return {"deadline": text, "due": parse_deadline(text)}
 
 
 def _provenance(first: int, last: int, lines: list[TextLine]) -> dict:

@@ -501,3 +501,92 @@ def test_numbering_is_repaired_from_its_sequence_in_separate_trees():
     repaired = {s["id"]: s["label_repaired_from"] for s in result["sections"]}
     assert repaired["III"] == "111" and repaired["II"] == "Il" and repaired["III.1.đ"] == "d"
     assert repaired["III.1.d"] is None and repaired["Điều 1"] is None
+
+
+@pytest.fixture(scope="module")
+def grammar():
+    return run("grammar_plan.txt")
+
+
+def _by_line(result: dict, line: int) -> tuple[list[str], list[str], list[str]]:
+    (found,) = [a for a in result["assignments"] if a["line_start"] == line]
+    return tuple([x["name"] for x in found[role]] for role in ("lead", "support", "executors"))
+
+
+def test_parenthetical_over_two_lines_without_chu_tri(grammar):
+    lead, support, executors = _by_line(grammar, 12)
+    assert (lead, support, executors) == ([], ["Sở Xây dựng"], ["Sở Nông nghiệp và Môi trường"])
+    (task,) = [a for a in grammar["assignments"] if a["line_start"] == 12]
+    assert task["due"] == {
+        "text": "hoàn thành trong Quý II/2026",
+        "start": "2026-04-01",
+        "end": "2026-06-30",
+        "recurrence": None,
+        "by": None,
+    }
+
+
+def test_agency_heading_outside_the_organization_part(grammar):
+    assert _by_line(grammar, 15) == ([], [], ["Sở Xây dựng"])
+    assert _by_line(grammar, 16) == (["Sở Xây dựng"], ["Sở Tài chính"], [])
+    assert _by_line(grammar, 17) == ([], [], ["Công an tỉnh"])  # names its own subject
+
+
+def test_collective_head_expands_to_its_members(grammar):
+    assert _by_line(grammar, 18) == (
+        ["Sở Nội vụ"],
+        ["Sở Tài chính", "Sở Kế hoạch và Đầu tư"],
+        [],
+    )
+
+
+def test_subject_predicates_and_negatives(grammar):
+    assert _by_line(grammar, 20) == ([], [], ["Sở Tài nguyên và Môi trường"])
+    assert _by_line(grammar, 21) == (["Thanh tra tỉnh"], [], [])
+    lines = {a["line_start"] for a in grammar["assignments"]}
+    assert not lines & {10, 22, 23, 25}  # a principle, a procedure, accountability, recipients
+
+
+def test_appendix_table_with_its_own_headers(grammar):
+    rows = [a for a in grammar["assignments"] if a["line_start"] >= 33]
+    assert [a["section"] for a in rows] == ["", ""]
+    assert _by_line(grammar, 33) == (
+        ["Sở Nông nghiệp và Môi trường"],
+        ["Sở Tài chính", "các xã ven sông"],
+        [],
+    )
+    assert _by_line(grammar, 34) == (
+        ["Công an tỉnh", "Bộ Chỉ huy Quân sự tỉnh"],
+        ["Sở Y tế", "các địa phương liên quan"],
+        [],
+    )
+    assert rows[0]["due"]["end"] == "2026-06-30" and rows[1]["due"]["recurrence"] == "yearly"
+    assert not any(s["line_start"] >= 29 for s in grammar["sections"])
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "recurrence", "by"),
+    [
+        ("Quý II/2026", "2026-04-01", "2026-06-30", None, None),
+        ("trước ngày 30/6/2026", None, "2026-06-30", None, None),
+        ("xong trong tháng 5/2026", "2026-05-01", "2026-05-31", None, None),
+        ("Hằng năm", None, None, "yearly", None),
+        ("trước ngày 20 hằng tháng", None, None, "monthly", "20"),
+        ("Thường xuyên", None, None, "ongoing", None),
+        ("2024 - 2030", "2024-01-01", "2030-12-31", None, None),
+        ("Quý III, IV/2026, 2027", "2026-07-01", "2027-12-31", None, None),
+        ("trong năm 2026", "2026-01-01", "2026-12-31", None, None),
+        ("định kỳ hằng năm (trước ngày 15/12)", None, None, "yearly", "12-15"),
+        ("khi có yêu cầu", None, None, None, None),
+    ],
+)
+def test_deadlines_are_structured(text, start, end, recurrence, by):
+    from vanban.segment.deadlines import parse_deadline
+
+    assert parse_deadline(text) == {
+        "text": text,
+        "start": start,
+        "end": end,
+        "recurrence": recurrence,
+        "by": by,
+    }
