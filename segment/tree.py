@@ -91,8 +91,10 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
 def _home_locality(issuer: str | None) -> Locality | None:
     if not issuer:
         return None
-    m = re.search(
-        r"\b(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+(.+)$", issuer
+    m = re.search(  # only a resolved locality: its kind and a capitalized name of 1-4 words
+        r"\b(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
+        r"((?:[A-ZĐÀ-Ỹ][^\W\d_]*)(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){0,3})$",
+        issuer,
     )
     return Locality(m.group(1), m.group(2)) if m else None
 

@@ -590,3 +590,23 @@ def test_deadlines_are_structured(text, start, end, recurrence, by):
         "recurrence": recurrence,
         "by": by,
     }
+
+
+def test_official_letter_header_with_blank_number_and_day():
+    """A Công văn: no type line, a 'V/v' subject; the blank number and day are null and flagged,
+    never filled from the 'Căn cứ' line; the issuer is the lower header line under its parent."""
+    doc = run("official_letter.txt")["document"]
+    assert doc["doc_type"] == "Công văn"
+    assert doc["title"] == "góp ý dự thảo quy chế quản lý nhà chung cư trên địa bàn tỉnh"
+    assert doc["issuer"] == "Sở Xây dựng tỉnh Bắc Sơn"
+    assert doc["number"] is None and doc["date"] is None and doc["place"] == "Bắc Sơn"
+    assert len(doc["review"]) == 2
+    assert doc["signer"] == "Lê Thị Hoa"
+    assert doc["recipients"] == ["Như trên"]
+
+
+def test_permit_is_typed_from_its_type_line():
+    doc = run("permit.txt")["document"]
+    assert (doc["doc_type"], doc["number"], doc["date"]) == ("Giấy phép", "58/GP-UBND", "2026-03-02")
+    assert doc["title"] == "Khai thác nước mặt" and doc["review"] == []
+    assert doc["signing_capacity"] == "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
