@@ -607,6 +607,7 @@ def test_official_letter_header_with_blank_number_and_day():
 
 def test_permit_is_typed_from_its_type_line():
     doc = run("permit.txt")["document"]
-    assert (doc["doc_type"], doc["number"], doc["date"]) == ("Giấy phép", "58/GP-UBND", "2026-03-02")
+    found = (doc["doc_type"], doc["number"], doc["date"])
+    assert found == ("Giấy phép", "58/GP-UBND", "2026-03-02")
     assert doc["title"] == "Khai thác nước mặt" and doc["review"] == []
     assert doc["signing_capacity"] == "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
