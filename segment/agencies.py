@@ -365,8 +365,9 @@ class AgencyParser:
                         break  # 'các sở và các đơn vị liên quan': the modifier makes a 2nd item
                     k += 1
                 nxt = match_any(self.tokens, k, reg.collective_nouns)
+                named = self.named(k) if nxt is not None and self.tokens[k].is_capitalized else None
                 if match_any(self.tokens, k, reg.person_heads) is not None or (
-                    nxt is not None and self.named(k) is not None and self.named(k) > nxt
+                    named is not None and named > nxt
                 ):
                     nxt = None  # 'Bộ, Cục trưởng Cục X', ', Sở Y tế': the next item is named
                 if nxt is not None and (self.tok(k).fold != "cac"):

@@ -197,10 +197,12 @@ class RoleFinder:
         """Token indexes where `phrase` starts (one OCR edit per word tolerated, but one word
         must be exact: 'Chỉ thị', 'chế tài' are not 'chủ trì')."""
         words = phrase_folds(phrase)
+        first = words[0][:1]
         return [
             i
-            for i in range(len(self.tokens))
-            if match_phrase_near(self.tokens, i, phrase)
+            for i, token in enumerate(self.tokens)
+            if token.fold[:1] == first
+            and match_phrase_near(self.tokens, i, phrase)
             and any(self.tokens[i + n].fold == w for n, w in enumerate(words))
         ]
 

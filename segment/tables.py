@@ -77,7 +77,7 @@ def find_tables(lines: list[str]) -> list[TableRow]:
 
 def _table_at(lines: list[str], k: int) -> tuple[list[TableRow], int] | None:
     text = lines[k]
-    if "|" not in text and column_role(text) not in {"number", "task"}:
+    if "|" not in text and (len(text) > 40 or column_role(text) not in {"number", "task"}):
         return None
     cells, end = _header_cells(lines, k)
     roles = header_roles(cells)
