@@ -73,10 +73,10 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
     table_lines = {i for row in rows for i in row.lines}
     units = _units(sections, texts, subjects, table_lines)
     issuer_words = frozenset(fold(w) for w in (document.get("issuer") or "").split())
-    # a subjectless 'Chủ trì, ...' is the issuer's own duty only in a document that does not
-    # give tasks under agency headings (there, it is a task whose heading was lost)
-    own_duty_of = None if subjects else document.get("issuer")
-    assignments = _assignments(units, lines, resolver, registry, issuer_words, own_duty_of)
+    lost = _lost_subject_sections(sections, subjects)
+    assignments = _assignments(
+        units, lines, resolver, registry, issuer_words, document.get("issuer"), lost
+    )
     assignments += _table_assignments(rows, sections, lines, resolver, registry)
     assignments.sort(key=lambda a: a["line_start"])
     return {
@@ -108,6 +108,20 @@ def _agency_sections(sections: list[Section], registry) -> dict[str, list[str]]:
         if names:
             subjects[section.id] = names
     return subjects
+
+
+def _lost_subject_sections(sections: list[Section], subjects: dict) -> set[str]:
+    """Sections under a heading whose siblings name agencies: a subjectless 'Chủ trì, ...'
+    there lost its agency to the scan (not the issuer's own duty)."""
+    top = [s for s in sections if s.parent is None]
+    lost = set()
+    for section in sections:
+        for ancestor in _ancestors(section):
+            siblings = ancestor.parent.children if ancestor.parent else top
+            if any(s.id in subjects for s in siblings):
+                lost.add(section.id)
+                break
+    return lost
 
 
 def _ancestors(section: Section) -> list[Section]:
@@ -230,12 +244,14 @@ def _assignments(
     registry,
     issuer_words: frozenset[str] = frozenset(),
     issuer: str | None = None,
+    lost: set[str] | frozenset[str] = frozenset(),
 ) -> list[dict]:
     out = []
     for unit in units:
         if unit.text.rstrip().endswith(":"):
             continue  # the lead-in of a list ('..., có trách nhiệm:'): its items are the tasks
-        roles = find_roles(unit.text, unit.subject, registry, issuer_words, issuer)
+        own = None if unit.section in lost else issuer  # who leads a subjectless 'Chủ trì'
+        roles = find_roles(unit.text, unit.subject, registry, issuer_words, own)
         if roles is None:
             continue
         out.append(

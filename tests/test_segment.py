@@ -611,3 +611,37 @@ def test_permit_is_typed_from_its_type_line():
     assert found == ("Giấy phép", "58/GP-UBND", "2026-03-02")
     assert doc["title"] == "Khai thác nước mặt" and doc["review"] == []
     assert doc["signing_capacity"] == "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+
+
+def test_agency_headings_of_a_regulation_and_a_ministry_plan():
+    """'Điều 9. Trách nhiệm của Sở X' and '1. Cục Y có trách nhiệm:' make their clauses the
+    agency's tasks; a ministry plan's subjectless 'Chủ trì, ...' is the issuer's own duty."""
+    text = "\n".join(
+        [
+            "Chương III",
+            "TỔ CHỨC THỰC HIỆN",
+            "Điều 9. Trách nhiệm của Sở Công Thương",
+            "1. Chủ trì, phối hợp với Sở Tài chính kiểm tra giá điện.",
+            "2. Báo cáo kết quả hằng quý.",
+            "Điều 10. Hiệu lực thi hành",
+            "Quy chế này có hiệu lực từ ngày ký.",
+        ]
+    )
+    result = segment_text(text)
+    assert roles(result, "Chương III.Điều 9.1") == [(["Sở Công Thương"], ["Sở Tài chính"], [])]
+    assert roles(result, "Chương III.Điều 9.2") == [([], [], ["Sở Công Thương"])]
+    assert roles(result, "Chương III.Điều 10") == []
+    plan = "\n".join(
+        [
+            "BỘ Y TẾ",
+            "KẾ HOẠCH",
+            "Phòng chống dịch mùa đông",
+            "I. NHIỆM VỤ",
+            "1. Chủ trì, phối hợp với các Bộ, ngành xây dựng kịch bản ứng phó.",
+            "2. Cục Quản lý Khám chữa bệnh có trách nhiệm:",
+            "a) Hướng dẫn các bệnh viện chuẩn bị giường bệnh.",
+        ]
+    )
+    result = segment_text(plan)
+    assert roles(result, "I.1") == [(["Bộ Y tế"], ["các Bộ, ngành"], [])]
+    assert roles(result, "I.2.a") == [([], [], ["Cục Quản lý Khám chữa bệnh"])]
