@@ -131,6 +131,7 @@ class Unit:
     lines: list[int]  # line indexes
     text: str
     subject: list[str] = field(default_factory=list)
+    principle: bool = False  # under 'Quan điểm', 'Mục đích, yêu cầu': statements, not tasks
 
 
 @dataclass
@@ -145,6 +146,15 @@ class Roles:
         for name in names:
             if name and name not in target:
                 target.append(name)
+
+
+_PRINCIPLE_TITLES = ("quan diem", "muc dich", "yeu cau", "muc tieu", "nguyen tac")
+
+
+def is_principle_part(title: str) -> bool:
+    """'QUAN ĐIỂM', 'MỤC ĐÍCH, YÊU CẦU', 'Mục tiêu cụ thể': statements of aims and principles."""
+    key = fold(title)
+    return len(key.split()) <= 8 and any(key.startswith(p) for p in _PRINCIPLE_TITLES)
 
 
 def is_assignment_part(title: str) -> bool:
@@ -433,10 +443,13 @@ def find_roles(
     registry: Registry | None = None,
     issuer_words: frozenset[str] = frozenset(),
     issuer: str | None = None,
+    principle: bool = False,
 ) -> Roles | None:
     """Roles of one unit; None when it assigns nothing. `subject`: the agencies of the heading
     the unit is under; `issuer_words`: folded words of the issuer's name (its own voice);
-    `issuer`: who leads a task that opens with 'Chủ trì' and names no subject at all."""
+    `issuer`: who leads a task that opens with 'Chủ trì' and names no subject at all;
+    `principle`: the unit states an aim or principle ('Các sở, ngành phối hợp chặt chẽ ...'),
+    so a subject and its verb alone give no task."""
     finder = RoleFinder(text, registry or load_registry())
     finder.labelled()
     if text.startswith("(") and text.rstrip(" .;").endswith(")"):
@@ -446,7 +459,7 @@ def find_roles(
     finder.subject_leads()
     if not finder.roles.explicit:
         finder.executing_subjects()
-    if not finder.roles.explicit:
+    if not finder.roles.explicit and not principle:
         finder.clause_subject(set(issuer_words), own_subject=bool(subject))
     roles = finder.roles
     if finder.accountable_only:

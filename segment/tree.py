@@ -14,6 +14,7 @@ from vanban.segment.assignments import (
     find_roles,
     heading_agencies,
     is_assignment_part,
+    is_principle_part,
     is_task_detail,
 )
 from vanban.segment.deadlines import parse_deadline
@@ -202,12 +203,16 @@ def _units(sections: list[Section], texts: list[str], subjects: dict, skip: set[
                 units[-1].lines += group  # 'Cơ quan chủ trì: ...' completes the task above
                 units[-1].text += " " + text
                 continue
-            unit = Unit(section.id, group, text, subject)
+            unit = Unit(section.id, group, text, subject, _in_principles(section))
             part = _trailing_directive_part(section, k, group, texts, sections)
             if part is not None:
                 unit.section, unit.subject = part.id, []
             units.append(unit)
     return units
+
+
+def _in_principles(section: Section) -> bool:
+    return any(is_principle_part(s.title) for s in [section, *_ancestors(section)])
 
 
 def _subject(section: Section, subjects: dict) -> list[str]:
@@ -251,7 +256,9 @@ def _assignments(
         if unit.text.rstrip().endswith(":"):
             continue  # the lead-in of a list ('..., có trách nhiệm:'): its items are the tasks
         own = None if unit.section in lost else issuer  # who leads a subjectless 'Chủ trì'
-        roles = find_roles(unit.text, unit.subject, registry, issuer_words, own)
+        roles = find_roles(
+            unit.text, unit.subject, registry, issuer_words, own, principle=unit.principle
+        )
         if roles is None:
             continue
         out.append(
