@@ -74,7 +74,7 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
     table_lines = {i for row in rows for i in row.lines}
     units = _units(sections, texts, subjects, table_lines)
     issuer_words = frozenset(fold(w) for w in (document.get("issuer") or "").split())
-    lost = _lost_subject_sections(sections, subjects)
+    lost = _lost_subject_lines(sections, subjects)
     assignments = _assignments(
         units, lines, resolver, registry, issuer_words, document.get("issuer"), lost
     )
@@ -111,17 +111,23 @@ def _agency_sections(sections: list[Section], registry) -> dict[str, list[str]]:
     return subjects
 
 
-def _lost_subject_sections(sections: list[Section], subjects: dict) -> set[str]:
-    """Sections under a heading whose siblings name agencies: a subjectless 'Chủ trì, ...'
-    there lost its agency to the scan (not the issuer's own duty)."""
+def _lost_subject_lines(sections: list[Section], subjects: dict) -> set[int]:
+    """Lines whose heading has siblings that name agencies: a subjectless 'Chủ trì, ...' there
+    lost its agency to the scan ('4. Sé¢ Tai chinh'), it is not the issuer's own duty. A
+    numbered line that is itself the task ('1. Chủ trì, ...') counts only its ancestors."""
     top = [s for s in sections if s.parent is None]
-    lost = set()
+
+    def named_siblings(node: Section) -> bool:
+        siblings = node.parent.children if node.parent else top
+        return any(s.id in subjects for s in siblings if s is not node)
+
+    lost: set[int] = set()
     for section in sections:
-        for ancestor in _ancestors(section):
-            siblings = ancestor.parent.children if ancestor.parent else top
-            if any(s.id in subjects for s in siblings):
-                lost.add(section.id)
-                break
+        if any(named_siblings(a) for a in _ancestors(section)):
+            lost.update(range(section.heading_start, section.heading_end + 1))
+            lost.update(section.body)
+        elif named_siblings(section):
+            lost.update(section.body)
     return lost
 
 
@@ -249,13 +255,13 @@ def _assignments(
     registry,
     issuer_words: frozenset[str] = frozenset(),
     issuer: str | None = None,
-    lost: set[str] | frozenset[str] = frozenset(),
+    lost: set[int] | frozenset[int] = frozenset(),
 ) -> list[dict]:
     out = []
     for unit in units:
         if unit.text.rstrip().endswith(":"):
             continue  # the lead-in of a list ('..., có trách nhiệm:'): its items are the tasks
-        own = None if unit.section in lost else issuer  # who leads a subjectless 'Chủ trì'
+        own = None if unit.lines[0] in lost else issuer  # who leads a subjectless 'Chủ trì'
         roles = find_roles(
             unit.text, unit.subject, registry, issuer_words, own, principle=unit.principle
         )
