@@ -210,6 +210,23 @@ class Section:
     children: list[Section] = field(default_factory=list)
 
 
+_HIGHER = {"roman": {"part", "chapter", "item"}, "arabic": {"roman", "part", "chapter", "item"}}
+
+
+def _comes_later(upcoming: list[Candidate], scheme: str, value: int) -> bool:
+    """The label a jump would skip appears further on, before the next higher heading: the
+    jumping label is a misread or a number in the text, and must not re-parent what follows."""
+    for cand in upcoming:
+        if cand.scheme in _HIGHER[scheme]:
+            return False
+        if scheme == "roman" and (cand.scheme == "roman" or cand.digits_roman):
+            if roman_value(cand.raw.translate(_ROMAN_OCR)) == value:
+                return True
+        if scheme == "arabic" and cand.scheme == "arabic" and cand.raw == str(value):
+            return True
+    return False
+
+
 def _label_key(label: str) -> str:
     return label.strip().upper()
 
@@ -282,7 +299,8 @@ class TreeBuilder:
                     return (
                         (self._fixed_depth(), to_roman(value)) if value <= 2 or context_ok else None
                     )
-                if value == expected or (value > expected and context_ok):
+                skipped_later = _comes_later(upcoming, "roman", expected)
+                if value == expected or (value > expected and context_ok and not skipped_later):
                     return k, to_roman(value)
                 return (k, to_roman(expected)) if context_ok and is_caps(cand.title) else None
         if scheme == "arabic":
@@ -291,6 +309,7 @@ class TreeBuilder:
             if k is not None:
                 expected = int(self.stack[k].value) + 1
                 jump_ok = value <= expected + 2 or title_like(cand.title)
+                jump_ok = jump_ok and not _comes_later(upcoming, "arabic", expected)
                 if value == expected or (value > expected and context_ok and jump_ok):
                     return k, str(value)
                 if (

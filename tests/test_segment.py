@@ -645,3 +645,26 @@ def test_agency_headings_of_a_regulation_and_a_ministry_plan():
     result = segment_text(plan)
     assert roles(result, "I.1") == [(["Bộ Y tế"], ["các Bộ, ngành"], [])]
     assert roles(result, "I.2.a") == [([], [], ["Cục Quản lý Khám chữa bệnh"])]
+
+
+def test_one_bad_label_does_not_reparent_the_rest():
+    """A jump whose skipped label comes later is a misread: it becomes text, and the real
+    sequence goes on ('IV.' read inside II, then the real III and IV)."""
+    text = "\n".join(
+        [
+            "I. MỤC ĐÍCH",
+            "1. Nâng cao nhận thức.",
+            "II. NHIỆM VỤ",
+            "1. Rà soát văn bản.",
+            "2. Kiểm tra định kỳ.",
+            "IV. Số liệu năm trước được lưu lại.",
+            "3. Tổng kết cuối năm.",
+            "III. KINH PHÍ",
+            "1. Ngân sách tỉnh.",
+            "IV. TỔ CHỨC THỰC HIỆN",
+            "1. Sở Tài chính bố trí kinh phí.",
+        ]
+    )
+    assert ids(segment_text(text)) == [
+        "I", "I.1", "II", "II.1", "II.2", "II.3", "III", "III.1", "IV", "IV.1",
+    ]  # fmt: skip
