@@ -115,6 +115,7 @@ def score(result: dict, gold: dict) -> dict:
         triples(gold["assignments"], predicted=False, marks=False),
         triples(result["assignments"], predicted=True, marks=False),
     )
+    deadlines = deadline_agreement(result["assignments"], gold["assignments"])
     wrong = [
         f
         for f in FIELDS
@@ -126,7 +127,27 @@ def score(result: dict, gold: dict) -> dict:
         "bare": bare,
         "fields": len(FIELDS) - len(wrong),
         "wrong": wrong,
+        "deadlines": deadlines,
     }
+
+
+def deadline_agreement(found: list[dict], gold: list[dict]) -> tuple[int, int]:
+    """(right, total) over reference tasks with a deadline: a found task in the same section
+    sharing an agency has the same deadline phrase (case, marks and spacing ignored)."""
+    right = total = 0
+    for g in gold:
+        if not g.get("deadline"):
+            continue
+        total += 1
+        names = {agency_key(n) for role in ROLES for n in g[role]}
+        for a in found:
+            same_section = path_key(a["section"]) == path_key(g["section"])
+            shared = names & {agency_key(x["name"]) for role in ROLES for x in a[role]}
+            if same_section and shared and a.get("deadline"):
+                if label_key(a["deadline"]) == label_key(g["deadline"]):
+                    right += 1
+                    break
+    return right, total
 
 
 def diff(result: dict, gold: dict) -> None:
@@ -252,14 +273,18 @@ def main() -> int:
 
     print(
         "| input | sections P/R/F1 | assignments P/R/F1 | assignments F1, marks ignored "
-        "| document fields | wrong fields |"
+        "| document fields | wrong fields | deadlines right |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name, s in rows:
         sec = "/".join(f"{x:.3f}" for x in s["sections"])
         asg = "/".join(f"{x:.3f}" for x in s["assignments"])
         wrong = ", ".join(s["wrong"]) or "-"
-        print(f"| {name} | {sec} | {asg} | {s['bare'][2]:.3f} | {s['fields']}/7 | {wrong} |")
+        right, total = s["deadlines"]
+        print(
+            f"| {name} | {sec} | {asg} | {s['bare'][2]:.3f} | {s['fields']}/7 | {wrong} "
+            f"| {right}/{total} |"
+        )
 
     total_lines = sum(len(text.split("\n")) for _, text, _ in inputs)
     wall = cpu = 0.0
