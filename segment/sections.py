@@ -148,7 +148,7 @@ class Candidate:
 _PART_RE = re.compile(
     r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC]{1,5})\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE
 )
-_ROMAN_RE = re.compile(r"^([IVXLCl1|!]{1,5})\s*[.:]\s*(.*)$")
+_ROMAN_RE = re.compile(r"^([IVXLCl1|!][IVXLCl1|!i]{0,4})\s*[.:]\s*(.*)$")  # 'Iii.' for 'III.'
 _DECIMAL_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s*(\S.*)$")
 _ARABIC_RE = re.compile(r"^(\d{1,2})\s*[.)]\s*(\S.*)$")
 _LETTER_RE = re.compile(r"^(c¢|¢c|[a-zđ¢€ð])\s*\)\s*(.*)$")
@@ -228,7 +228,7 @@ def _comes_later(upcoming: list[Candidate], scheme: str, value: int) -> bool:
 
 
 def _label_key(label: str) -> str:
-    return label.strip().upper()
+    return label.strip()
 
 
 def _next_letter(value: str) -> str:

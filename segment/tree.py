@@ -40,7 +40,9 @@ from vanban.core.records import Provenance, TextLine
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 SCHEMA_VERSION = "1.1"  # 1.1: assignments carry `due`, sections `label_repaired_from`
-_LABEL_RE = re.compile(r"^\s*(c¢|¢c|[a-zđ¢€ð]|\d{1,2}(?:\.\d{1,2})*|[IVXLCl1|!]{1,5})\s*[.):]\s*")
+_LABEL_RE = re.compile(
+    r"^\s*(c¢|¢c|[a-zđ¢€ð]|\d{1,2}(?:\.\d{1,2})*|[IVXLCl1|!][IVXLCl1|!i]{0,4})\s*[.):]\s*"
+)
 _LINE_END_JUNK = re.compile(r"\s+[\"'`_|~^*]{1,2}\s*$")
 _DIRECTIVE_WORDS = ("Yêu cầu", "Giao", "Đề nghị")
 

@@ -668,3 +668,11 @@ def test_one_bad_label_does_not_reparent_the_rest():
     assert ids(segment_text(text)) == [
         "I", "I.1", "II", "II.1", "II.2", "II.3", "III", "III.1", "IV", "IV.1",
     ]  # fmt: skip
+
+
+def test_restorer_lowercased_roman_is_repaired():
+    """'Il.' restored to 'Iii.' is still the III the sequence expects (flagged)."""
+    text = "I. MỤC ĐÍCH\n1. Nâng cao nhận thức.\nII. NHIỆM VỤ\n1. Rà soát.\nIii. TỔ CHỨC THỰC HIỆN\n"
+    result = segment_text(text)
+    assert ids(result) == ["I", "I.1", "II", "II.1", "III"]
+    assert result["sections"][-1]["label_repaired_from"] == "Iii"
