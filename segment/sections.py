@@ -143,6 +143,7 @@ class Candidate:
     raw: str  # label as printed ('Il', 'd', '2.1')
     title: str  # text after the label on the same line
     digits_roman: bool = False  # '1.', '11.' that could be a Roman numeral misread
+    joined: bool = False  # the label stood alone on its line; the title is the next line
 
 
 _PART_RE = re.compile(
@@ -227,6 +228,34 @@ def _comes_later(upcoming: list[Candidate], scheme: str, value: int) -> bool:
     return False
 
 
+def _misread_jump(cand: Candidate, upcoming: list[Candidate], value: int, expected: int) -> bool:
+    """An OCR-shaped Roman label ('Iii', 'l1') that jumps, while the next Roman label repeats its
+    value or continues from the expected one: it is the expected label, misread."""
+    if cand.raw == cand.raw.translate(_ROMAN_OCR):
+        return False  # printed cleanly: a real jump
+    nxt = next(
+        (c for c in upcoming if c.scheme == "roman" or (c.digits_roman and is_caps(c.title))),
+        None,
+    )
+    return nxt is not None and roman_value(nxt.raw.translate(_ROMAN_OCR)) in {value, expected + 1}
+
+
+_LONE_LABEL_RE = re.compile(r"^(\d{1,2}|[IVXLCl1|!][IVXLCl1|!i]{0,4}|[a-zđ])\s*[.)]$")
+
+
+def _candidate_at(lines: list[str], index: int) -> Candidate | None:
+    """find_candidate, or a label alone on its line ('3.') whose title is the next line."""
+    stripped = lines[index].strip()
+    if not stripped:
+        return None
+    cand = find_candidate(index, stripped)
+    if cand is None and _LONE_LABEL_RE.match(stripped) and index + 1 < len(lines):
+        cand = find_candidate(index, f"{stripped} {lines[index + 1].strip()}")
+        if cand is not None:
+            cand.joined = True
+    return cand
+
+
 def _label_key(label: str) -> str:
     return label.strip()
 
@@ -301,6 +330,8 @@ class TreeBuilder:
                     )
                 skipped_later = _comes_later(upcoming, "roman", expected)
                 if value == expected or (value > expected and context_ok and not skipped_later):
+                    if value != expected and _misread_jump(cand, upcoming, value, expected):
+                        return k, to_roman(expected)
                     return k, to_roman(value)
                 return (k, to_roman(expected)) if context_ok and is_caps(cand.title) else None
         if scheme == "arabic":
@@ -505,9 +536,8 @@ def build_sections(lines: list[str]) -> list[Section]:
     """Sections in document order, each owning its heading and body lines."""
     builder = TreeBuilder(lines)
     candidates: list[Candidate] = []
-    for index, text in enumerate(lines):
-        stripped = text.strip()
-        cand = find_candidate(index, stripped) if stripped else None
+    for index in range(len(lines)):
+        cand = _candidate_at(lines, index)
         if cand:
             candidates.append(cand)
     by_line = {c.index: k for k, c in enumerate(candidates)}
@@ -535,8 +565,11 @@ def build_sections(lines: list[str]) -> list[Section]:
                 closed = False
                 section = builder.open_section(cand, *accepted)
                 section.heading_end = heading_block(lines, cand, section)
+                first = index + 1
+                if cand.joined:  # the title printed on the line under the label
+                    section.heading_end, first = max(section.heading_end, index + 1), index + 2
                 block = [cand.title] + [
-                    lines[j].strip() for j in range(index + 1, section.heading_end + 1)
+                    lines[j].strip() for j in range(first, section.heading_end + 1)
                 ]
                 split_title(section, " ".join(block), cand)
                 current, previous_heading, skip_until = (

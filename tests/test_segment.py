@@ -676,3 +676,28 @@ def test_restorer_lowercased_roman_is_repaired():
     result = segment_text(text)
     assert ids(result) == ["I", "I.1", "II", "II.1", "III"]
     assert result["sections"][-1]["label_repaired_from"] == "Iii"
+
+
+def test_lone_label_and_a_misread_jump():
+    """'3.' alone on its line takes the next line as its title; 'Iii.' where II is expected,
+    followed by another 'Iii.', is the II the OCR damaged (the second one is III)."""
+    text = "\n".join(
+        [
+            "I. MỤC ĐÍCH",
+            "1. Nâng cao nhận thức.",
+            "2. Rà soát văn bản.",
+            "3.",
+            "tác quy hoạch trên địa bàn",
+            "- Lập danh mục.",
+            "Iii. NHIỆM VỤ",
+            "1. Kiểm tra.",
+            "Iii. KINH PHÍ",
+            "IV. TỔ CHỨC THỰC HIỆN",
+        ]
+    )
+    result = segment_text(text)
+    assert ids(result) == ["I", "I.1", "I.2", "I.3", "II", "II.1", "III", "IV"]
+    assert result["sections"][3]["title"] == "tác quy hoạch trên địa bàn"
+    assert [s["label_repaired_from"] for s in result["sections"] if s["level"] == 1] == [
+        None, "Iii", "Iii", None,
+    ]  # fmt: skip
