@@ -138,7 +138,9 @@ def agreement(clean: dict, scanned: dict) -> dict:
 def describe(values: list[float]) -> str:
     if not values:
         return "-"
-    q = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else [values[0]] * 3
+    if len(values) == 1:
+        return f"{values[0]:.3f} (one document)"
+    q = statistics.quantiles(values, n=4, method="inclusive")
     median = statistics.median(values)
     return f"median {median:.3f}, quartiles {q[0]:.3f}/{q[2]:.3f}, min {min(values):.3f}"
 
