@@ -1,10 +1,12 @@
 """Score segment/ against the hand-checked structures in ../shared/dev and time it.
 
-Usage: .venv/bin/python scripts/eval_segment.py [--restorer] [--repeat N]
+Usage: .venv/bin/python scripts/eval_segment.py [--restorer [--save-restored F] | --restored F]
+       [--repeat N] [--diff]
 
 Inputs (fixed): 002 = the seed file itself (markdown); 000-gold = 000.gold.part1.txt + part2.txt
-(line-aligned with seed 000); 000-raw = the raw OCR seed; with --restorer also 000 through
-restore.load_restorer(). Scores: section F1 on (path, level); assignment F1 on
+(line-aligned with seed 000); 000-raw = the raw OCR seed; the two real documents of ../shared/dev
+with references (laocai-kh-khoangsan-draft, bnnmt-qd2200-kh: clean text); with --restorer also 000
+through restore.load_restorer(). Scores: section F1 on (path, level); assignment F1 on
 (section, role, agency) triples counted as multisets (a task found twice or split in two costs
 precision); document fields right out of 7.
 """
@@ -35,6 +37,7 @@ DEV = SHARED / "dev"
 SEEDS = SHARED / "seeds"
 FIELDS = ("issuer", "doc_type", "number", "date", "place", "title", "signer")
 ROLES = ("lead", "support", "executors")
+DEV_DOCS = ("laocai-kh-khoangsan-draft", "bnnmt-qd2200-kh")  # real documents, clean text
 LINES_PER_PAGE = 50  # text inputs carry no pages; speed is quoted per 50-line page
 
 
@@ -112,6 +115,7 @@ def score(result: dict, gold: dict) -> dict:
         triples(gold["assignments"], predicted=False, marks=False),
         triples(result["assignments"], predicted=True, marks=False),
     )
+    deadlines = deadline_agreement(result["assignments"], gold["assignments"])
     wrong = [
         f
         for f in FIELDS
@@ -123,7 +127,27 @@ def score(result: dict, gold: dict) -> dict:
         "bare": bare,
         "fields": len(FIELDS) - len(wrong),
         "wrong": wrong,
+        "deadlines": deadlines,
     }
+
+
+def deadline_agreement(found: list[dict], gold: list[dict]) -> tuple[int, int]:
+    """(right, total) over reference tasks with a deadline: a found task in the same section
+    sharing an agency has the same deadline phrase (case, marks and spacing ignored)."""
+    right = total = 0
+    for g in gold:
+        if not g.get("deadline"):
+            continue
+        total += 1
+        names = {agency_key(n) for role in ROLES for n in g[role]}
+        for a in found:
+            same_section = path_key(a["section"]) == path_key(g["section"])
+            shared = names & {agency_key(x["name"]) for role in ROLES for x in a[role]}
+            if same_section and shared and a.get("deadline"):
+                if label_key(a["deadline"]) == label_key(g["deadline"]):
+                    right += 1
+                    break
+    return right, total
 
 
 def diff(result: dict, gold: dict) -> None:
@@ -142,6 +166,27 @@ def diff(result: dict, gold: dict) -> None:
         print("  extra section", t)
 
 
+_ROMAN_LABEL = re.compile(r"^(\W*)([IVX]{1,4})\.(\s)")
+_DD_LABEL = re.compile(r"^(\W*)đ\)")
+
+
+def damage_labels(text: str) -> str:
+    """The label damage eng OCR does to headings, applied deterministically: Roman I printed as 1
+    or l ('111.', 'Il.') with the capitals of the title lost ('111. Tổ chức thực hiện'), 'đ)' as
+    'd)'."""
+    out = []
+    romans = 0
+    for line in text.split("\n"):
+        m = _ROMAN_LABEL.match(line)
+        if m:
+            romans += 1
+            label = m.group(2).replace("I", "1" if romans % 2 else "l")
+            title = line[m.end(2) + 1 :].strip()
+            line = f"{m.group(1)}{label}. {title[:1]}{title[1:].lower()}"
+        out.append(_DD_LABEL.sub(r"\1d)", line))
+    return "\n".join(out)
+
+
 def restored_lines(raw_lines: list[str], source: str) -> list[TextLine]:
     from vanban.restore import load_restorer
 
@@ -155,6 +200,17 @@ def main() -> int:
         "--restorer",
         action="store_true",
         help="also score seed 000 through restore.load_restorer()",
+    )
+    ap.add_argument(
+        "--save-restored", type=Path, help="with --restorer: write the restored seed 000 here"
+    )
+    ap.add_argument(
+        "--restored", type=Path, help="score this restored seed 000 (one line per seed line)"
+    )
+    ap.add_argument(
+        "--damage",
+        action="store_true",
+        help="also score the clean inputs with OCR label damage (111. Il. d) for III. II. đ))",
     )
     ap.add_argument("--repeat", type=int, default=20, help="runs per input for the speed figure")
     ap.add_argument("--diff", action="store_true", help="print missed/extra triples and sections")
@@ -173,6 +229,16 @@ def main() -> int:
         ("000 gold restored text", gold_text, gold000),
         ("000 raw OCR seed", seed000.read_text(encoding="utf-8"), gold000),
     ]
+    for name in DEV_DOCS:
+        text = (DEV / f"{name}.txt").read_text(encoding="utf-8")
+        gold = json.loads((DEV / f"{name}.structure.json").read_text(encoding="utf-8"))
+        inputs.append((f"{name} (clean text)", text, gold))
+    if args.damage:
+        inputs += [
+            (f"{name}, labels damaged", damage_labels(text), gold)
+            for name, text, gold in inputs
+            if "raw OCR" not in name
+        ]
     rows = []
     for name, text, gold in inputs:
         result = segment_text(text, source=name)
@@ -180,33 +246,45 @@ def main() -> int:
         if args.diff:
             print(name)
             diff(result, gold)
-    if args.restorer:
+    if args.restorer or args.restored:
         raw = seed000.read_text(encoding="utf-8").split("\n")
         t0 = time.perf_counter()
         try:
-            lines = restored_lines(raw, str(seed000))
+            if args.restored:
+                texts = args.restored.read_text(encoding="utf-8").split("\n")
+                lines = [
+                    TextLine(t, Provenance(source=str(seed000), line=k + 1))
+                    for k, t in enumerate(texts)
+                ]
+            else:
+                lines = restored_lines(raw, str(seed000))
         except (FileNotFoundError, OSError) as err:
             print(f"--restorer: {err}", file=sys.stderr)
             return 2
         restore_seconds = time.perf_counter() - t0
+        if args.save_restored:
+            args.save_restored.write_text("\n".join(x.text for x in lines), encoding="utf-8")
         result = segment_document(lines, source=str(seed000))
-        rows.append(
-            (f"000 via restorer ({restore_seconds:.0f}s restoring)", score(result, gold000))
-        )
+        how = f"read from {args.restored.name}" if args.restored else f"{restore_seconds:.0f}s"
+        rows.append((f"000 via restorer ({how})", score(result, gold000)))
         if args.diff:
             print("000 via restorer")
             diff(result, gold000)
 
     print(
         "| input | sections P/R/F1 | assignments P/R/F1 | assignments F1, marks ignored "
-        "| document fields | wrong fields |"
+        "| document fields | wrong fields | deadlines right |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name, s in rows:
         sec = "/".join(f"{x:.3f}" for x in s["sections"])
         asg = "/".join(f"{x:.3f}" for x in s["assignments"])
         wrong = ", ".join(s["wrong"]) or "-"
-        print(f"| {name} | {sec} | {asg} | {s['bare'][2]:.3f} | {s['fields']}/7 | {wrong} |")
+        right, total = s["deadlines"]
+        print(
+            f"| {name} | {sec} | {asg} | {s['bare'][2]:.3f} | {s['fields']}/7 | {wrong} "
+            f"| {right}/{total} |"
+        )
 
     total_lines = sum(len(text.split("\n")) for _, text, _ in inputs)
     wall = cpu = 0.0

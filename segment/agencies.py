@@ -21,6 +21,19 @@ from vanban.segment.lexicon import (
 )
 
 REGISTRY_PATH = Path(__file__).with_name("agencies.json")
+# Verbs that open a clause's predicate after its subject agency (see assignments._DUTY_PREDICATES).
+CLAUSE_VERBS = (
+    "chủ trì",
+    "phối hợp",
+    "có trách nhiệm",
+    "chịu trách nhiệm",
+    "thực hiện",
+    "tham mưu",
+    "là cơ quan",
+    "chủ động",
+    "tổ chức",
+    "triển khai",
+)
 _DEMONSTRATIVES = {
     "do",
     "nay",
@@ -104,6 +117,16 @@ def load_registry(path: Path = REGISTRY_PATH) -> Registry:
     aliases = tuple(a for t in types for a in t.aliases)
     return Registry(types=types, aliases=aliases, alias_types=alias_types, **fields)
 
+
+_HEADING_OPENERS = (  # an agency heading may open or close with these words
+    "Đề nghị",
+    "Giao",
+    "Yêu cầu",
+    "Trách nhiệm của",
+    "Nhiệm vụ của",
+    "Trách nhiệm và quyền hạn của",
+)
+_HEADING_CLOSERS = ("có trách nhiệm", "chịu trách nhiệm", "thực hiện", "có nhiệm vụ")
 
 # ---------------------------------------------------------------- parsing
 
@@ -226,6 +249,7 @@ class AgencyParser:
                 nxt = self.tok(j)
                 if nxt and nxt.is_word and not nxt.is_capitalized and self.plain_word(j):
                     j += 1
+                    j = self.lowercase_tail(j)
                 continue
             name_word = match_any(self.tokens, j, self.registry.name_words)
             if name_word is not None and self.fold_at(j) != "cac":
@@ -233,13 +257,42 @@ class AgencyParser:
                 continue
             if t.text in {"-", "và"} or t.fold == "va":
                 nxt = self.tok(j + 1)
-                if nxt and nxt.is_word and nxt.is_capitalized and self.head_at(j + 1) is None:
+                if (
+                    nxt
+                    and nxt.is_word
+                    and nxt.is_capitalized
+                    and self.head_at(j + 1) is None
+                    and match_any(self.tokens, j + 1, self.registry.person_heads) is None
+                ):
                     j += 1
                     continue
             if t.text == "," and self.comma_inside_name(j):
                 j += 1
                 continue
             break
+        return j
+
+    def lowercase_tail(self, j: int) -> int:
+        """'Cục Biến đổi khí hậu phối hợp ...': up to two more lowercase words belong to the
+        name when a clause verb, ')' / ';' / the end, or ', <next agency>' follows them."""
+        for size in (1, 2):
+            words = self.tokens[j : j + size]
+            if len(words) < size or not all(
+                w.is_word and not w.is_capitalized and self.plain_word(j + n)
+                for n, w in enumerate(words)
+            ):
+                return j
+            if any(match_any(self.tokens, j + n, CLAUSE_VERBS) for n in range(size)):
+                return j
+            after = j + size
+            t = self.tok(after)
+            if t is None or t.text in {")", ";"} or match_any(self.tokens, after, CLAUSE_VERBS):
+                return after
+            if t.text == "," and (
+                self.head_at(after + 1) is not None
+                or match_any(self.tokens, after + 1, self.registry.person_heads) is not None
+            ):
+                return after
         return j
 
     def comma_inside_name(self, j: int) -> bool:
@@ -294,6 +347,10 @@ class AgencyParser:
             return None
         modified = False
         end = self.named_members(end)
+        if opener is not None and self.fold_at(end) == ":":
+            members = self.member_list(end + 1)
+            if members > end + 1:
+                return members  # 'các Sở: Tài chính, Kế hoạch và Đầu tư'
         while True:
             sep = self.fold_at(end)
             if not modified and self.tok(end) and self.tok(end).is_word:
@@ -304,8 +361,15 @@ class AgencyParser:
             if sep in {",", "va"} and not modified:
                 k = end + 1
                 if sep == "va" and self.fold_at(k) == "cac":
+                    if self.has_own_modifier(k):
+                        break  # 'các sở và các đơn vị liên quan': the modifier makes a 2nd item
                     k += 1
                 nxt = match_any(self.tokens, k, reg.collective_nouns)
+                named = self.named(k) if nxt is not None and self.tokens[k].is_capitalized else None
+                if match_any(self.tokens, k, reg.person_heads) is not None or (
+                    named is not None and named > nxt
+                ):
+                    nxt = None  # 'Bộ, Cục trưởng Cục X', ', Sở Y tế': the next item is named
                 if nxt is not None and (self.tok(k).fold != "cac"):
                     end = nxt
                     continue
@@ -337,11 +401,38 @@ class AgencyParser:
             return None
         return end
 
+    def member_list(self, k: int) -> int:
+        """End of the capitalized names listed after 'các Sở:' (k = first name)."""
+        end = k
+        while (t := self.tok(end)) and t.is_word and t.is_capitalized and self.head_at(end) is None:
+            end = self.name_body(end)
+            nxt = self.tok(end + 1)
+            if self.fold_at(end) not in {",", "va"} or not (nxt and nxt.is_capitalized):
+                break
+            end += 1
+        return end
+
+    def has_own_modifier(self, k: int) -> bool:
+        """'các cơ quan, đơn vị liên quan' at k: a collective closed by its own modifier."""
+        end = self.collective(k, bare=False)
+        noun_end = match_any(self.tokens, k + 1, self.registry.collective_nouns)
+        return (
+            end is not None
+            and noun_end is not None
+            and any(
+                match_any(self.tokens, j, self.registry.collective_modifiers) == end
+                for j in range(noun_end, end)
+            )
+        )
+
     def named_members(self, end: int) -> int:
         """'các trường Mầm non, Tiểu học, THCS': capitalized names right after a collective noun."""
         t = self.tok(end)
-        if not (t and t.is_word and t.is_capitalized) or self.head_at(end) is not None:
+        if not (t and t.is_word and t.is_capitalized):
             return end
+        if self.head_at(end) is not None:
+            nxt = self.tok(end + 1)  # 'cơ quan Thuế,': one capitalized word names the body
+            return end + 1 if nxt is None or not nxt.is_word else end
         if self.locality(end) is not None or self.party_at(end):
             return end
         end = self.name_body(end)
@@ -399,18 +490,57 @@ class AgencyParser:
         return clean_spaces(text[self.tokens[a].start : self.tokens[b - 1].end])
 
 
+_MEMBERS_RE = re.compile(r"^(?:các|tất cả các)\s+(\S+)\s*:\s*(.+)$", re.IGNORECASE)
+
+
+def expand_members(printed: str, registry: Registry) -> list[str]:
+    """'các Sở: Tài chính, Kế hoạch và Đầu tư' -> ['Sở Tài chính', 'Sở Kế hoạch và Đầu tư'].
+    Comma and 'và' parts are joined back when the joined name is a known agency ('Sở Văn hóa,
+    Thể thao và Du lịch'); other names split at commas and keep their 'và'."""
+    m = _MEMBERS_RE.match(printed)
+    if not m:
+        return [printed]
+    head = m.group(1)[:1].upper() + m.group(1)[1:]
+    parts = [p.strip() for p in re.split(r",\s*|\s+và\s+", m.group(2)) if p.strip()]
+    seps = re.findall(r",\s*|\s+và\s+", m.group(2))
+    out: list[str] = []
+    k = 0
+    while k < len(parts):
+        best = k
+        for j in range(len(parts) - 1, k, -1):
+            joined = parts[k] + "".join(seps[n] + parts[n + 1] for n in range(k, j))
+            if registry.type_of(f"{head} {joined}") is not None:
+                best = j
+                break
+        if best == k and k + 1 < len(parts) and seps[k].strip() == "và":
+            if registry.type_of(f"{head} {parts[k]}") is None:
+                best = k + 1  # 'Kế hoạch và Đầu tư' when neither half is known alone
+        joined = parts[k] + "".join(seps[n] + parts[n + 1] for n in range(k, best))
+        out.append(f"{head} {clean_spaces(joined)}")
+        k = best + 1
+    return out
+
+
 def parse_heading_agencies(title: str, registry: Registry | None = None) -> list[str]:
     """Agencies a 'Tổ chức thực hiện' heading names, or [] when it is not only agencies."""
     registry = registry or load_registry()
     title = re.sub(r"[^\w)]+$", "", clean_spaces(title))
     tokens = tokenize(title)
-    start = 0
-    if match_phrase(tokens, 0, "Đề nghị") is not None:
-        start = 2
-    parser = AgencyParser(tokens, registry)
+    start = match_any(tokens, 0, _HEADING_OPENERS) or 0
+    end = len(tokens)
+    for k in range(start + 1, len(tokens)):
+        if match_any(tokens, k, _HEADING_CLOSERS) == len(tokens):
+            end = k
+            break
+    parser = AgencyParser(tokens[:end], registry)
     items = parser.agency_list(start, bare=True, semicolons=True)
-    if not items or items[-1][1] != len(tokens):
+    if not items or items[-1][1] != end:
         return []
+    if all(
+        parser.collective(a, bare=False) is None and parser.item(a, bare=False) is None
+        for a, _ in items
+    ):
+        return []  # bare common nouns ('TỔ CHỨC THỰC HIỆN', 'Quan điểm'): no agency named
     return [parser.text_of(title, span) for span in items]
 
 

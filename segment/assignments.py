@@ -6,7 +6,13 @@ import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
-from vanban.segment.agencies import AgencyParser, Registry, load_registry, parse_heading_agencies
+from vanban.segment.agencies import (
+    AgencyParser,
+    Registry,
+    expand_members,
+    load_registry,
+    parse_heading_agencies,
+)
 from vanban.segment.lexicon import (
     Token,
     clean_spaces,
@@ -14,6 +20,7 @@ from vanban.segment.lexicon import (
     match_any,
     match_phrase,
     match_phrase_near,
+    phrase_folds,
     tokenize,
 )
 
@@ -63,6 +70,55 @@ _DEADLINE_RE = re.compile(
 )
 
 
+# What follows a clause's subject when the clause gives it a task (duty predicates): each seen
+# at least twice after a paragraph-initial agency list in vn-admin-congbao (12,634 such
+# paragraphs; counts in docs/BENCHMARKS.md), or named by the annotation conventions.
+_LEAD_PREDICATES = (
+    "là cơ quan thường trực",
+    "là cơ quan đầu mối",
+    "là cơ quan chủ trì",
+    "là đầu mối",
+)
+_DUTY_PREDICATES = (
+    "có trách nhiệm",
+    "chịu trách nhiệm",
+    "có nhiệm vụ",
+    "thực hiện",
+    "tổ chức",
+    "phối hợp",
+    "chủ động",
+    "tham mưu",
+    "xây dựng",
+    "báo cáo",
+    "hướng dẫn",
+    "theo dõi",
+    "giám sát",
+    "đánh giá",
+    "triển khai",
+    "tiếp nhận",
+    "rà soát",
+    "kiểm tra",
+    "tổng hợp",
+    "tăng cường",
+    "khẩn trương",
+    "tiếp tục",
+    "căn cứ",
+    "được giao",
+)
+_NOT_PREDICATES = {"cua", "ve", "va", "trong", "tai", "thuoc", "duoc", "la", "voi", "o", "cho"}
+_ISSUER_DIRECTIVES = ("yêu cầu", "đề nghị", "giao")
+_NOT_A_DUTY = ("trước pháp luật", "trước", "về")  # 'chịu trách nhiệm trước ...': accountability
+
+
+_RECURRENCE = (
+    r"(?:[Đđ]ịnh kỳ\s+)?[Hh][ằà]ng\s+(?:năm|quý|tháng|tuần)(?:\s*\(trước ngày [^)]{1,20}\))?"
+)
+_RECURRING_RE = re.compile(  # opening a clause ('Hằng năm, ...') or closing the task
+    rf"(?:^|[.;:]\s+)(?P<lead>{_RECURRENCE}|Thường xuyên)(?=[,\s])"
+    rf"|\s(?P<tail>{_RECURRENCE})(?=\s*(?:theo quy định)?\s*[.;]?$)"
+)
+
+
 @dataclass
 class Unit:
     """One task: a paragraph or bullet of a section body, with the agencies its heading names."""
@@ -71,6 +127,7 @@ class Unit:
     lines: list[int]  # line indexes
     text: str
     subject: list[str] = field(default_factory=list)
+    principle: bool = False  # under 'Quan điểm', 'Mục đích, yêu cầu': statements, not tasks
 
 
 @dataclass
@@ -87,6 +144,15 @@ class Roles:
                 target.append(name)
 
 
+_PRINCIPLE_TITLES = ("quan diem", "muc dich", "yeu cau", "muc tieu", "nguyen tac")
+
+
+def is_principle_part(title: str) -> bool:
+    """'QUAN ĐIỂM', 'MỤC ĐÍCH, YÊU CẦU', 'Mục tiêu cụ thể': statements of aims and principles."""
+    key = fold(title)
+    return len(key.split()) <= 8 and any(key.startswith(p) for p in _PRINCIPLE_TITLES)
+
+
 def is_assignment_part(title: str) -> bool:
     """'Tổ chức thực hiện', 'Phân công nhiệm vụ và tổ chức thực hiện' (OCR-tolerant)."""
     key = fold(title)
@@ -100,13 +166,17 @@ def heading_agencies(title: str, registry: Registry) -> list[str]:
 
 
 def find_deadline(text: str) -> str | None:
-    """'hoàn thành trước năm 2030', 'trong quý I/2026', or 'Thời gian hoàn thành: ...'."""
+    """'hoàn thành trước năm 2030', 'trong quý I/2026', 'Thời gian hoàn thành: ...', or a
+    recurrence opening a clause or closing the task ('Hằng năm, ...', '... hằng năm.')."""
     m = _DEADLINE_RE.search(text)
     if m:
         return clean_spaces(m.group(0))
     m = _DEADLINE_LABEL_RE.search(text)
     if m and re.search(r"\d", m.group(1)):
         return clean_spaces(m.group(1)).rstrip(" .;")
+    m = _RECURRING_RE.search(text)
+    if m:
+        return clean_spaces(m.group("lead") or m.group("tail"))
     return None
 
 
@@ -127,13 +197,28 @@ class RoleFinder:
         self.chu_tri = self._positions("chủ trì")
         self.phoi_hop = self._positions("phối hợp")
         self.folded = " ".join(t.fold for t in self.tokens)
+        self.accountable_only = False
 
     def _positions(self, phrase: str) -> list[int]:
-        """Token indexes where `phrase` starts (one OCR edit per word tolerated)."""
-        return [i for i in range(len(self.tokens)) if match_phrase_near(self.tokens, i, phrase)]
+        """Token indexes where `phrase` starts (one OCR edit per word tolerated, but one word
+        must be exact: 'Chỉ thị', 'chế tài' are not 'chủ trì')."""
+        words = phrase_folds(phrase)
+        first = words[0][:1]
+        return [
+            i
+            for i, token in enumerate(self.tokens)
+            if token.fold[:1] == first
+            and match_phrase_near(self.tokens, i, phrase)
+            and any(self.tokens[i + n].fold == w for n, w in enumerate(words))
+        ]
 
     def names(self, spans) -> list[str]:
-        return [self.parser.text_of(self.text, s) for s in spans]
+        registry = self.parser.registry
+        return [
+            name
+            for s in spans
+            for name in expand_members(self.parser.text_of(self.text, s), registry)
+        ]
 
     def at_clause_start(self, i: int) -> bool:
         return i == 0 or self.tokens[i - 1].text in {".", ";", ":", "(", "-", "+", ","}
@@ -162,6 +247,9 @@ class RoleFinder:
                 self.roles.add("support", self.names(self.parser.agency_list(k, bare=True)))
         elif tail.endswith("thuc hien") and len(tail.split()) <= 4:
             self.roles.add("executors", self.names(spans))
+        elif tail.startswith("phoi hop") and "thuc hien" in tail:
+            self.roles.add("executors", self.names(spans))  # '(X phối hợp với Y thực hiện)'
+            self.claimed.add(after)
         else:
             return
         self.roles.explicit = True
@@ -175,13 +263,14 @@ class RoleFinder:
         skip = match_any(self.tokens, end, ("với", "chặt chẽ với"))
         return skip if skip is not None else end
 
-    def directives(self) -> None:
-        """'Giao X chủ trì, ...' -> X leads; 'Yêu cầu X ...', 'Đề nghị X ...' -> X carries out."""
+    def directives(self, has_subject: bool = False) -> None:
+        """'Giao X chủ trì, ...' -> X leads; 'Yêu cầu X ...', 'Đề nghị X ...' -> X carries out.
+        Under an agency heading, a task opening 'Yêu cầu X ...' is that agency's own task."""
         for i, t in enumerate(self.tokens):
             if not t.is_capitalized or not self.at_clause_start(i):
                 continue
             end = match_any(self.tokens, i, _DIRECTIVES)
-            if end is None:
+            if end is None or (has_subject and i == 0 and t.fold == "yeu"):
                 continue
             spans = self.parser.agency_list(end, semicolons=True)
             if not spans:
@@ -277,6 +366,53 @@ class RoleFinder:
             spans = self.parser.agency_list(k, bare=True)
             self.roles.add("support", self.names(spans))
 
+    def _starts_predicate(self, k: int) -> bool:
+        t = self.tokens[k] if k < len(self.tokens) else None
+        return bool(t and t.is_word and not t.is_capitalized and t.fold not in _NOT_PREDICATES)
+
+    def clause_subject(self, issuer_words: set[str], own_subject: bool = False) -> None:
+        """'X có trách nhiệm / tham mưu / phối hợp ... + task' -> X executor; 'X là cơ quan
+        thường trực' -> X lead; 'UBND tỉnh yêu cầu X ...' (the issuer speaking) -> X executor."""
+        spans = self.parser.agency_list(0, semicolons=True)
+        if not spans or not self._opens_exactly(0):
+            return
+        after = spans[-1][1]
+        if self._is_issuer(spans, issuer_words):
+            end = match_any(self.tokens, after, _ISSUER_DIRECTIVES)
+            objects = self.parser.agency_list(end, semicolons=True) if end else []
+            if objects:
+                self.roles.add("executors", self.names(objects))
+                self.roles.explicit = True
+            return
+        if match_any(self.tokens, after, _LEAD_PREDICATES) is not None:
+            self.roles.add("lead", self.names(spans))
+            self.roles.explicit = True
+            return
+        end = match_any(self.tokens, after, _DUTY_PREDICATES)
+        if end is None and own_subject and self._starts_predicate(after):
+            end = after + 1  # under an agency heading, a bullet naming its own subject
+        if end is None:
+            return
+        if match_any(self.tokens, end, _NOT_A_DUTY) is not None:
+            self.accountable_only = True  # 'X chịu trách nhiệm trước pháp luật ...'
+            return
+        self.roles.add("executors", self.names(spans))
+        self.roles.explicit = True
+
+    def _opens_exactly(self, i: int) -> bool:
+        """The subject opens with a printed head, title or 'các' (no OCR-tolerant guess)."""
+        reg = self.parser.registry
+        return any(
+            match_any(self.tokens, i, phrases) is not None
+            for phrases in (reg.heads, reg.aliases, reg.person_heads, reg.collective_openers)
+        )
+
+    def _is_issuer(self, spans, issuer_words: set[str]) -> bool:
+        if len(spans) != 1 or not issuer_words:
+            return False
+        words = {t.fold for t in self.tokens[spans[0][0] : spans[0][1]] if t.is_word}
+        return words <= issuer_words or words <= issuer_words | {"ubnd"}
+
     def colon_subject(self) -> list[str]:
         """'Sở Tài chính: bố trí kinh phí ...': agencies named before a colon own the task."""
         spans = self.parser.agency_list(0, semicolons=True)
@@ -284,24 +420,52 @@ class RoleFinder:
             return self.names(spans)
         return []
 
+    def opens_with_chu_tri(self) -> bool:
+        return bool(self.chu_tri) and self.chu_tri[0] == 0 and 0 not in self.claimed
+
     def heading_subject_leads(self) -> bool:
-        """True when a 'chủ trì' with no agency before it makes the heading's agency the lead."""
-        return any(i not in self.claimed for i in self.chu_tri)
+        """True when the task opens with 'Chủ trì' ('Chủ trì, phối hợp với Z ...', 'Tiếp tục
+        chủ trì ...'): the heading's agency leads it."""
+        return any(
+            i not in self.claimed
+            and (self.at_clause_start(i) or (i >= 1 and self.tokens[i - 1].fold == "tuc"))
+            for i in self.chu_tri
+        )
 
 
-def find_roles(text: str, subject: list[str], registry: Registry | None = None) -> Roles | None:
-    """Roles of one unit; None when it assigns nothing."""
+def find_roles(
+    text: str,
+    subject: list[str],
+    registry: Registry | None = None,
+    issuer_words: frozenset[str] = frozenset(),
+    issuer: str | None = None,
+    principle: bool = False,
+) -> Roles | None:
+    """Roles of one unit; None when it assigns nothing. `subject`: the agencies of the heading
+    the unit is under; `issuer_words`: folded words of the issuer's name (its own voice);
+    `issuer`: who leads a task that opens with 'Chủ trì' and names no subject at all;
+    `principle`: the unit states an aim or principle ('Các sở, ngành phối hợp chặt chẽ ...'),
+    so a subject and its verb alone give no task."""
     finder = RoleFinder(text, registry or load_registry())
     finder.labelled()
+    if text.startswith("(") and text.rstrip(" .;").endswith(")"):
+        return None  # a note in brackets ('(Nhiệm vụ cụ thể tại Phụ lục kèm theo)')
     finder.parentheticals()
-    finder.directives()
+    finder.directives(has_subject=bool(subject))
     finder.subject_leads()
     if not finder.roles.explicit:
         finder.executing_subjects()
+    if not finder.roles.explicit and not principle:
+        finder.clause_subject(set(issuer_words), own_subject=bool(subject))
     roles = finder.roles
+    if finder.accountable_only:
+        return None
     subject = finder.colon_subject() or subject
+    if not subject and not roles.explicit and issuer and finder.opens_with_chu_tri():
+        subject = [issuer]  # '1. Chủ trì, phối hợp với các Bộ ...': the issuer's own duty
     if subject and not roles.explicit:
-        roles.add("lead" if finder.heading_subject_leads() else "executors", subject)
+        lead = finder.heading_subject_leads() or match_any(finder.tokens, 0, _LEAD_PREDICATES)
+        roles.add("lead" if lead else "executors", subject)
     if not roles.lead and not roles.executors:
         return None
     finder.supports()

@@ -128,8 +128,11 @@ def match_any_near(
     if end is not None or i >= len(tokens):
         return end
     best = None
+    first = tokens[i].fold[:1]
     for phrase in phrases:
         folds = phrase_folds(phrase)
+        if folds[:1] and folds[0][:1] != first:
+            continue  # `near` keeps the first letter
         if i + len(folds) > len(tokens) or (best is not None and i + len(folds) <= best):
             continue
         ok = all(

@@ -25,6 +25,9 @@ DOC_TYPES = {
     "cong van": "Công văn",
     "ket luan": "Kết luận",
     "phuong an": "Phương án",
+    "giay phep": "Giấy phép",
+    "cong dien": "Công điện",
+    "giay moi": "Giấy mời",
 }
 _CODE_TYPES = {
     "KH": "Kế hoạch",
@@ -37,6 +40,10 @@ _CODE_TYPES = {
     "NQ": "Nghị quyết",
     "TTr": "Tờ trình",
     "HD": "Hướng dẫn",
+    "GP": "Giấy phép",
+    "CTr": "Chương trình",
+    "QC": "Quy chế",
+    "CĐ": "Công điện",
 }
 _CODE_FIX = {"QD": "QĐ", "ND": "NĐ", "DA": "ĐA", "HDND": "HĐND", "DU": "ĐU"}
 _ISSUER_TYPES = {
@@ -74,6 +81,15 @@ _NUMBER_RE = re.compile(
 )
 _DATE_RE = re.compile(
     r"ng\S{1,3}\s+(\d{1,2})\s+th\S{1,4}\s+(\d{1,2})\s+n\S{1,3}\s+(\d{4})", re.IGNORECASE
+)
+_NUMBER_LINE_RE = re.compile(r"\bS[ốôo]\s*:\s*(?P<rest>\S*)", re.IGNORECASE)
+_PLACE_DATE_RE = re.compile(  # 'Lào Cai, ngày   tháng   năm 2026': day or month may be blank
+    r"(?P<place>[A-ZĐÀ-Ỹ][^\W\d_]*(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){0,3})\s*,\s*ng\S{1,3}\s+"
+    r"(?P<day>\S{0,3}?)\s*th\S{1,4}\s+(?P<month>\S{0,3}?)\s*n\S{1,3}\s+(?P<year>\S{2,4})"
+)
+_VV_RE = re.compile(r"^\s*V/v\.?\s*:?\s*(.+)$", re.IGNORECASE)
+_TITLE_STOP_RE = re.compile(
+    r"^\W*(Căn cứ|Thực hiện|Theo đề nghị|Theo|Để|Nhằm|Kính gửi|Xét|Trên cơ sở|Qua)\b"
 )
 _SHORT_DATE_RE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
 _REFERENCE_RE = re.compile(
@@ -173,7 +189,11 @@ def find_issuer(header: list[str]) -> str | None:
     parts = []
     for line in header:
         text = _MOTTO.sub(" ", line)
-        if _NUMBER_RE.search(text) or _DATE_RE.search(text):
+        if _NUMBER_RE.search(text) or _NUMBER_LINE_RE.search(text) or _DATE_RE.search(text):
+            text = _NUMBER_LINE_RE.split(text)[0] if _NUMBER_LINE_RE.search(text) else ""
+            text = clean_spaces(text)
+            if text and sum(c.isupper() for c in text) >= 0.7 * sum(c.isalpha() for c in text):
+                parts.append(text)  # 'SỞ Y TẾ Số: 12/SYT' printed on one line
             break
         text = clean_spaces(text)
         if text and sum(c.isupper() for c in text) >= 0.7 * sum(c.isalpha() for c in text) > 0:
@@ -181,7 +201,13 @@ def find_issuer(header: list[str]) -> str | None:
     if not parts:
         return None
     body = _subordinate_body(parts)
-    return body if body else proper_case(" ".join(parts))
+    return body if body else registry_case(proper_case(" ".join(parts)))
+
+
+def registry_case(name: str) -> str:
+    """'Bộ Nông Nghiệp Và Môi Trường' -> 'Bộ Nông nghiệp và Môi trường' (a registry name)."""
+    agency_type = load_registry().type_of(name)
+    return agency_type.name if agency_type is not None else name
 
 
 def _subordinate_body(parts: list[str]) -> str | None:
@@ -205,17 +231,41 @@ def _subordinate_body(parts: list[str]) -> str | None:
     return None
 
 
-def find_number(header_text: str) -> str | None:
+def _place_words(text: str) -> str | None:
+    """The trailing title-case words ('/KH-UBND Hải Phòng' -> 'Hải Phòng')."""
+    words: list[str] = []
+    for word in reversed(text.split()):
+        if not (word[:1].isupper() and (len(word) == 1 or word[1:].islower())):
+            break
+        words.insert(0, word)
+    return " ".join(words) or None
+
+
+def find_number(header_text: str, review: list[str] | None = None) -> str | None:
     m = _NUMBER_RE.search(header_text)
     if not m:
+        blank = _NUMBER_LINE_RE.search(header_text)
+        if blank and review is not None:
+            review.append("number: blank or unreadable after 'Số:'")
         return None
     code = re.sub(r"\s+", "", m.group(2))
     code = "-".join(_CODE_FIX.get(p.upper(), p) for p in code.split("-"))
     return f"{m.group(1)}/{code}"
 
 
-def find_place_and_date(lines: list[str]) -> tuple[str | None, str | None]:
+def find_place_and_date(
+    lines: list[str], review: list[str] | None = None
+) -> tuple[str | None, str | None]:
+    """'Hà Nội, ngày 10 tháng 6 năm 2026' in the header (never a 'Căn cứ ...' line); a blank or
+    unreadable day or month gives date None and a note in `review`."""
     for line in lines[:40]:
+        if _TITLE_STOP_RE.match(line):
+            break  # the body has begun: dates there belong to cited documents
+        m = _PLACE_DATE_RE.search(line)
+        if m and not _DATE_RE.search(line[m.start() :]):
+            if review is not None:
+                review.append("date: day or month blank or unreadable in the header")
+            return _place_words(m.group("place")), None
         m = _DATE_RE.search(line)
         if m:
             before = line[: m.start()]
@@ -248,6 +298,8 @@ def find_title(
             continue
         if _MOTTO.search(text) or (text.upper() == text and parts):
             break
+        if parts and (_TITLE_STOP_RE.match(text) or len(text) > 250):
+            break  # the body's first paragraph ('Thực hiện ...', 'Căn cứ ...')
         parts.append(text)
     title = clean_spaces(" ".join(parts))
     return title or None
@@ -305,7 +357,9 @@ def find_recipients(lines: list[str]) -> list[str]:
             if text.upper().endswith(" " + position):
                 text = text[: -len(position)].strip()
         text = text.rstrip(" ;,.:")
-        if text and not fold(text).startswith("luu"):
+        if fold(text).startswith("luu"):
+            break  # the archive line closes the list
+        if text:
             out.append(text)
     return out
 
@@ -352,12 +406,17 @@ def infer_issuer(text: str, number: str | None, place: str | None) -> str | None
 def extract_metadata(lines: list[str], gaps: frozenset[int] = frozenset()) -> dict:
     """The `document` object of the output (fields null when not found). `gaps`: indices of
     lines printed after a blank gap (`segment.layout.gap_lines`), when the layout is known."""
+    review: list[str] = []
     doc_type, type_index = find_doc_type(lines)
-    header = _header_lines(lines, type_index)
-    header_text = "\n".join(lines[: (type_index or 0) + 6])
-    number = find_number(header_text)
-    place, when = find_place_and_date(lines)
-    issuer = find_issuer(header) if type_index is not None else None
+    subject_index = _official_letter_subject(lines) if type_index is None else None
+    if subject_index is not None:
+        doc_type = "Công văn"  # no type line, a 'V/v ...' subject under the number
+    header_end = type_index if type_index is not None else subject_index
+    header = _header_lines(lines, header_end)
+    header_text = "\n".join(lines[: (header_end or 0) + 6])
+    number = find_number(header_text, review)
+    place, when = find_place_and_date(lines, review)
+    issuer = find_issuer(header) if header_end is not None else None
     full_text = "\n".join(lines)
     if not issuer:
         issuer = infer_issuer(clean_spaces(full_text), number, place)
@@ -365,15 +424,41 @@ def extract_metadata(lines: list[str], gaps: frozenset[int] = frozenset()) -> di
         code = number.split("/", 1)[1].split("-")[0]
         doc_type = _CODE_TYPES.get(code)
     capacity, signer = find_signing(lines)
+    if subject_index is not None:
+        title = _official_letter_title(lines, subject_index)
+    else:
+        title = find_title(lines, type_index, gaps)
     return {
         "issuer": issuer,
         "doc_type": doc_type,
         "number": number,
         "date": when,
         "place": place,
-        "title": find_title(lines, type_index, gaps),
+        "title": title,
         "signer": signer,
         "signing_capacity": capacity,
         "recipients": find_recipients(lines),
         "references": find_references(full_text),
+        "review": review,
     }
+
+
+def _official_letter_subject(lines: list[str]) -> int | None:
+    """Index of the 'V/v ...' line of a Công văn's header, if any."""
+    for k, line in enumerate(lines[:15]):
+        if _VV_RE.match(line):
+            return k
+    return None
+
+
+def _official_letter_title(lines: list[str], k: int) -> str:
+    """The 'V/v' subject, with its continuation lines (up to 'Kính gửi' or a blank)."""
+    parts = [_VV_RE.match(lines[k]).group(1)]
+    for line in lines[k + 1 : k + 4]:
+        text = clean_spaces(line)
+        if not text or _TITLE_STOP_RE.match(text) or _DATE_RE.search(text) or _MOTTO.search(text):
+            break
+        if text[:1].isupper():
+            break
+        parts.append(text)
+    return clean_spaces(" ".join(parts))

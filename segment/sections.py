@@ -45,6 +45,30 @@ _CLOSING_RE = re.compile(
 )
 
 
+_ATTACHED_TYPES = {  # document types an attached text opens with, its own numbering restarting
+    "ke hoach",
+    "quy che",
+    "quy dinh",
+    "de an",
+    "chuong trinh",
+    "phuong an",
+    "huong dan",
+    "dieu le",
+}
+_APPENDIX_RE = re.compile(r"^\W*(PHỤ LỤC|Phụ lục)\b")
+
+
+def opens_attached_document(text: str) -> bool:
+    """'KẾ HOẠCH', 'QUY CHẾ' alone on a line in capitals: an attached document's own title."""
+    text = text.strip(" *#:")
+    return is_caps(text) and fold(text) in _ATTACHED_TYPES
+
+
+def opens_appendix(text: str) -> bool:
+    """'PHỤ LỤC', 'Phụ lục I', alone on its line: an appendix (tables, not sections)."""
+    return bool(_APPENDIX_RE.match(text)) and len(text.split()) <= 4
+
+
 def to_roman(n: int) -> str:
     out = ""
     for value, sym in (
@@ -119,12 +143,13 @@ class Candidate:
     raw: str  # label as printed ('Il', 'd', '2.1')
     title: str  # text after the label on the same line
     digits_roman: bool = False  # '1.', '11.' that could be a Roman numeral misread
+    joined: bool = False  # the label stood alone on its line; the title is the next line
 
 
 _PART_RE = re.compile(
     r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC]{1,5})\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE
 )
-_ROMAN_RE = re.compile(r"^([IVXLCl1|!]{1,5})\s*[.:]\s*(.*)$")
+_ROMAN_RE = re.compile(r"^([IVXLCl1|!][IVXLCl1|!i]{0,4})\s*[.:]\s*(.*)$")  # 'Iii.' for 'III.'
 _DECIMAL_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s*(\S.*)$")
 _ARABIC_RE = re.compile(r"^(\d{1,2})\s*[.)]\s*(\S.*)$")
 _LETTER_RE = re.compile(r"^(c¢|¢c|[a-zđ¢€ð])\s*\)\s*(.*)$")
@@ -155,7 +180,7 @@ def find_candidate(index: int, text: str) -> Candidate | None:
         if roman_value(raw.translate(_ROMAN_OCR)) is not None:
             if not raw.isdigit():
                 return Candidate(index, "roman", raw, m.group(2))
-            if is_caps(m.group(2)):
+            if m.group(2)[:1].isalpha() or is_caps(m.group(2)):
                 return Candidate(index, "arabic", raw, m.group(2), digits_roman=True)
     m = _ARABIC_RE.match(text)
     if m and (m.group(2)[0].isalpha() or m.group(2)[0] in '"“'):
@@ -177,12 +202,62 @@ class Section:
     id: str
     heading_start: int
     heading_end: int  # last line index of the heading block
+    printed: str = ""  # the label as printed, when the sequence repaired it ('111' for 'III')
     title: str = ""
     inline: str = ""  # body text printed on the heading lines themselves
     body: list[int] = field(default_factory=list)  # line indexes of the own body
     end: int = 0
     parent: Section | None = None
     children: list[Section] = field(default_factory=list)
+
+
+_HIGHER = {"roman": {"part", "chapter", "item"}, "arabic": {"roman", "part", "chapter", "item"}}
+
+
+def _comes_later(upcoming: list[Candidate], scheme: str, value: int) -> bool:
+    """The label a jump would skip appears further on, before the next higher heading: the
+    jumping label is a misread or a number in the text, and must not re-parent what follows."""
+    for cand in upcoming:
+        if cand.scheme in _HIGHER[scheme]:
+            return False
+        if scheme == "roman" and (cand.scheme == "roman" or cand.digits_roman):
+            if roman_value(cand.raw.translate(_ROMAN_OCR)) == value:
+                return True
+        if scheme == "arabic" and cand.scheme == "arabic" and cand.raw == str(value):
+            return True
+    return False
+
+
+def _misread_jump(cand: Candidate, upcoming: list[Candidate], value: int, expected: int) -> bool:
+    """An OCR-shaped Roman label ('Iii', 'l1') that jumps, while the next Roman label repeats its
+    value or continues from the expected one: it is the expected label, misread."""
+    if cand.raw == cand.raw.translate(_ROMAN_OCR):
+        return False  # printed cleanly: a real jump
+    nxt = next(
+        (c for c in upcoming if c.scheme == "roman" or (c.digits_roman and is_caps(c.title))),
+        None,
+    )
+    return nxt is not None and roman_value(nxt.raw.translate(_ROMAN_OCR)) in {value, expected + 1}
+
+
+_LONE_LABEL_RE = re.compile(r"^(\d{1,2}|[IVXLCl1|!][IVXLCl1|!i]{0,4}|[a-zđ])\s*[.)]$")
+
+
+def _candidate_at(lines: list[str], index: int) -> Candidate | None:
+    """find_candidate, or a label alone on its line ('3.') whose title is the next line."""
+    stripped = lines[index].strip()
+    if not stripped:
+        return None
+    cand = find_candidate(index, stripped)
+    if cand is None and _LONE_LABEL_RE.match(stripped) and index + 1 < len(lines):
+        cand = find_candidate(index, f"{stripped} {lines[index + 1].strip()}")
+        if cand is not None:
+            cand.joined = True
+    return cand
+
+
+def _label_key(label: str) -> str:
+    return label.strip()
 
 
 def _next_letter(value: str) -> str:
@@ -245,7 +320,7 @@ class TreeBuilder:
             value = roman_value(cand.raw.translate(_ROMAN_OCR))
             k = self._find_sibling("roman")
             expected = roman_value(self.stack[k].value) + 1 if k is not None else 1
-            if cand.digits_roman and value != expected:
+            if cand.digits_roman and not self._reads_roman(cand, value == expected, upcoming):
                 cand.digits_roman = False  # a plain Arabic heading after all
             else:
                 cand.scheme = "roman"
@@ -253,7 +328,10 @@ class TreeBuilder:
                     return (
                         (self._fixed_depth(), to_roman(value)) if value <= 2 or context_ok else None
                     )
-                if value == expected or (value > expected and context_ok):
+                skipped_later = _comes_later(upcoming, "roman", expected)
+                if value == expected or (value > expected and context_ok and not skipped_later):
+                    if value != expected and _misread_jump(cand, upcoming, value, expected):
+                        return k, to_roman(expected)
                     return k, to_roman(value)
                 return (k, to_roman(expected)) if context_ok and is_caps(cand.title) else None
         if scheme == "arabic":
@@ -262,6 +340,7 @@ class TreeBuilder:
             if k is not None:
                 expected = int(self.stack[k].value) + 1
                 jump_ok = value <= expected + 2 or title_like(cand.title)
+                jump_ok = jump_ok and not _comes_later(upcoming, "arabic", expected)
                 if value == expected or (value > expected and context_ok and jump_ok):
                     return k, str(value)
                 if (
@@ -289,6 +368,10 @@ class TreeBuilder:
                 s = self.stack[k]
                 if s.scheme in {"arabic", "decimal"} and s.value == parent_prefix:
                     return (k + 1, cand.raw) if int(parts[-1]) <= 2 or context_ok else None
+            k = self._find_sibling("arabic")
+            if depth == 1 and k is not None and int(parts[0]) == int(self.stack[k].value) + 1:
+                cand.scheme = "arabic"  # '3.86 Y tế': the label the sequence expects, then junk
+                return k, parts[0]
             return None
         if scheme == "letter":
             k = self._find_sibling("letter")
@@ -297,6 +380,25 @@ class TreeBuilder:
             value = self._letter_value(cand, None, upcoming)
             return (len(self.stack), value) if value in {"a", "b"} or context_ok else None
         return None
+
+    def _reads_roman(self, cand: Candidate, roman_fits: bool, upcoming: list[Candidate]) -> bool:
+        """Digits that may be a misread Roman numeral ('111.' for 'III.'): read them in the
+        scheme whose sequence they continue; when both fit, the next Arabic label decides (it
+        continues this one's count, or restarts at 1 under a new Roman heading)."""
+        if not roman_fits:
+            return False
+        k = self._find_sibling("arabic")
+        arabic_fits = (
+            int(cand.raw) == int(self.stack[k].value) + 1 if k is not None else cand.raw == "1"
+        )
+        if not arabic_fits:
+            return True
+        nxt = next((c for c in upcoming if c.scheme == "arabic"), None)
+        if nxt is not None and nxt.raw.isdigit() and int(nxt.raw) == int(cand.raw) + 1:
+            return False
+        if nxt is not None and nxt.raw == "1":
+            return True
+        return is_caps(cand.title)
 
     def _fixed_depth(self) -> int:
         depth = 0
@@ -343,6 +445,7 @@ class TreeBuilder:
         section = Section(
             scheme=cand.scheme,
             value=value,
+            printed=cand.raw if _label_key(cand.raw) != _label_key(value) else "",
             number=number,
             level=len(self.stack) + 1,
             id=section_id,
@@ -412,11 +515,12 @@ def split_title(section: Section, text: str, cand: Candidate) -> None:
     if section.scheme in {"part", "chapter", "item"} or is_caps(text):
         section.title = text
         return
-    if text.endswith(":") and len(text.split()) <= 16:
+    if text.endswith(":") and len(text.split()) <= 30 and "." not in text[:-1]:
         section.title = text.rstrip(": ")
         return
     colon = re.match(r"^([^:.;]{3,120}):\s+(\S.*)$", text)
-    if colon and len(colon.group(1).split()) <= 16:
+    members = colon and re.search(r"\bcác\s+\S+$", colon.group(1))  # 'các Sở: Tài chính, ...'
+    if colon and len(colon.group(1).split()) <= 16 and not members:
         section.title, section.inline = colon.group(1).strip(), colon.group(2)
         return
     sentence = re.match(r"^(.{3,300}?[.;:!?])(\s+|$)", text)
@@ -432,9 +536,8 @@ def build_sections(lines: list[str]) -> list[Section]:
     """Sections in document order, each owning its heading and body lines."""
     builder = TreeBuilder(lines)
     candidates: list[Candidate] = []
-    for index, text in enumerate(lines):
-        stripped = text.strip()
-        cand = find_candidate(index, stripped) if stripped else None
+    for index in range(len(lines)):
+        cand = _candidate_at(lines, index)
         if cand:
             candidates.append(cand)
     by_line = {c.index: k for k, c in enumerate(candidates)}
@@ -447,9 +550,11 @@ def build_sections(lines: list[str]) -> list[Section]:
         if index <= skip_until:
             continue
         stripped = text.strip()
-        if _CLOSING_RE.match(stripped):
+        if _CLOSING_RE.match(stripped) or opens_appendix(stripped):
             builder.close_all()
             current, closed = None, True
+        elif closed and opens_attached_document(stripped):
+            current, closed = None, False  # the attached document: a tree of its own
         k = by_line.get(index)
         if k is not None:
             cand = candidates[k]
@@ -460,8 +565,11 @@ def build_sections(lines: list[str]) -> list[Section]:
                 closed = False
                 section = builder.open_section(cand, *accepted)
                 section.heading_end = heading_block(lines, cand, section)
+                first = index + 1
+                if cand.joined:  # the title printed on the line under the label
+                    section.heading_end, first = max(section.heading_end, index + 1), index + 2
                 block = [cand.title] + [
-                    lines[j].strip() for j in range(index + 1, section.heading_end + 1)
+                    lines[j].strip() for j in range(first, section.heading_end + 1)
                 ]
                 split_title(section, " ".join(block), cand)
                 current, previous_heading, skip_until = (

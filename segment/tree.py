@@ -14,8 +14,10 @@ from vanban.segment.assignments import (
     find_roles,
     heading_agencies,
     is_assignment_part,
+    is_principle_part,
     is_task_detail,
 )
+from vanban.segment.deadlines import parse_deadline
 from vanban.segment.layout import gap_lines
 from vanban.segment.lexicon import clean_spaces, fold, match_any, tokenize
 from vanban.segment.metadata import extract_metadata
@@ -32,12 +34,15 @@ from vanban.segment.sections import (
     starts_upper,
     strip_bullet,
 )
+from vanban.segment.tables import TableRow, cell_agencies, find_tables
 
 from vanban.core.records import Provenance, TextLine
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-SCHEMA_VERSION = "1.0"
-_LABEL_RE = re.compile(r"^\s*(c¢|¢c|[a-zđ¢€ð]|\d{1,2}(?:\.\d{1,2})*|[IVXLCl1|!]{1,5})\s*[.):]\s*")
+SCHEMA_VERSION = "1.1"  # 1.1: assignments carry `due`, sections `label_repaired_from`
+_LABEL_RE = re.compile(
+    r"^\s*(c¢|¢c|[a-zđ¢€ð]|\d{1,2}(?:\.\d{1,2})*|[IVXLCl1|!][IVXLCl1|!i]{0,4})\s*[.):]\s*"
+)
 _LINE_END_JUNK = re.compile(r"\s+[\"'`_|~^*]{1,2}\s*$")
 _DIRECTIVE_WORDS = ("Yêu cầu", "Giao", "Đề nghị")
 
@@ -67,35 +72,65 @@ def segment_document(lines: list[TextLine], *, source: str) -> dict:
         _home_locality(document.get("issuer")), find_places("\n".join(texts), registry), registry
     )
     subjects = _agency_sections(sections, registry)
-    units = _units(sections, texts, subjects)
+    rows = find_tables(texts)
+    table_lines = {i for row in rows for i in row.lines}
+    units = _units(sections, texts, subjects, table_lines)
+    issuer_words = frozenset(fold(w) for w in (document.get("issuer") or "").split())
+    lost = _lost_subject_lines(sections, subjects)
+    assignments = _assignments(
+        units, lines, resolver, registry, issuer_words, document.get("issuer"), lost
+    )
+    assignments += _table_assignments(rows, sections, lines, resolver, registry)
+    assignments.sort(key=lambda a: a["line_start"])
     return {
         "schema_version": SCHEMA_VERSION,
         "source": source,
         "document": document,
         "sections": [_section_json(s, texts, lines, subjects) for s in sections],
-        "assignments": _assignments(units, lines, resolver, registry),
+        "assignments": assignments,
     }
 
 
 def _home_locality(issuer: str | None) -> Locality | None:
     if not issuer:
         return None
-    m = re.search(
-        r"\b(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+(.+)$", issuer
+    m = re.search(  # only a resolved locality: its kind and a capitalized name of 1-4 words
+        r"\b(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
+        r"((?:[A-ZĐÀ-Ỹ][^\W\d_]*)(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){0,3})$",
+        issuer,
     )
     return Locality(m.group(1), m.group(2)) if m else None
 
 
 def _agency_sections(sections: list[Section], registry) -> dict[str, list[str]]:
-    """Headings naming agencies: under a 'Tổ chức thực hiện' part, or 'Đề nghị X' anywhere."""
+    """Headings that name only agencies, in any section: '2. Sở Xây dựng', 'Đề nghị X',
+    '1. Cục X có trách nhiệm:', 'Điều 18. Trách nhiệm của Sở Công Thương'."""
     subjects: dict[str, list[str]] = {}
     for section in sections:
-        in_part = any(is_assignment_part(a.title) for a in _ancestors(section))
-        if in_part or fold(section.title).startswith("de nghi"):
-            names = heading_agencies(section.title, registry)
-            if names:
-                subjects[section.id] = names
+        names = heading_agencies(section.title, registry)
+        if names:
+            subjects[section.id] = names
     return subjects
+
+
+def _lost_subject_lines(sections: list[Section], subjects: dict) -> set[int]:
+    """Lines whose heading has siblings that name agencies: a subjectless 'Chủ trì, ...' there
+    lost its agency to the scan ('4. Sé¢ Tai chinh'), it is not the issuer's own duty. A
+    numbered line that is itself the task ('1. Chủ trì, ...') counts only its ancestors."""
+    top = [s for s in sections if s.parent is None]
+
+    def named_siblings(node: Section) -> bool:
+        siblings = node.parent.children if node.parent else top
+        return any(s.id in subjects for s in siblings if s is not node)
+
+    lost: set[int] = set()
+    for section in sections:
+        if any(named_siblings(a) for a in _ancestors(section)):
+            lost.update(range(section.heading_start, section.heading_end + 1))
+            lost.update(section.body)
+        elif named_siblings(section):
+            lost.update(section.body)
+    return lost
 
 
 def _ancestors(section: Section) -> list[Section]:
@@ -162,11 +197,12 @@ def _paragraph_text(group: list[int], texts: list[str], section: Section) -> str
     return clean_spaces(strip_bullet(" ".join(parts)))
 
 
-def _units(sections: list[Section], texts: list[str], subjects: dict) -> list[Unit]:
+def _units(sections: list[Section], texts: list[str], subjects: dict, skip: set[int]) -> list[Unit]:
     units: list[Unit] = []
     for section in sections:
         subject = _subject(section, subjects)
-        groups = paragraphs(texts, _own_lines(section, texts, subjects))
+        own = [i for i in _own_lines(section, texts, subjects) if i not in skip]
+        groups = paragraphs(texts, own)
         for k, group in enumerate(groups):
             text = _paragraph_text(group, texts, section)
             if not text:
@@ -175,12 +211,16 @@ def _units(sections: list[Section], texts: list[str], subjects: dict) -> list[Un
                 units[-1].lines += group  # 'Cơ quan chủ trì: ...' completes the task above
                 units[-1].text += " " + text
                 continue
-            unit = Unit(section.id, group, text, subject)
+            unit = Unit(section.id, group, text, subject, _in_principles(section))
             part = _trailing_directive_part(section, k, group, texts, sections)
             if part is not None:
                 unit.section, unit.subject = part.id, []
             units.append(unit)
     return units
+
+
+def _in_principles(section: Section) -> bool:
+    return any(is_principle_part(s.title) for s in [section, *_ancestors(section)])
 
 
 def _subject(section: Section, subjects: dict) -> list[str]:
@@ -211,13 +251,22 @@ def _trailing_directive_part(
 
 
 def _assignments(
-    units: list[Unit], lines: list[TextLine], resolver: AgencyResolver, registry
+    units: list[Unit],
+    lines: list[TextLine],
+    resolver: AgencyResolver,
+    registry,
+    issuer_words: frozenset[str] = frozenset(),
+    issuer: str | None = None,
+    lost: set[int] | frozenset[int] = frozenset(),
 ) -> list[dict]:
     out = []
     for unit in units:
         if unit.text.rstrip().endswith(":"):
             continue  # the lead-in of a list ('..., có trách nhiệm:'): its items are the tasks
-        roles = find_roles(unit.text, unit.subject, registry)
+        own = None if unit.lines[0] in lost else issuer  # who leads a subjectless 'Chủ trì'
+        roles = find_roles(
+            unit.text, unit.subject, registry, issuer_words, own, principle=unit.principle
+        )
         if roles is None:
             continue
         out.append(
@@ -227,11 +276,40 @@ def _assignments(
                 "support": [resolver.resolve(n) for n in roles.support],
                 "executors": [resolver.resolve(n) for n in roles.executors],
                 "task": unit.text,
-                "deadline": find_deadline(unit.text),
+                **_deadline(find_deadline(unit.text)),
                 **_provenance(unit.lines[0], unit.lines[-1], lines),
             }
         )
     return out
+
+
+def _table_assignments(
+    rows: list[TableRow], sections: list[Section], lines: list[TextLine], resolver, registry
+) -> list[dict]:
+    """One assignment per table row; its section is the one whose body holds the row."""
+    owner = {i: s.id for s in sections for i in s.body}
+    out = []
+    for row in rows:
+        agencies = {
+            role: [a for piece in pieces for a in cell_agencies(piece, registry)]
+            for role, pieces in (("lead", row.lead), ("support", row.support))
+        }
+        out.append(
+            {
+                "section": owner.get(row.lines[0], ""),
+                "lead": [resolver.resolve(n) for n in agencies["lead"]],
+                "support": [resolver.resolve(n) for n in agencies["support"]],
+                "executors": [],
+                "task": row.task,
+                **_deadline(row.deadline),
+                **_provenance(row.lines[0], row.lines[-1], lines),
+            }
+        )
+    return out
+
+
+def _deadline(text: str | None) -> dict:
+    return {"deadline": text, "due": parse_deadline(text)}
 
 
 def _provenance(first: int, last: int, lines: list[TextLine]) -> dict:
@@ -252,6 +330,7 @@ def _section_json(
         "number": section.number,
         "level": section.level,
         "title": section.title,
+        "label_repaired_from": section.printed or None,
         "text": clean_spaces(body),
         "parent": section.parent.id if section.parent else None,
         "agencies": subjects.get(section.id, []),

@@ -486,3 +486,218 @@ def test_without_boxes_the_title_runs_to_the_blank_line():
     lines = [TextLine(t, Provenance("a.txt", k + 1)) for k, (t, _) in enumerate(TITLE_PAGE)]
     title = segment_document(lines, source="a.txt")["document"]["title"]
     assert title.endswith("gia tăng, tác động trên quy mô lớn.")  # no layout: nothing to go by
+
+
+def test_numbering_is_repaired_from_its_sequence_in_separate_trees():
+    """'l.' 'Il.' '111.' '1V.' are I-IV of the attached Đề án; the second 'd)' is 'đ)'; the
+    Quyết định's Điều and the Đề án's headings are separate trees; the appendix opens none."""
+    result = run("damaged_labels.txt")
+    assert ids(result) == [
+        "Điều 1", "Điều 2", "Điều 3",
+        "I", "I.1", "I.2", "II", "II.1", "II.2",
+        "III", "III.1", "III.1.a", "III.1.b", "III.1.c", "III.1.d", "III.1.đ", "III.2",
+        "IV",
+    ]  # fmt: skip
+    repaired = {s["id"]: s["label_repaired_from"] for s in result["sections"]}
+    assert repaired["III"] == "111" and repaired["II"] == "Il" and repaired["III.1.đ"] == "d"
+    assert repaired["III.1.d"] is None and repaired["Điều 1"] is None
+
+
+@pytest.fixture(scope="module")
+def grammar():
+    return run("grammar_plan.txt")
+
+
+def _by_line(result: dict, line: int) -> tuple[list[str], list[str], list[str]]:
+    (found,) = [a for a in result["assignments"] if a["line_start"] == line]
+    return tuple([x["name"] for x in found[role]] for role in ("lead", "support", "executors"))
+
+
+def test_parenthetical_over_two_lines_without_chu_tri(grammar):
+    lead, support, executors = _by_line(grammar, 12)
+    assert (lead, support, executors) == ([], ["Sở Xây dựng"], ["Sở Nông nghiệp và Môi trường"])
+    (task,) = [a for a in grammar["assignments"] if a["line_start"] == 12]
+    assert task["due"] == {
+        "text": "hoàn thành trong Quý II/2026",
+        "start": "2026-04-01",
+        "end": "2026-06-30",
+        "recurrence": None,
+        "by": None,
+    }
+
+
+def test_agency_heading_outside_the_organization_part(grammar):
+    assert _by_line(grammar, 15) == ([], [], ["Sở Xây dựng"])
+    assert _by_line(grammar, 16) == (["Sở Xây dựng"], ["Sở Tài chính"], [])
+    assert _by_line(grammar, 17) == ([], [], ["Công an tỉnh"])  # names its own subject
+
+
+def test_collective_head_expands_to_its_members(grammar):
+    assert _by_line(grammar, 18) == (
+        ["Sở Nội vụ"],
+        ["Sở Tài chính", "Sở Kế hoạch và Đầu tư"],
+        [],
+    )
+
+
+def test_subject_predicates_and_negatives(grammar):
+    assert _by_line(grammar, 20) == ([], [], ["Sở Tài nguyên và Môi trường"])
+    assert _by_line(grammar, 21) == (["Thanh tra tỉnh"], [], [])
+    lines = {a["line_start"] for a in grammar["assignments"]}
+    assert not lines & {10, 22, 23, 25}  # a principle, a procedure, accountability, recipients
+
+
+def test_appendix_table_with_its_own_headers(grammar):
+    rows = [a for a in grammar["assignments"] if a["line_start"] >= 33]
+    assert [a["section"] for a in rows] == ["", ""]
+    assert _by_line(grammar, 33) == (
+        ["Sở Nông nghiệp và Môi trường"],
+        ["Sở Tài chính", "các xã ven sông"],
+        [],
+    )
+    assert _by_line(grammar, 34) == (
+        ["Công an tỉnh", "Bộ Chỉ huy Quân sự tỉnh"],
+        ["Sở Y tế", "các địa phương liên quan"],
+        [],
+    )
+    assert rows[0]["due"]["end"] == "2026-06-30" and rows[1]["due"]["recurrence"] == "yearly"
+    assert not any(s["line_start"] >= 29 for s in grammar["sections"])
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "recurrence", "by"),
+    [
+        ("Quý II/2026", "2026-04-01", "2026-06-30", None, None),
+        ("trước ngày 30/6/2026", None, "2026-06-30", None, None),
+        ("xong trong tháng 5/2026", "2026-05-01", "2026-05-31", None, None),
+        ("Hằng năm", None, None, "yearly", None),
+        ("trước ngày 20 hằng tháng", None, None, "monthly", "20"),
+        ("Thường xuyên", None, None, "ongoing", None),
+        ("2024 - 2030", "2024-01-01", "2030-12-31", None, None),
+        ("Quý III, IV/2026, 2027", "2026-07-01", "2027-12-31", None, None),
+        ("trong năm 2026", "2026-01-01", "2026-12-31", None, None),
+        ("định kỳ hằng năm (trước ngày 15/12)", None, None, "yearly", "12-15"),
+        ("khi có yêu cầu", None, None, None, None),
+    ],
+)
+def test_deadlines_are_structured(text, start, end, recurrence, by):
+    from vanban.segment.deadlines import parse_deadline
+
+    assert parse_deadline(text) == {
+        "text": text,
+        "start": start,
+        "end": end,
+        "recurrence": recurrence,
+        "by": by,
+    }
+
+
+def test_official_letter_header_with_blank_number_and_day():
+    """A Công văn: no type line, a 'V/v' subject; the blank number and day are null and flagged,
+    never filled from the 'Căn cứ' line; the issuer is the lower header line under its parent."""
+    doc = run("official_letter.txt")["document"]
+    assert doc["doc_type"] == "Công văn"
+    assert doc["title"] == "góp ý dự thảo quy chế quản lý nhà chung cư trên địa bàn tỉnh"
+    assert doc["issuer"] == "Sở Xây dựng tỉnh Bắc Sơn"
+    assert doc["number"] is None and doc["date"] is None and doc["place"] == "Bắc Sơn"
+    assert len(doc["review"]) == 2
+    assert doc["signer"] == "Lê Thị Hoa"
+    assert doc["recipients"] == ["Như trên"]
+
+
+def test_permit_is_typed_from_its_type_line():
+    doc = run("permit.txt")["document"]
+    found = (doc["doc_type"], doc["number"], doc["date"])
+    assert found == ("Giấy phép", "58/GP-UBND", "2026-03-02")
+    assert doc["title"] == "Khai thác nước mặt" and doc["review"] == []
+    assert doc["signing_capacity"] == "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+
+
+def test_agency_headings_of_a_regulation_and_a_ministry_plan():
+    """'Điều 9. Trách nhiệm của Sở X' and '1. Cục Y có trách nhiệm:' make their clauses the
+    agency's tasks; a ministry plan's subjectless 'Chủ trì, ...' is the issuer's own duty."""
+    text = "\n".join(
+        [
+            "Chương III",
+            "TỔ CHỨC THỰC HIỆN",
+            "Điều 9. Trách nhiệm của Sở Công Thương",
+            "1. Chủ trì, phối hợp với Sở Tài chính kiểm tra giá điện.",
+            "2. Báo cáo kết quả hằng quý.",
+            "Điều 10. Hiệu lực thi hành",
+            "Quy chế này có hiệu lực từ ngày ký.",
+        ]
+    )
+    result = segment_text(text)
+    assert roles(result, "Chương III.Điều 9.1") == [(["Sở Công Thương"], ["Sở Tài chính"], [])]
+    assert roles(result, "Chương III.Điều 9.2") == [([], [], ["Sở Công Thương"])]
+    assert roles(result, "Chương III.Điều 10") == []
+    plan = "\n".join(
+        [
+            "BỘ Y TẾ",
+            "KẾ HOẠCH",
+            "Phòng chống dịch mùa đông",
+            "I. NHIỆM VỤ",
+            "1. Chủ trì, phối hợp với các Bộ, ngành xây dựng kịch bản ứng phó.",
+            "2. Cục Quản lý Khám chữa bệnh có trách nhiệm:",
+            "a) Hướng dẫn các bệnh viện chuẩn bị giường bệnh.",
+        ]
+    )
+    result = segment_text(plan)
+    assert roles(result, "I.1") == [(["Bộ Y tế"], ["các Bộ, ngành"], [])]
+    assert roles(result, "I.2.a") == [([], [], ["Cục Quản lý Khám chữa bệnh"])]
+
+
+def test_one_bad_label_does_not_reparent_the_rest():
+    """A jump whose skipped label comes later is a misread: it becomes text, and the real
+    sequence goes on ('IV.' read inside II, then the real III and IV)."""
+    text = "\n".join(
+        [
+            "I. MỤC ĐÍCH",
+            "1. Nâng cao nhận thức.",
+            "II. NHIỆM VỤ",
+            "1. Rà soát văn bản.",
+            "2. Kiểm tra định kỳ.",
+            "IV. Số liệu năm trước được lưu lại.",
+            "3. Tổng kết cuối năm.",
+            "III. KINH PHÍ",
+            "1. Ngân sách tỉnh.",
+            "IV. TỔ CHỨC THỰC HIỆN",
+            "1. Sở Tài chính bố trí kinh phí.",
+        ]
+    )
+    assert ids(segment_text(text)) == [
+        "I", "I.1", "II", "II.1", "II.2", "II.3", "III", "III.1", "IV", "IV.1",
+    ]  # fmt: skip
+
+
+def test_restorer_lowercased_roman_is_repaired():
+    """'Il.' restored to 'Iii.' is still the III the sequence expects (flagged)."""
+    text = "I. MỤC ĐÍCH\n1. Nâng cao nhận thức.\nII. NHIỆM VỤ\n1. Rà soát.\nIii. TỔ CHỨC\n"
+    result = segment_text(text)
+    assert ids(result) == ["I", "I.1", "II", "II.1", "III"]
+    assert result["sections"][-1]["label_repaired_from"] == "Iii"
+
+
+def test_lone_label_and_a_misread_jump():
+    """'3.' alone on its line takes the next line as its title; 'Iii.' where II is expected,
+    followed by another 'Iii.', is the II the OCR damaged (the second one is III)."""
+    text = "\n".join(
+        [
+            "I. MỤC ĐÍCH",
+            "1. Nâng cao nhận thức.",
+            "2. Rà soát văn bản.",
+            "3.",
+            "tác quy hoạch trên địa bàn",
+            "- Lập danh mục.",
+            "Iii. NHIỆM VỤ",
+            "1. Kiểm tra.",
+            "Iii. KINH PHÍ",
+            "IV. TỔ CHỨC THỰC HIỆN",
+        ]
+    )
+    result = segment_text(text)
+    assert ids(result) == ["I", "I.1", "I.2", "I.3", "II", "II.1", "III", "IV"]
+    assert result["sections"][3]["title"] == "tác quy hoạch trên địa bàn"
+    assert [s["label_repaired_from"] for s in result["sections"] if s["level"] == 1] == [
+        None, "Iii", "Iii", None,
+    ]  # fmt: skip
