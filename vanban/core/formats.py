@@ -61,13 +61,20 @@ def is_supported(path: Path) -> bool:
     return kind_of_suffix(path.suffix) is not None
 
 
-def walk_inputs(root: Path, exclude: Path | None = None) -> Iterator[Path]:
-    """Supported files under `root` in a stable order, skipping hidden entries and `exclude`."""
+def walk_inputs(
+    root: Path, exclude: Path | None = None, marker: str | None = None
+) -> Iterator[Path]:
+    """Supported files under `root` in a stable order, skipping hidden entries, `exclude` and
+    folders that hold a file named `marker` (another run's output directory)."""
     excluded = exclude.resolve() if exclude else None
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and (here / d).resolve() != excluded
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and (here / d).resolve() != excluded
+            and not (marker and (here / d / marker).is_file())
         )
         for name in sorted(filenames):
             path = here / name
