@@ -407,3 +407,30 @@ def test_a_version_1_manifest_is_migrated(tmp_path, fake_stages, capsys, monkeyp
     assert "processed 0, skipped 2, failed 0" in capsys.readouterr().out
     manifest = json.loads((tmp_path / "out" / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert manifest["version"] == 2
+
+
+def test_a_dead_worker_is_reported_with_the_inputs_retried(
+    tmp_path, fake_stages, monkeypatch, capsys
+):
+    import os
+    import signal
+
+    import vanban.ocr
+
+    from tests.conftest import fake_read_document
+
+    def deadly_read_document(path, **options):
+        if Path(path).name == "poison.txt":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return fake_read_document(path, **options)
+
+    monkeypatch.setattr(vanban.ocr, "read_document", deadly_read_document)
+    write_inputs(tmp_path / "in", ["a.txt", "poison.txt"])
+    code = main(["process", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "2", "-q"])
+    assert code == 1
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if "worker process died" in ln]
+    assert warnings and warnings[0].startswith(
+        "vanban: warning: a worker process died (killed, or out of memory); "
+        "retrying one at a time: "
+    )
+    assert str(tmp_path / "in" / "poison.txt") in warnings[0]

@@ -330,7 +330,10 @@ def _execute_in_pools(contexts: list[FileContext], jobs: int):
         fruitless = 0 if finished else fruitless + 1
         if fruitless >= MAX_FRUITLESS_POOLS:
             break
-        suspects += [c for c in todo if c.name in in_flight]
+        dead = [c for c in todo if c.name in in_flight]
+        if dead or not finished:
+            _say_worker_died(dead)
+        suspects += dead
         todo = [c for c in todo if c.name not in finished and c.name not in in_flight]
     for context in suspects:
         finished, _ = yield from _execute_in_pool([context], 1)
@@ -371,6 +374,16 @@ def _execute_in_pool(contexts: list[FileContext], jobs: int):
     while not started.empty():
         in_flight.add(started.get())
     return finished, in_flight - finished
+
+
+def _say_worker_died(inputs: list[FileContext]) -> None:
+    """One line on stderr when a pool broke: which inputs will be retried one at a time."""
+    named = ", ".join(c.source for c in inputs) or "none started"
+    print(
+        f"vanban: warning: a worker process died (killed, or out of memory); "
+        f"retrying one at a time: {named}",
+        file=sys.stderr,
+    )
 
 
 _started_queue = None

@@ -44,14 +44,15 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 
 
 def file_kind(path: Path) -> str:
-    """'pdf', 'image' or 'text', from the suffix, else from the first bytes."""
-    kind = kind_of_suffix(path.suffix)
-    if kind is not None:
-        return kind
+    """'pdf', 'image' or 'text': from the first bytes when they carry a known signature (a JPEG
+    named .pdf is read as a JPEG), else from the suffix."""
     with path.open("rb") as handle:
         sniffed = sniff(handle.read(12))
     if sniffed is not None:
         return sniffed[0]
+    kind = kind_of_suffix(path.suffix)
+    if kind is not None:
+        return kind
     suffix = path.suffix.lower() or "no suffix"
     raise VanbanError(str(path), f"unsupported file type '{suffix}' (expected {DESCRIPTION})")
 
