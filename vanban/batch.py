@@ -6,6 +6,7 @@ outputs are in place, so a run killed at any moment and started again ends with 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import multiprocessing
@@ -277,7 +278,7 @@ def _run(todo, manifest: Manifest, settings: BatchOptions, report: BatchReport, 
     planned = {context.name: entry for context, entry in todo}
     progress = _Progress(len(todo), quiet=settings.quiet)
     try:
-        for context, result in _execute([c for c, _ in todo], settings.jobs):
+        for context, result in _execute([c for c, _ in todo], settings.jobs, progress.lines):
             entry = planned[context.name]
             entry.stage, entry.outputs, entry.error = result.stage, result.outputs, result.error
             entry.output_sha256 = {
@@ -301,21 +302,28 @@ def _run(todo, manifest: Manifest, settings: BatchOptions, report: BatchReport, 
         progress.close()
 
 
-def _execute(contexts: list[FileContext], jobs: int) -> Iterator[tuple[FileContext, FileResult]]:
-    """Results as they finish: in this process for one job, else in a pool of worker processes."""
+def _execute(
+    contexts: list[FileContext], jobs: int, on_lines: Callable[[str, int, int], None] | None = None
+) -> Iterator[tuple[FileContext, FileResult]]:
+    """Results as they finish: in this process for one job, else in a pool of worker processes.
+
+    In this process, `on_lines(source, lines done, lines)` follows the restorer through a file.
+    """
     if jobs > 1:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one Tesseract thread per worker
     if jobs > 1 and len(contexts) == 1:
         contexts = [replace(contexts[0], page_jobs=jobs)]  # one file: its pages in parallel
     if jobs <= 1 or len(contexts) <= 1:
         for context in contexts:
-            yield context, _guarded(lambda c=context: process_file(c), context)
+            follow = functools.partial(on_lines, context.source) if on_lines else None
+            yield context, _guarded(lambda c=context, f=follow: process_file(c, f), context)
         return
     yield from _execute_in_pools(contexts, jobs)
 
 
 WORKER_DIED = "a worker process died on this input (killed, or out of memory)"
 MAX_FRUITLESS_POOLS = 3  # pools in a row that died without finishing anything
+LINE_PROGRESS_SECONDS = 30.0  # without a progress bar, how often a long file says how far it is
 
 
 def _execute_in_pools(contexts: list[FileContext], jobs: int):
@@ -444,6 +452,8 @@ class _Progress:
         self.pages = 0
         self.failed = 0
         self.started = time.perf_counter()
+        self.quiet = quiet
+        self.said = self.started  # when a line of progress inside a file was last printed
 
     def update(self, result: FileResult) -> None:
         self.pages += result.pages
@@ -453,6 +463,16 @@ class _Progress:
             f"{self.pages} pages, {rate:.2f} pages/s, {self.failed} failed", refresh=False
         )
         self.bar.update(1)
+
+    def lines(self, source: str, done: int, total: int) -> None:
+        """Progress inside a long file: on the bar, else (not quiet) a line every 30 s."""
+        if done >= total and done <= pipeline.RESTORE_WINDOW_LINES:
+            return  # a short file: the file count says enough
+        if not self.bar.disable:
+            self.bar.set_postfix_str(f"{source}: {done}/{total} lines restored")
+        elif not self.quiet and time.perf_counter() - self.said >= LINE_PROGRESS_SECONDS:
+            self.said = time.perf_counter()
+            print(f"vanban: {source}: {done}/{total} lines restored", file=sys.stderr)
 
     def write(self, message: str) -> None:
         if self.bar.disable:

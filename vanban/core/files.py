@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 TEMP_PREFIX = ".vanban-tmp-"
 DEFAULT_DATA_DIR = "work_data"  # relative to the working directory; ignored by git
@@ -24,6 +27,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text handle whose content replaces `path` atomically when the block ends without
+    an error (written piece by piece: for outputs too large to build as one string)."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
