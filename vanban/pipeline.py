@@ -201,14 +201,16 @@ def segment_restored(
     lines: list[TextLine], texts: list[str], source: str, pages: int | None
 ) -> dict:
     """Segment stage on the restored lines: the document tree with source and page count (`pages`
-    None for text input), its `lines` left empty for `write_document_json` to fill."""
+    None for text input), its `lines` left empty for `write_document_json` to fill.
+
+    `lines` become the restored lines in place (a long input's text is not held twice).
+    """
     from vanban.segment import segment_document
 
-    restored_lines = [
-        TextLine(text=text, prov=replace(line.prov, source=source), confidence=line.confidence)
-        for line, text in zip(lines, texts, strict=True)
-    ]
-    tree = segment_document(restored_lines, source=source)
+    for k, (line, text) in enumerate(zip(lines, texts, strict=True)):
+        prov = line.prov if line.prov.source == source else replace(line.prov, source=source)
+        lines[k] = TextLine(text=text, prov=prov, confidence=line.confidence)
+    tree = segment_document(lines, source=source)
     head = {key: tree[key] for key in ("schema_version",) if key in tree}
     rest = {key: value for key, value in tree.items() if key not in head and key != "source"}
     return {**head, "source": source, "pages": pages, **rest, "lines": []}
