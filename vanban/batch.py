@@ -249,14 +249,15 @@ def _follow_moved_inputs(planned: dict[InputFile, Entry], manifest: Manifest) ->
     with the same SHA-256 (the file was moved or renamed): it keeps its outputs' name."""
     owners = manifest.owners()
     known = set(owners.values())
-    for entry in planned.values():
-        if entry.input_path in known:
-            continue
-        for name, path in sorted(owners.items()):
-            if manifest.entries[name].sha256 == entry.sha256 and not Path(path).exists():
-                owners[name] = entry.input_path
-                known.add(entry.input_path)
-                break
+    new = [entry for entry in planned.values() if entry.input_path not in known]
+    gone: dict[str, list[str]] = {}  # SHA-256 -> names whose input no longer exists
+    for name, path in sorted(owners.items()) if new else ():
+        if not Path(path).exists():
+            gone.setdefault(manifest.entries[name].sha256, []).append(name)
+    for entry in new:
+        names = gone.get(entry.sha256)
+        if names:
+            owners[names.pop(0)] = entry.input_path
     return owners
 
 
