@@ -1,6 +1,6 @@
 """Restore one document whole and in `vanban process`'s windows; count the lines that differ.
 
-    .venv/bin/python scripts/compare_restore_windows.py [TEXT]   (default: ../shared/seeds/004_*.txt)
+.venv/bin/python scripts/compare_restore_windows.py [TEXT]   # default ../shared/seeds/004_*
 """
 
 from __future__ import annotations
@@ -31,8 +31,11 @@ def main() -> None:
         sum(x != y for x, y in zip(whole[k].split(), windowed[k].split(), strict=False))
         for k in differ
     )
-    print(f"{path.name}: {len(lines)} lines, window {pipeline.RESTORE_WINDOW_LINES}: "
-          f"{len(differ)} lines differ ({changed} of {words} words); lines {[k + 1 for k in differ]}")  # fmt: skip
+    numbers = [k + 1 for k in differ]
+    print(
+        f"{path.name}: {len(lines)} lines, window {pipeline.RESTORE_WINDOW_LINES}: "
+        f"{len(differ)} lines differ ({changed} of {words} words); lines {numbers}"
+    )
 
 
 if __name__ == "__main__":
