@@ -12,12 +12,23 @@ import pytesseract
 DEFAULT_PSM = 4  # chosen by CER on the bench pages (see docs/BENCHMARKS.md, ## OCR)
 
 
-def tesseract_available(lang: str = "vie") -> bool:
-    """True when the tesseract binary runs and knows `lang`."""
+def installed_languages() -> set[str] | None:
+    """Languages Tesseract knows (`tesseract --list-langs`), or None when it does not run."""
     try:
-        return lang in pytesseract.get_languages(config="")
-    except (pytesseract.TesseractNotFoundError, OSError):
-        return False
+        return set(pytesseract.get_languages(config=""))
+    except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError, OSError):
+        return None
+
+
+def missing_languages(lang: str) -> list[str]:
+    """The codes of `lang` ('vie', 'vie+eng') Tesseract lacks (all of them when it does not run)."""
+    installed = installed_languages() or set()
+    return [code for code in lang.split("+") if code not in installed]
+
+
+def tesseract_available(lang: str = "vie") -> bool:
+    """True when the tesseract binary runs and knows every language of `lang`."""
+    return not missing_languages(lang)
 
 
 def image_to_data(

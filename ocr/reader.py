@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import pytesseract
 from vanban.ocr import sources
 from vanban.ocr.engine import DEFAULT_PSM, image_to_data, tesseract_available
@@ -23,6 +24,7 @@ from vanban.core.formats import file_kind
 from vanban.core.records import Page, Provenance, ScannedDocument, TextLine
 
 log = logging.getLogger("vanban.ocr")
+MIN_PAGE_SIDE = 16  # px: a narrower page image cannot hold one line of readable text
 
 
 def read_document(
@@ -116,6 +118,9 @@ def _ocr_page_or_error(ref: PageRef, lang: str) -> Page | tuple[str, str]:
         return (err.path, err.reason)
     except pytesseract.TesseractError as err:
         return (ref.path, f"Tesseract failed on page {ref.number}: {err.message or err.status}")
+    except cv2.error as err:  # an image OpenCV cannot work on: one line, not a traceback
+        reason = str(err).strip().splitlines()[-1][:200]
+        return (ref.path, f"image clean-up failed on page {ref.number} ({reason})")
 
 
 def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
@@ -123,6 +128,13 @@ def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
     image = sources.load_page(ref)
     dpi = sources.image_dpi(image) if ref.kind == "image" else sources.RENDER_DPI
     width, height = image.size
+    if min(width, height) < MIN_PAGE_SIDE:
+        what = "image" if ref.kind == "image" and ref.number == 1 else f"page {ref.number}"
+        raise VanbanError(
+            ref.path,
+            f"{what} is {width}x{height} px, too small to hold text "
+            f"(at least {MIN_PAGE_SIDE} px a side)",
+        )
     cleaned = clean_page(image, CleanOptions())
     page = Page(number=ref.number, width=width, height=height, method="ocr")
     if cleaned.blank:

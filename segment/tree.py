@@ -199,6 +199,7 @@ def _paragraph_text(group: list[int], texts: list[str], section: Section) -> str
 
 def _units(sections: list[Section], texts: list[str], subjects: dict, skip: set[int]) -> list[Unit]:
     units: list[Unit] = []
+    last_below = _last_descendant_starts(sections)
     for section in sections:
         subject = _subject(section, subjects)
         own = [i for i in _own_lines(section, texts, subjects) if i not in skip]
@@ -212,7 +213,7 @@ def _units(sections: list[Section], texts: list[str], subjects: dict, skip: set[
                 units[-1].text += " " + text
                 continue
             unit = Unit(section.id, group, text, subject, _in_principles(section))
-            part = _trailing_directive_part(section, k, group, texts, sections)
+            part = _trailing_directive_part(section, k, group, texts, last_below)
             if part is not None:
                 unit.section, unit.subject = part.id, []
             units.append(unit)
@@ -232,8 +233,17 @@ def _subject(section: Section, subjects: dict) -> list[str]:
     return []
 
 
+def _last_descendant_starts(sections: list[Section]) -> dict[int, int]:
+    """id(section) -> the latest heading start among its descendants (one pass, not n²)."""
+    last: dict[int, int] = {}
+    for section in sections:
+        for ancestor in _ancestors(section):
+            last[id(ancestor)] = max(last.get(id(ancestor), -1), section.heading_start)
+    return last
+
+
 def _trailing_directive_part(
-    section: Section, k: int, group: list[int], texts: list[str], sections
+    section: Section, k: int, group: list[int], texts: list[str], last_below: dict[int, int]
 ) -> Section | None:
     """'Yêu cầu ...', 'Giao ...' after the last heading of an assignment part belong to it."""
     if k == 0 or is_bullet(texts[group[0]]):
@@ -244,9 +254,7 @@ def _trailing_directive_part(
     part = next((a for a in _ancestors(section) if is_assignment_part(a.title)), None)
     if part is None:
         return None
-    later = [
-        s for s in sections if s.heading_start > section.heading_start and part in _ancestors(s)
-    ]
+    later = last_below.get(id(part), -1) > section.heading_start  # a heading of `part` follows
     return part if not later else None
 
 

@@ -154,7 +154,7 @@ def test_name_collisions_get_distinct_outputs():
     ]  # fmt: skip
     names = output_names(inputs)
     assert [names[i] for i in inputs] == [
-        "a.pdf", "a.txt", "sub/c", "one/b.pdf", "two/b.pdf", "d.ocr", "d.pdf",
+        "a.pdf", "a.txt", "sub/c", "one/b", "two/b", "d.ocr", "d.pdf",
         "vanban-manifest.txt",
     ]  # fmt: skip
     outputs = [n + s for n in names.values() for s in (".txt", ".ocr.txt", ".json")]
@@ -314,3 +314,123 @@ def test_an_input_that_kills_its_worker_fails_alone(tmp_path, fake_stages, monke
         f"vanban: error: {tmp_path / 'in' / 'poison.txt'}: a worker process died on this input "
         "(killed, or out of memory)"
     ]
+
+
+# --- output names that belong to the input, not to the run (issue 16) --------------------------
+
+
+def output_files(outdir: Path) -> list[str]:
+    return sorted(
+        p.relative_to(outdir).as_posix()
+        for p in outdir.rglob("*")
+        if p.is_file() and not p.name.startswith((".", "vanban-manifest"))
+    )
+
+
+def test_same_file_name_from_two_folders_in_two_runs_keeps_both(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "dirA", ["doc.txt"])
+    (tmp_path / "dirB").mkdir()
+    (tmp_path / "dirB" / "doc.txt").write_text(PLAN_TEXT.replace("167", "999"), encoding="utf-8")
+    out = tmp_path / "o"
+    assert process(tmp_path / "dirA", "-o", out) == 0
+    first = (out / "doc.json").read_bytes()
+    capsys.readouterr()
+    assert process(tmp_path / "dirB", "-o", out) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"vanban: note: {tmp_path / 'dirB' / 'doc.txt'}: outputs named 'dirB/doc' ('doc' names "
+        f"the outputs of {(tmp_path / 'dirA' / 'doc.txt').resolve()})"
+    ) in err
+    assert (out / "doc.json").read_bytes() == first  # not overwritten
+    assert "999/KH" in (out / "dirB" / "doc.txt").read_text(encoding="utf-8")
+    entries = manifest_entries(out)
+    assert entries["doc"]["input_path"] == str((tmp_path / "dirA" / "doc.txt").resolve())
+    assert entries["dirB/doc"]["input_path"] == str((tmp_path / "dirB" / "doc.txt").resolve())
+    capsys.readouterr()
+    assert process(tmp_path / "dirB", tmp_path / "dirA", "-o", out) == 0  # both, in any order
+    assert "processed 0, skipped 2" in capsys.readouterr().out
+
+
+def test_an_input_keeps_its_name_when_the_argument_list_changes(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "coll", ["x/a.txt", "y/a.txt"])
+    out = tmp_path / "oc"
+    assert process(tmp_path / "coll" / "x", tmp_path / "coll" / "y", "-o", out) == 0
+    names = sorted(manifest_entries(out))
+    capsys.readouterr()
+    assert process(tmp_path / "coll" / "x", "-o", out) == 0
+    assert "processed 0, skipped 1, failed 0" in capsys.readouterr().out
+    assert process(tmp_path / "coll", "-o", out) == 0  # a third argument list
+    assert "processed 0, skipped 2, failed 0" in capsys.readouterr().out
+    assert sorted(manifest_entries(out)) == names == ["x/a", "y/a"]
+    assert output_files(out) == [f"{n}{s}" for n in names for s in (".json", ".ocr.txt", ".txt")]
+    assert main(["export", str(out), "--what", "documents"]) == 0
+    sources = [json.loads(row)["source"] for row in capsys.readouterr().out.splitlines()]
+    assert sorted(sources) == sorted(str(tmp_path / "coll" / d / "a.txt") for d in "xy")
+
+
+def test_a_new_outdir_inside_the_input_folder_skips_older_outdirs(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "dirC", ["a.txt"])
+    assert process(tmp_path / "dirC", "-o", tmp_path / "dirC" / "out") == 0
+    capsys.readouterr()
+    assert process(tmp_path / "dirC", "-o", tmp_path / "dirC" / "out2") == 0
+    assert "processed 1, skipped 0, failed 0" in capsys.readouterr().out
+    assert output_files(tmp_path / "dirC" / "out2") == ["a.json", "a.ocr.txt", "a.txt"]
+    # named on the command line, an output directory (or a file in it) is refused in one line
+    assert process(tmp_path / "dirC" / "out", "-o", tmp_path / "out3") == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'dirC' / 'out'}: is in the vanban output directory" in err
+    assert "Traceback" not in err
+
+
+def test_a_moved_input_keeps_its_name(tmp_path, fake_stages, capsys):
+    write_inputs(tmp_path / "old", ["plan.txt"])
+    out = tmp_path / "out"
+    assert process(tmp_path / "old", "-o", out) == 0
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old" / "plan.txt").rename(tmp_path / "new" / "renamed.txt")
+    assert process(tmp_path / "new", "-o", out) == 0
+    assert sorted(manifest_entries(out)) == ["plan"]
+    assert manifest_entries(out)["plan"]["input"] == str(tmp_path / "new" / "renamed.txt")
+
+
+def test_a_version_1_manifest_is_migrated(tmp_path, fake_stages, capsys, monkeypatch):
+    write_inputs(tmp_path / "in", ["a.txt", "b.txt"])
+    monkeypatch.chdir(tmp_path)
+    assert process("in", "-o", "out") == 0
+    data = json.loads((tmp_path / "out" / MANIFEST_NAME).read_text(encoding="utf-8"))
+    data["version"] = 1
+    for entry in data["entries"].values():
+        del entry["input_path"]
+    (tmp_path / "out" / MANIFEST_NAME).write_text(json.dumps(data), encoding="utf-8")
+    capsys.readouterr()
+    assert process("in", "-o", "out") == 0
+    assert "processed 0, skipped 2, failed 0" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "out" / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["version"] == 2
+
+
+def test_a_dead_worker_is_reported_with_the_inputs_retried(
+    tmp_path, fake_stages, monkeypatch, capsys
+):
+    import os
+    import signal
+
+    import vanban.ocr
+
+    from tests.conftest import fake_read_document
+
+    def deadly_read_document(path, **options):
+        if Path(path).name == "poison.txt":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return fake_read_document(path, **options)
+
+    monkeypatch.setattr(vanban.ocr, "read_document", deadly_read_document)
+    write_inputs(tmp_path / "in", ["a.txt", "poison.txt"])
+    code = main(["process", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "2", "-q"])
+    assert code == 1
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if "worker process died" in ln]
+    assert warnings and warnings[0].startswith(
+        "vanban: warning: a worker process died (killed, or out of memory); "
+        "retrying one at a time: "
+    )
+    assert str(tmp_path / "in" / "poison.txt") in warnings[0]

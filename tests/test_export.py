@@ -133,3 +133,43 @@ def test_fixture_documents_follow_the_published_schema():
     for path in sorted(FIXTURE.glob("*.json")):
         if path.name != "vanban-manifest.json":
             jsonschema.validate(json.loads(path.read_text("utf-8")), schema)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised():
+    rows = [
+        {"task": '=HYPERLINK("http://evil","x")', "deadline": "@SUM(A1)", "source": "+1",
+         "json_file": "-2", "agency_name": "\tx", "agency_printed": "\rx", "role": "lead",
+         "section_title": "Sở Tài chính = chủ trì"}
+    ]  # fmt: skip
+    buffer = io.StringIO()
+    write_export(rows, buffer, "assignments", "csv")
+    (row,) = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert row["task"] == '\'=HYPERLINK("http://evil","x")' and row["deadline"] == "'@SUM(A1)"
+    assert (row["source"], row["json_file"]) == ("'+1", "'-2")
+    assert (row["agency_name"], row["agency_printed"]) == ("'\tx", "'\rx")
+    assert row["role"] == "lead" and row["section_title"] == "Sở Tài chính = chủ trì"
+    buffer = io.StringIO()
+    write_export(rows, buffer, "assignments", "jsonl")  # JSONL is data, left as it is
+    assert json.loads(buffer.getvalue())["task"].startswith("=HYPERLINK")
+
+
+@pytest.mark.parametrize("name, fmt", [("t.csv", "csv"), ("t.CSV", "csv"), ("t.jsonl", "jsonl"),
+                                       ("t.json", "jsonl"), ("t.out", "jsonl")])  # fmt: skip
+def test_output_suffix_chooses_the_format_without_format(tmp_path, name, fmt, capsys):
+    main = pytest.importorskip("vanban.cli").main
+    target = tmp_path / name
+    assert main(["export", str(FIXTURE), "--what", "documents", "-o", str(target)]) == 0
+    text = target.read_text("utf-8")
+    assert text.startswith("json_file,source,") == (fmt == "csv")
+    assert text.startswith("{") == (fmt == "jsonl")
+    assert main(["export", str(FIXTURE), "--what", "documents", "-o", str(target),
+                 "--format", "jsonl"]) == 0  # fmt: skip
+    assert target.read_text("utf-8").startswith("{")  # an explicit --format wins
+
+
+def test_export_of_a_folder_that_is_not_an_output_folder_exits_2(tmp_path, capsys):
+    main = pytest.importorskip("vanban.cli").main
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    assert main(["export", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a vanban output directory" in err

@@ -150,3 +150,70 @@ def test_model_version_covers_the_lexicon(tmp_path, monkeypatch):
     with open(lexicon / "digit_misreads.tsv", "a", encoding="utf-8") as handle:
         handle.write("99\tlà\t1\n")
     assert pipeline.model_version() != before
+
+
+# --- long inputs: windows, a streamed JSON, progress (issue 16) --------------------------------
+
+
+def test_long_input_is_restored_in_windows_with_context_and_same_outputs(
+    tmp_path, fake_stages, monkeypatch
+):
+    import vanban.pipeline
+
+    source = tmp_path / "long.txt"
+    source.write_text(PLAN_TEXT * 6, encoding="utf-8")  # 66 lines
+    whole = process_file(make_context(source, tmp_path / "whole"))
+    calls: list[list[str]] = []
+    original = fake_stages.restore_lines
+    monkeypatch.setattr(fake_stages, "restore_lines", lambda ls: calls.append(ls) or original(ls))
+    monkeypatch.setattr(vanban.pipeline, "RESTORE_WINDOW_LINES", 10)
+    monkeypatch.setattr(vanban.pipeline, "RESTORE_CONTEXT_LINES", 2)
+    seen: list[tuple[int, int]] = []
+    windowed = process_file(make_context(source, tmp_path / "win"), lambda *a: seen.append(a))
+
+    assert whole.ok and windowed.ok
+    assert [len(c) for c in calls] == [12] + [14] * 5 + [8]  # 10 lines, 2 of context a side
+    assert calls[1][:2] == calls[0][8:10]  # a window sees the lines before it
+    assert seen == [(k, 66) for k in range(10, 70, 10)[:6]] + [(66, 66)]
+    for name in ("long.txt", "long.ocr.txt", "long.json"):
+        assert (tmp_path / "whole" / f"plan{name[4:]}").read_bytes() == (
+            tmp_path / "win" / f"plan{name[4:]}"
+        ).read_bytes()
+
+
+def test_json_lines_are_one_compact_record_each(tmp_path, fake_stages):
+    source = tmp_path / "plan.txt"
+    source.write_text(PLAN_TEXT, encoding="utf-8")
+    process_file(make_context(source, tmp_path / "out"))
+    text = (tmp_path / "out" / "plan.json").read_text(encoding="utf-8")
+    tree = json.loads(text)
+    jsonschema.validate(tree, load_schema())
+    records = text[text.index('"lines": [') :].splitlines()[1:-2]
+    assert len(records) == len(tree["lines"]) == len(PLAN_TEXT.splitlines())
+    assert [json.loads(r.strip().rstrip(",")) for r in records] == tree["lines"]
+    assert text.endswith("}\n  ]\n}\n") and text.startswith("{\n  ")
+
+
+def test_write_document_json_without_lines(tmp_path):
+    import io
+
+    from vanban.pipeline import write_document_json
+
+    write_document_json(tmp_path / "x.json", {"a": 1, "lines": []}, io.StringIO())
+    assert (tmp_path / "x.json").read_text(encoding="utf-8") == '{\n  "a": 1,\n  "lines": []\n}\n'
+
+
+def test_a_long_file_says_how_far_it_is(tmp_path, fake_stages, monkeypatch, capsys):
+    import vanban.batch
+    import vanban.pipeline
+    from vanban.cli import main
+
+    monkeypatch.setattr(vanban.pipeline, "RESTORE_WINDOW_LINES", 20)
+    monkeypatch.setattr(vanban.batch, "LINE_PROGRESS_SECONDS", 0.0)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "long.txt").write_text(PLAN_TEXT * 5, encoding="utf-8")  # 55 lines
+    (tmp_path / "in" / "short.txt").write_text(PLAN_TEXT, encoding="utf-8")
+    assert main(["process", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1"]) == 0
+    said = [ln for ln in capsys.readouterr().err.splitlines() if "lines restored" in ln]
+    long = tmp_path / "in" / "long.txt"
+    assert said == [f"vanban: {long}: {k}/55 lines restored" for k in (20, 40, 55)]

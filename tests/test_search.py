@@ -343,13 +343,13 @@ def test_sections_are_the_text_without_lines_or_txt(outdir, tmp_path):
     assert (hit.section_id, hit.line) == ("I.2", 9)
 
 
-def test_cli_index_lists_failures_and_exits_1(outdir, tmp_path, capsys):
+def test_cli_index_lists_failures_and_exits_1_or_2(outdir, tmp_path, capsys):
     main = pytest.importorskip("vanban.cli").main
     (outdir / "kh-haiphong.json").write_text("{", "utf-8")
     assert main(["index", str(outdir), "--db", str(tmp_path / "c.sqlite")]) == 1
     err = capsys.readouterr().err
     assert "kh-haiphong.json: unreadable document JSON" in err and "2 new" in err
-    assert main(["index", str(tmp_path), "--db", str(tmp_path / "c.sqlite")]) == 1
+    assert main(["index", str(tmp_path), "--db", str(tmp_path / "c.sqlite")]) == 2
     assert "not a vanban output directory" in capsys.readouterr().err
 
 

@@ -6,6 +6,8 @@ outputs are in place, so a run killed at any moment and started again ends with 
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import multiprocessing
 import os
@@ -48,6 +50,11 @@ class InputFile:
     relative: PurePosixPath  # path below its argument (the file name for a file argument)
     root: str  # name of the argument it was found under
 
+    @property
+    def identity(self) -> str:
+        """The absolute path: what the manifest knows the input by."""
+        return str(self.path.resolve())
+
 
 @dataclass
 class Failure:
@@ -83,13 +90,21 @@ class BatchOptions:
 
 
 def discover_inputs(paths: Iterable[Path], outdir: Path) -> tuple[list[InputFile], list[Failure]]:
-    """Inputs named by `paths` (directories walked recursively, `outdir` left out), deduplicated."""
+    """Inputs named by `paths` (directories walked recursively), deduplicated.
+
+    Output directories of vanban (folders holding a manifest, `outdir` too) are never read as
+    input: one named on the command line is a failure, one found while walking is skipped.
+    """
     found: dict[Path, InputFile] = {}
     failures: list[Failure] = []
     for argument in paths:
         argument = Path(argument)
-        if argument.is_dir():
-            files = list(walk_inputs(argument, exclude=outdir))
+        holder = output_dir_holding(argument) if argument.exists() else None
+        if holder is not None:
+            reason = f"is in the vanban output directory {holder}, not read as input"
+            failures.append(Failure(str(argument), reason))
+        elif argument.is_dir():
+            files = list(walk_inputs(argument, exclude=outdir, marker=MANIFEST_NAME))
             if not files:
                 failures.append(Failure(str(argument), f"no {DESCRIPTION} files found"))
             for path in files:
@@ -108,36 +123,71 @@ def discover_inputs(paths: Iterable[Path], outdir: Path) -> tuple[list[InputFile
     return list(found.values()), failures
 
 
-def output_names(inputs: list[InputFile]) -> dict[InputFile, str]:
-    """A unique output name per input, stable for the same set of inputs.
+def output_dir_holding(path: Path) -> Path | None:
+    """The vanban output directory (a folder with a manifest) that `path` is or lies in."""
+    resolved = path.resolve()
+    return next((d for d in (resolved, *resolved.parents) if (d / MANIFEST_NAME).is_file()), None)
 
-    The name is the input's path below its argument without the suffix (`sub/a`); inputs that would
-    share output files keep their suffix (`a.pdf`, `a.txt`), then get their argument's name as a
-    prefix (`scans1/a`), then a number.
+
+def output_names(
+    inputs: list[InputFile], owners: dict[str, str] | None = None
+) -> dict[InputFile, str]:
+    """A unique output name per input, stable across runs into the same OUTDIR.
+
+    `owners` maps the names already in OUTDIR's manifest to their input's absolute path. An input
+    found there keeps its name, whatever the arguments of this run. A new input is named by its
+    path below its argument without the suffix (`sub/a`); when that name is taken (by another
+    input of this run or of the manifest) it keeps its suffix (`a.pdf`, `a.txt`) if that tells it
+    apart, then gets its argument's name as a prefix (`scans1/a`), then a number. A name whose
+    files belong to another input is never given.
     """
-    ordered = sorted(inputs, key=lambda i: (str(i.relative), i.root, str(i.path)))
-    stems = Counter(str(i.relative.with_suffix("")) for i in ordered)
-    relatives = Counter(str(i.relative) for i in ordered)
+    owners = owners or {}
+    known = {path: name for name, path in sorted(owners.items(), reverse=True)}
+    names = {item: known[item.identity] for item in inputs if item.identity in known}
     taken: set[str] = set(RESERVED_NAMES)
-    names: dict[InputFile, str] = {}
-    for item in ordered:
-        stem = str(item.relative.with_suffix(""))
-        candidates = [stem] if stems[stem] == 1 else []
-        candidates += [str(item.relative)] if relatives[str(item.relative)] == 1 else []
-        candidates += [f"{item.root}/{item.relative}"]
-        name = next((c for c in candidates if _files_of(c).isdisjoint(taken)), None)
-        number = 2
-        while name is None:
-            candidate = f"{item.relative}-{number}"
-            name = candidate if _files_of(candidate).isdisjoint(taken) else None
-            number += 1
+    for name in [*owners, *names.values()]:
+        taken |= _files_of(name)
+    new = sorted(
+        (i for i in inputs if i not in names), key=lambda i: (str(i.relative), i.root, str(i.path))
+    )
+    stems = Counter(str(i.relative.with_suffix("")) for i in new)
+    relatives = Counter(str(i.relative) for i in new)
+    for item in new:
+        candidates = _name_candidates(item, stems, relatives, owners)
+        name = next(c for c in candidates if _files_of(c).isdisjoint(taken))
         taken |= _files_of(name)
         names[item] = name
     return names
 
 
+def _name_candidates(
+    item: InputFile, stems: Counter, relatives: Counter, owners: dict[str, str]
+) -> Iterator[str]:
+    """Names for a new input, preferred first (see `output_names`)."""
+    stem = str(item.relative.with_suffix(""))
+    if stems[stem] == 1:
+        yield stem
+    owner_suffix = Path(owners[stem]).suffix.lower() if stem in owners else None
+    if relatives[str(item.relative)] == 1 and owner_suffix != item.path.suffix.lower():
+        yield str(item.relative)
+    yield f"{item.root}/{stem}"
+    yield f"{item.root}/{item.relative}"
+    for number in itertools.count(2):
+        yield f"{item.root}/{item.relative}-{number}"
+
+
 def _files_of(name: str) -> set[str]:
     return {name + suffix for suffix in OUTPUT_SUFFIXES.values()}
+
+
+def _naming_note(item: InputFile, name: str, owners: dict[str, str]) -> str | None:
+    """Why a new input's outputs are not named by its plain path (None when they are)."""
+    stem = str(item.relative.with_suffix(""))
+    if name == stem:
+        return None
+    held_by = owners.get(stem)
+    why = f"the outputs of {held_by}" if held_by else "another input of this run"
+    return f"vanban: note: {item.source}: outputs named '{name}' ('{stem}' names {why})"
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -167,32 +217,55 @@ def run_batch(paths: list[Path], outdir: Path, settings: BatchOptions) -> BatchR
 
 def _plan(inputs, manifest, settings, report, log) -> list[tuple[FileContext, Entry]]:
     """Contexts for inputs that need work; the others are reported as skipped."""
-    names = output_names(inputs)
     versions = (PIPELINE_VERSION, pipeline.model_version())
-    todo = []
-    for item in sorted(inputs, key=lambda i: names[i]):
+    planned: dict[InputFile, Entry] = {}
+    for item in inputs:
         try:
-            planned = _planned_entry(item, names[item], versions, settings.options)
+            planned[item] = _planned_entry(item, versions, settings.options)
         except OSError as error:
             _fail(report, log, Failure(item.source, f"cannot read: {error.strerror or error}"))
-            continue
-        if not settings.force and manifest.is_current(planned):
+    owners = _follow_moved_inputs(planned, manifest)
+    names = output_names(list(planned), owners)
+    owned = set(owners.values())
+    todo = []
+    for item in sorted(planned, key=lambda i: names[i]):
+        entry = planned[item]
+        entry.name = names[item]
+        if entry.input_path not in owned:
+            note = _naming_note(item, entry.name, owners)
+            if note:
+                print(note, file=sys.stderr)
+        if not settings.force and manifest.is_current(entry):
             report.skipped.append(item.source)
-            log.write({"input": item.source, "name": planned.name, "status": "skipped"})
+            log.write({"input": item.source, "name": entry.name, "status": "skipped"})
             continue
-        context = FileContext(
-            item.path, item.source, manifest.outdir, planned.name, settings.options
-        )
-        todo.append((context, planned))
+        context = FileContext(item.path, item.source, manifest.outdir, entry.name, settings.options)
+        todo.append((context, entry))
     return todo
 
 
-def _planned_entry(
-    item: InputFile, name: str, versions: tuple[str, str], options: Options
-) -> Entry:
+def _follow_moved_inputs(planned: dict[InputFile, Entry], manifest: Manifest) -> dict[str, str]:
+    """Manifest names -> input paths, where a name whose input is gone passes to a new input
+    with the same SHA-256 (the file was moved or renamed): it keeps its outputs' name."""
+    owners = manifest.owners()
+    known = set(owners.values())
+    new = [entry for entry in planned.values() if entry.input_path not in known]
+    gone: dict[str, list[str]] = {}  # SHA-256 -> names whose input no longer exists
+    for name, path in sorted(owners.items()) if new else ():
+        if not Path(path).exists():
+            gone.setdefault(manifest.entries[name].sha256, []).append(name)
+    for entry in new:
+        names = gone.get(entry.sha256)
+        if names:
+            owners[names.pop(0)] = entry.input_path
+    return owners
+
+
+def _planned_entry(item: InputFile, versions: tuple[str, str], options: Options) -> Entry:
     return Entry(
-        name=name,
+        name="",
         input=item.source,
+        input_path=item.identity,
         size=item.path.stat().st_size,
         sha256=sha256_file(item.path),
         stage="planned",
@@ -206,7 +279,7 @@ def _run(todo, manifest: Manifest, settings: BatchOptions, report: BatchReport, 
     planned = {context.name: entry for context, entry in todo}
     progress = _Progress(len(todo), quiet=settings.quiet)
     try:
-        for context, result in _execute([c for c, _ in todo], settings.jobs):
+        for context, result in _execute([c for c, _ in todo], settings.jobs, progress.lines):
             entry = planned[context.name]
             entry.stage, entry.outputs, entry.error = result.stage, result.outputs, result.error
             entry.output_sha256 = {
@@ -230,21 +303,28 @@ def _run(todo, manifest: Manifest, settings: BatchOptions, report: BatchReport, 
         progress.close()
 
 
-def _execute(contexts: list[FileContext], jobs: int) -> Iterator[tuple[FileContext, FileResult]]:
-    """Results as they finish: in this process for one job, else in a pool of worker processes."""
+def _execute(
+    contexts: list[FileContext], jobs: int, on_lines: Callable[[str, int, int], None] | None = None
+) -> Iterator[tuple[FileContext, FileResult]]:
+    """Results as they finish: in this process for one job, else in a pool of worker processes.
+
+    In this process, `on_lines(source, lines done, lines)` follows the restorer through a file.
+    """
     if jobs > 1:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one Tesseract thread per worker
     if jobs > 1 and len(contexts) == 1:
         contexts = [replace(contexts[0], page_jobs=jobs)]  # one file: its pages in parallel
     if jobs <= 1 or len(contexts) <= 1:
         for context in contexts:
-            yield context, _guarded(lambda c=context: process_file(c), context)
+            follow = functools.partial(on_lines, context.source) if on_lines else None
+            yield context, _guarded(lambda c=context, f=follow: process_file(c, f), context)
         return
     yield from _execute_in_pools(contexts, jobs)
 
 
 WORKER_DIED = "a worker process died on this input (killed, or out of memory)"
 MAX_FRUITLESS_POOLS = 3  # pools in a row that died without finishing anything
+LINE_PROGRESS_SECONDS = 30.0  # without a progress bar, how often a long file says how far it is
 
 
 def _execute_in_pools(contexts: list[FileContext], jobs: int):
@@ -259,7 +339,10 @@ def _execute_in_pools(contexts: list[FileContext], jobs: int):
         fruitless = 0 if finished else fruitless + 1
         if fruitless >= MAX_FRUITLESS_POOLS:
             break
-        suspects += [c for c in todo if c.name in in_flight]
+        dead = [c for c in todo if c.name in in_flight]
+        if dead or not finished:
+            _say_worker_died(dead)
+        suspects += dead
         todo = [c for c in todo if c.name not in finished and c.name not in in_flight]
     for context in suspects:
         finished, _ = yield from _execute_in_pool([context], 1)
@@ -300,6 +383,16 @@ def _execute_in_pool(contexts: list[FileContext], jobs: int):
     while not started.empty():
         in_flight.add(started.get())
     return finished, in_flight - finished
+
+
+def _say_worker_died(inputs: list[FileContext]) -> None:
+    """One line on stderr when a pool broke: which inputs will be retried one at a time."""
+    named = ", ".join(c.source for c in inputs) or "none started"
+    print(
+        f"vanban: warning: a worker process died (killed, or out of memory); "
+        f"retrying one at a time: {named}",
+        file=sys.stderr,
+    )
 
 
 _started_queue = None
@@ -360,6 +453,8 @@ class _Progress:
         self.pages = 0
         self.failed = 0
         self.started = time.perf_counter()
+        self.quiet = quiet
+        self.said = self.started  # when a line of progress inside a file was last printed
 
     def update(self, result: FileResult) -> None:
         self.pages += result.pages
@@ -369,6 +464,16 @@ class _Progress:
             f"{self.pages} pages, {rate:.2f} pages/s, {self.failed} failed", refresh=False
         )
         self.bar.update(1)
+
+    def lines(self, source: str, done: int, total: int) -> None:
+        """Progress inside a long file: on the bar, else (not quiet) a line every 30 s."""
+        if done >= total and done <= pipeline.RESTORE_WINDOW_LINES:
+            return  # a short file: the file count says enough
+        if not self.bar.disable:
+            self.bar.set_postfix_str(f"{source}: {done}/{total} lines restored")
+        elif not self.quiet and time.perf_counter() - self.said >= LINE_PROGRESS_SECONDS:
+            self.said = time.perf_counter()
+            print(f"vanban: {source}: {done}/{total} lines restored", file=sys.stderr)
 
     def write(self, message: str) -> None:
         if self.bar.disable:

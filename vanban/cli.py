@@ -153,6 +153,11 @@ def run_process(args) -> int:
     from vanban.pipeline import Options, model_dir
 
     _warn_without_model(model_dir())
+    try:
+        check_lang(args.lang)
+    except VanbanError as error:
+        print(f"vanban: error: {error}", file=sys.stderr)
+        return ExitCode.USAGE
     settings = BatchOptions(
         jobs=args.jobs,
         force=args.force,
@@ -191,9 +196,30 @@ def print_summary(report) -> None:
             print(f"  {failure.source}: {failure.reason}", file=sys.stderr)
 
 
+def check_lang(lang: str) -> None:
+    """VanbanError, once for the whole run, when Tesseract runs but lacks a language of `lang`
+    (without Tesseract, only inputs that need OCR fail, each saying so)."""
+    from vanban.ocr.engine import installed_languages
+
+    installed = installed_languages()
+    missing = [code for code in lang.split("+") if installed and code not in installed]
+    if missing:
+        raise VanbanError(
+            f"--lang {lang}",
+            f"Tesseract has no language {'+'.join(missing)} (installed: "
+            f"{', '.join(sorted(installed))}; e.g. apt install tesseract-ocr-{missing[0]})",
+        )
+
+
 def run_ocr(args) -> int:
     from vanban.ocr import read_document
     from vanban.pipeline import number_lines, render_text
+
+    try:
+        check_lang(args.lang)
+    except VanbanError as error:
+        print(f"vanban: error: {error}", file=sys.stderr)
+        return ExitCode.USAGE
 
     with _input_file(args.file) as (path, source):
         try:
@@ -251,8 +277,9 @@ def run_schema(args) -> int:
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines as `wc -l` counts them (a last line without newline counts too), CR of CRLF dropped."""
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    """Lines as `wc -l` counts them (a last line without newline counts too); universal
+    newlines: CRLF and a lone CR (old Mac files) end a line as LF does."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines[-1] == "":
         lines.pop()
     return lines

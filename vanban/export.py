@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from vanban.core.errors import VanbanError
+from vanban.core.errors import ExitCode, VanbanError
 from vanban.core.files import atomic_open
 from vanban.outputs import (
     ROLE_NAMES,
@@ -26,6 +26,8 @@ from vanban.search import silence_stdout
 WHAT = ("assignments", "sections", "documents")
 FORMATS = ("jsonl", "csv")
 LIST_SEPARATOR = "; "  # how CSV cells hold lists
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a CSV cell starting so gets a leading '
+SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
 
 DOCUMENT_KEYS = ["document_number", "document_date", "issuer", "doc_type", "document_title"]
 COLUMNS = {
@@ -168,7 +170,9 @@ def write_csv(rows: Iterable[dict], stream, columns: list[str]) -> int:
 
 def _cell(value: object) -> object:
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(str(v) for v in value)
+        value = LIST_SEPARATOR.join(str(v) for v in value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # OWASP CSV injection rule: a spreadsheet shows it as text
     return "" if value is None else value
 
 
@@ -193,9 +197,16 @@ def export_to_file(outdir: Path, what: str, fmt: str, target: Path, *, bom: bool
     return rows, errors
 
 
+def export_format(output: str | None) -> str:
+    """The format `-o FILE` asks for by its suffix (.csv, .jsonl, .json); jsonl otherwise."""
+    return SUFFIX_FORMATS.get(Path(output or "-").suffix.lower(), "jsonl")
+
+
 def run_export(args: argparse.Namespace) -> int:
-    """`vanban export OUTDIR --what ... --format ... [-o FILE]`: 0 ok, 1 when documents failed."""
+    """`vanban export OUTDIR --what ... --format ... [-o FILE]`: 0 ok, 1 when documents failed,
+    2 when OUTDIR is not an output folder."""
     outdir = Path(args.outdir)
+    args.format = args.format or export_format(args.output)
     try:
         if args.output and args.output != "-":
             rows, errors = export_to_file(
@@ -203,14 +214,14 @@ def run_export(args: argparse.Namespace) -> int:
             )
         else:
             errors = []
+            rows_iter = export_rows(outdir, args.what, errors)  # a bad OUTDIR fails here
             stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
-            rows = write_export(export_rows(outdir, args.what, errors), stream, args.what,
-                                args.format, bom=args.bom)  # fmt: skip
+            rows = write_export(rows_iter, stream, args.what, args.format, bom=args.bom)
             stream.flush()
             stream.detach()
-    except VanbanError as exc:
+    except VanbanError as exc:  # not an output folder, or the target cannot be written
         print(f"vanban: error: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.USAGE
     except BrokenPipeError:  # the reader (e.g. `head`) stopped early
         silence_stdout()
         return 1
@@ -231,7 +242,9 @@ def register_cli(subparsers) -> None:
     )  # fmt: skip
     parser.add_argument("outdir", metavar="OUTDIR", help="a vanban output directory")
     parser.add_argument("--what", choices=WHAT, default="assignments", help="rows to export")
-    parser.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl or csv")
+    parser.add_argument(
+        "--format", choices=FORMATS, help="jsonl or csv (default: from -o's suffix, else jsonl)"
+    )
     parser.add_argument("-o", "--output", help="output file (atomic); stdout when absent or -")
     parser.add_argument("--bom", action="store_true", help="start CSV with a UTF-8 BOM (Excel)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import regex
 
-from vanban.core.errors import VanbanError
+from vanban.core.errors import ExitCode, VanbanError
 from vanban.core.files import atomic_path, sha256_file
 from vanban.core.text import fold, strip_marks
 from vanban.outputs import (
@@ -589,16 +589,17 @@ def _check_not_busy(db: Path, timeout: float) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    """`vanban index OUTDIR --db DB`: exit 0 when every document is indexed, 1 when some failed."""
+    """`vanban index OUTDIR --db DB`: exit 0 when every document is indexed, 1 when some failed,
+    2 when OUTDIR is not an output folder or the database cannot be used."""
     db = Path(args.db)
     quiet = getattr(args, "quiet", False)
     progress = None if quiet else _progress_printer()
     try:
         build = rebuild_index if args.rebuild else index_outdir
         report = build(Path(args.outdir), db, timeout=args.timeout, progress=progress)
-    except VanbanError as exc:
+    except VanbanError as exc:  # not an output folder, or the database cannot be used
         print(f"vanban: error: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.USAGE
     for failure in report.failed:
         print(f"vanban: error: {failure}", file=sys.stderr)
     if not quiet:

@@ -25,7 +25,8 @@ MANIFEST_NAME = "vanban-manifest.json"
 JOURNAL_NAME = "vanban-manifest.journal"
 LOCK_NAME = ".vanban.lock"  # held (flock) while a run writes the directory; freed even by kill -9
 MANIFEST_FORMAT = "vanban-manifest"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: entries carry `input_path`; version 1 is read and migrated
+READABLE_VERSIONS = (1, MANIFEST_VERSION)
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Entry:
     """One input's record: identity of the input, stage reached, outputs and what made them."""
 
     name: str  # output name relative to the output directory, without suffix
-    input: str
+    input: str  # the input as the user named it
     size: int
     sha256: str
     stage: str  # last stage reached; "done" when all outputs are written
@@ -43,10 +44,16 @@ class Entry:
     outputs: dict[str, str] = field(default_factory=dict)  # kind -> path relative to outdir
     output_sha256: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    input_path: str = ""  # the input's absolute path: which file owns this name
 
     @classmethod
     def from_dict(cls, data: dict) -> Entry:
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+        """An entry; one of manifest version 1 gets `input_path` from its `input`, resolved
+        against the working directory (where that run's relative paths were given)."""
+        entry = cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+        if not entry.input_path:
+            entry.input_path = str(Path(entry.input).resolve())
+        return entry
 
 
 class Manifest:
@@ -117,6 +124,10 @@ class Manifest:
             "entries": {name: asdict(self.entries[name]) for name in sorted(self.entries)},
         }
 
+    def owners(self) -> dict[str, str]:
+        """Output name -> absolute path of the input whose outputs it names."""
+        return {name: entry.input_path for name, entry in self.entries.items()}
+
     def is_current(self, planned: Entry) -> bool:
         """True when `planned`'s input was already fully processed the same way, outputs intact."""
         entry = self.entries.get(planned.name)
@@ -124,6 +135,7 @@ class Manifest:
             return False
         same = (
             entry.input == planned.input
+            and entry.input_path == planned.input_path
             and entry.size == planned.size
             and entry.sha256 == planned.sha256
             and entry.pipeline_version == planned.pipeline_version
@@ -218,7 +230,7 @@ def _load_snapshot(path: Path) -> dict[str, Entry]:
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
         raise VanbanError(str(path), "not a vanban manifest; delete it or re-run with --force")
     version = data.get("version")
-    if version != MANIFEST_VERSION:
+    if version not in READABLE_VERSIONS:
         age = "an older" if isinstance(version, int) and version < MANIFEST_VERSION else "another"
         raise VanbanError(
             str(path),

@@ -6,21 +6,29 @@ can call it in-process or in a worker. Each step below is one named stage.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TextIO
 
 from vanban import __version__
 from vanban.core.errors import VanbanError
-from vanban.core.files import atomic_write_json, atomic_write_text, hash_tree
+from vanban.core.files import atomic_open, atomic_write_text, hash_tree, json_text
 from vanban.core.records import RestoredLine, ScannedDocument, TextLine
 
 # Bump when the outputs of the same input and model would change (layout, fields, stage wiring).
-PIPELINE_VERSION = f"{__version__}+p1"
+PIPELINE_VERSION = f"{__version__}+p2"  # p2: JSON `lines` one compact record per line
 DOUBTFUL_BELOW = 0.5  # tokens the restorer is less sure of than this are listed in the JSON
 OUTPUT_SUFFIXES = {"ocr_text": ".ocr.txt", "text": ".txt", "json": ".json"}
+RESTORE_WINDOW_LINES = 1000  # lines per restorer call: what bounds the memory of a long input
+RESTORE_CONTEXT_LINES = 8  # neighbour lines on either side a window is restored with
+JSON_LINES_TAIL = '"lines": []\n}\n'
 
 
 @dataclass(frozen=True)
@@ -69,22 +77,34 @@ class FileResult:
         return self.error is None
 
 
-def process_file(context: FileContext) -> FileResult:
-    """Run one input through every stage, writing each output atomically as soon as it exists."""
+def process_file(
+    context: FileContext, progress: Callable[[int, int], None] | None = None
+) -> FileResult:
+    """Run one input through every stage, writing each output atomically as soon as it exists.
+
+    Memory follows the restorer's window, not the document: lines are restored window by window
+    and each line's JSON record goes to an anonymous spool file in OUTDIR as its window is done;
+    `progress(lines done, lines)` is called after each window.
+    """
     result = FileResult(source=context.source, name=context.name)
     started = time.perf_counter()
     try:
         scanned = read_scan(context)
         lines = number_lines(scanned)
+        text_only = all(page.method == "text" for page in scanned.pages)
         result.pages, result.lines = len(scanned.pages), len(lines)
+        del scanned  # `lines` holds everything needed from here on
         _write(context, result, "ocr_text", render_text(lines, [ln.text for ln in lines]))
         result.stage = "restore"
-        restored = restore_lines(lines)
-        _write(context, result, "text", render_text(lines, [r.text for r in restored]))
-        result.stage = "segment"
-        tree = build_document(scanned, lines, restored, context.source)
-        result.sections, result.assignments = len(tree["sections"]), len(tree["assignments"])
-        _write(context, result, "json", tree)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", dir=context.outdir) as records:
+            texts = restore_to_records(lines, records, progress)
+            _write(context, result, "text", render_text(lines, texts))
+            result.stage = "segment"
+            pages = None if text_only else result.pages
+            tree = segment_restored(lines, texts, context.source, pages)
+            result.sections, result.assignments = len(tree["sections"]), len(tree["assignments"])
+            with _writing(context, result, "json") as path:
+                write_document_json(path, tree, records)
         result.stage = "done"
     except VanbanError as error:
         result.error = error.reason
@@ -139,35 +159,77 @@ def render_text(lines: list[TextLine], texts: list[str]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def restore_windows(texts: list[str]) -> Iterator[tuple[int, list[RestoredLine]]]:
+    """Restore stage in windows of RESTORE_WINDOW_LINES lines: (first index, restored lines).
+
+    Each window is restored with RESTORE_CONTEXT_LINES lines of its neighbours on either side
+    (their own output is dropped), so a line at a window's edge still sees the lines around it.
+    A document within one window is restored in one call, as a whole.
+    """
+    restorer = get_restorer()
+    for start in range(0, len(texts), RESTORE_WINDOW_LINES):
+        end = min(start + RESTORE_WINDOW_LINES, len(texts))
+        low = max(0, start - RESTORE_CONTEXT_LINES)
+        high = min(len(texts), end + RESTORE_CONTEXT_LINES)
+        restored = restorer.restore_lines(texts[low:high])
+        if len(restored) != high - low:
+            raise RuntimeError(f"restorer returned {len(restored)} lines for {high - low}")
+        yield start, restored[start - low : end - low]
+
+
 def restore_lines(lines: list[TextLine]) -> list[RestoredLine]:
     """Restore stage: exactly one restored line per OCR line."""
-    texts = [line.text for line in lines]
-    restored = get_restorer().restore_lines(texts)
-    if len(restored) != len(texts):
-        raise RuntimeError(f"restorer returned {len(restored)} lines for {len(texts)}")
-    return restored
+    return [r for _, window in restore_windows([line.text for line in lines]) for r in window]
 
 
-def build_document(
-    scanned: ScannedDocument, lines: list[TextLine], restored: list[RestoredLine], source: str
+def restore_to_records(
+    lines: list[TextLine], records: TextIO, progress: Callable[[int, int], None] | None = None
+) -> list[str]:
+    """Restore `lines` window by window: the restored text of each line; each line's JSON record
+    is written to `records`, one compact line each, as its window is done."""
+    texts: list[str] = []
+    for start, window in restore_windows([line.text for line in lines]):
+        for line, restored in zip(lines[start : start + len(window)], window, strict=True):
+            texts.append(" ".join(restored.text.splitlines()))
+            records.write(json.dumps(line_record(line, restored), ensure_ascii=False) + "\n")
+        if progress is not None:
+            progress(len(texts), len(lines))
+    return texts
+
+
+def segment_restored(
+    lines: list[TextLine], texts: list[str], source: str, pages: int | None
 ) -> dict:
-    """Segment stage on the restored lines, plus source, page count and the per-line record."""
+    """Segment stage on the restored lines: the document tree with source and page count (`pages`
+    None for text input), its `lines` left empty for `write_document_json` to fill.
+
+    `lines` become the restored lines in place (a long input's text is not held twice).
+    """
     from vanban.segment import segment_document
 
-    restored_lines = [
-        TextLine(text=r.text, prov=replace(line.prov, source=source), confidence=line.confidence)
-        for line, r in zip(lines, restored, strict=True)
-    ]
-    tree = segment_document(restored_lines, source=source)
-    text_only = all(page.method == "text" for page in scanned.pages)
+    for k, (line, text) in enumerate(zip(lines, texts, strict=True)):
+        prov = line.prov if line.prov.source == source else replace(line.prov, source=source)
+        lines[k] = TextLine(text=text, prov=prov, confidence=line.confidence)
+    tree = segment_document(lines, source=source)
     head = {key: tree[key] for key in ("schema_version",) if key in tree}
-    return {
-        **head,
-        "source": source,
-        "pages": None if text_only else len(scanned.pages),
-        **{key: value for key, value in tree.items() if key not in head and key != "source"},
-        "lines": [line_record(line, r) for line, r in zip(lines, restored, strict=True)],
-    }
+    rest = {key: value for key, value in tree.items() if key not in head and key != "source"}
+    return {**head, "source": source, "pages": pages, **rest, "lines": []}
+
+
+def write_document_json(path: Path, tree: dict, records: TextIO) -> None:
+    """The JSON output: the tree indented as every vanban JSON is, then its `lines` array with one
+    compact record per line, copied from `records` (never the whole JSON as one string)."""
+    head = json_text({**tree, "lines": []})
+    if not head.endswith(JSON_LINES_TAIL):
+        raise RuntimeError("the document tree must end with its `lines`")
+    records.seek(0)
+    with atomic_open(path) as out:
+        out.write(head[: -len("[]\n}\n")] + "[")
+        separator = "\n    "
+        for record in records:
+            out.write(separator + record.rstrip("\n"))
+            separator = ",\n    "
+        out.write("]\n}\n" if separator == "\n    " else "\n  ]\n}\n")
 
 
 def line_record(line: TextLine, restored: RestoredLine) -> dict:
@@ -189,14 +251,19 @@ def line_record(line: TextLine, restored: RestoredLine) -> dict:
     }
 
 
-def _write(context: FileContext, result: FileResult, kind: str, content: str | dict) -> None:
+def _write(context: FileContext, result: FileResult, kind: str, content: str) -> None:
+    with _writing(context, result, kind) as path:
+        atomic_write_text(path, content)
+
+
+@contextlib.contextmanager
+def _writing(context: FileContext, result: FileResult, kind: str) -> Iterator[Path]:
+    """The path of output `kind`, its folder made; a write error becomes a VanbanError; recorded
+    in `result.outputs` once written."""
     path = context.output(kind)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            atomic_write_text(path, content)
-        else:
-            atomic_write_json(path, content)
+        yield path
     except OSError as error:
         raise VanbanError(
             context.source, f"cannot write {path}: {error.strerror or error}"

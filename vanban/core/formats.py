@@ -44,14 +44,15 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 
 
 def file_kind(path: Path) -> str:
-    """'pdf', 'image' or 'text', from the suffix, else from the first bytes."""
-    kind = kind_of_suffix(path.suffix)
-    if kind is not None:
-        return kind
+    """'pdf', 'image' or 'text': from the first bytes when they carry a known signature (a JPEG
+    named .pdf is read as a JPEG), else from the suffix."""
     with path.open("rb") as handle:
         sniffed = sniff(handle.read(12))
     if sniffed is not None:
         return sniffed[0]
+    kind = kind_of_suffix(path.suffix)
+    if kind is not None:
+        return kind
     suffix = path.suffix.lower() or "no suffix"
     raise VanbanError(str(path), f"unsupported file type '{suffix}' (expected {DESCRIPTION})")
 
@@ -61,13 +62,20 @@ def is_supported(path: Path) -> bool:
     return kind_of_suffix(path.suffix) is not None
 
 
-def walk_inputs(root: Path, exclude: Path | None = None) -> Iterator[Path]:
-    """Supported files under `root` in a stable order, skipping hidden entries and `exclude`."""
+def walk_inputs(
+    root: Path, exclude: Path | None = None, marker: str | None = None
+) -> Iterator[Path]:
+    """Supported files under `root` in a stable order, skipping hidden entries, `exclude` and
+    folders that hold a file named `marker` (another run's output directory)."""
     excluded = exclude.resolve() if exclude else None
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and (here / d).resolve() != excluded
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and (here / d).resolve() != excluded
+            and not (marker and (here / d / marker).is_file())
         )
         for name in sorted(filenames):
             path = here / name
