@@ -15,7 +15,7 @@ from pathlib import Path
 from vanban import __version__
 from vanban.core.errors import VanbanError
 from vanban.core.files import atomic_write_json, atomic_write_text, hash_tree
-from vanban.core.records import RestoredLine, ScannedDocument, TextLine
+from vanban.core.records import Page, RestoredLine, ScannedDocument, TextLine
 
 # Bump when the outputs of the same input and model would change (layout, fields, stage wiring).
 PIPELINE_VERSION = f"{__version__}+p1"
@@ -69,12 +69,15 @@ class FileResult:
         return self.error is None
 
 
-def process_file(context: FileContext) -> FileResult:
-    """Run one input through every stage, writing each output atomically as soon as it exists."""
+def process_file(context: FileContext, pages: list[Page] | None = None) -> FileResult:
+    """Run one input through every stage, writing each output atomically as soon as it exists.
+
+    `pages`: the input's pages, already read elsewhere (per-page OCR tasks on a cluster).
+    """
     result = FileResult(source=context.source, name=context.name)
     started = time.perf_counter()
     try:
-        scanned = read_scan(context)
+        scanned = read_scan(context, pages)
         lines = number_lines(scanned)
         result.pages, result.lines = len(scanned.pages), len(lines)
         _write(context, result, "ocr_text", render_text(lines, [ln.text for ln in lines]))
@@ -92,15 +95,22 @@ def process_file(context: FileContext) -> FileResult:
     return result
 
 
-def read_scan(context: FileContext) -> ScannedDocument:
-    """OCR stage: the input's pages of lines; an input without any text is an error."""
+def read_scan(context: FileContext, pages: list[Page] | None = None) -> ScannedDocument:
+    """OCR stage: the input's pages of lines (read now unless given); no text is an error."""
     from vanban.ocr import read_document
+    from vanban.ocr.reader import finish_document
 
     extra = {"jobs": context.page_jobs} if context.page_jobs > 1 else {}
     try:
-        scanned = read_document(
-            context.path, force_ocr=context.options.force_ocr, lang=context.options.lang, **extra
-        )
+        if pages is not None:
+            scanned = finish_document(str(context.path), pages)
+        else:
+            scanned = read_document(
+                context.path,
+                force_ocr=context.options.force_ocr,
+                lang=context.options.lang,
+                **extra,
+            )
     except OSError as error:
         raise VanbanError(context.source, f"cannot read: {error.strerror or error}") from error
     if not any(line.text.strip() for line in scanned.lines()):
