@@ -4,10 +4,11 @@ Inputs (fixed): examples/kh-sample.pdf and ../shared/bench/pages/qn-*-mild.pdf (
 OCR'd; `--with-hard` adds qn-*-hard.pdf: 21 pages), and ../shared/seeds/*.txt (text input: restore
 + segment only). Prints a markdown table.
 
-`--executor local ray` runs each executor on the same inputs in the same run; Ray is started once
-(`ray start --head --block`, its start-up timed apart) and each run joins it. CPU-seconds are those
-of every process of a run (driver, pool or Ray workers, Tesseract, and the Ray daemons during the
-run), read from a cpuacct cgroup when this user can make one (root on Linux), else n/a.
+`--executor local ray` runs each executor on the same inputs in the same run; Ray is started once,
+in this process after the local runs (its start-up timed apart), and each Ray run joins it.
+CPU-seconds are those of every process of a run (driver, pool or Ray workers, Tesseract, and the
+Ray daemons during the run), read from a cpuacct cgroup this script joins when it can make one
+(root on Linux), else n/a.
 `--tesseract-baseline` adds bare Tesseract's CPU-seconds on the same scan pages (rendered at 300 DPI
 first, rendering not counted; `OMP_THREAD_LIMIT=1`, `--psm 4`).
 
@@ -23,11 +24,11 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +62,8 @@ class CpuMeter:
             self.group, self.usage = group, usage
             break
 
-    def preexec(self):
+    def join(self) -> None:
+        """Put this process in the group: every process it starts from now on is counted."""
         if self.group is not None:
             (self.group / "cgroup.procs").write_text(str(os.getpid()))
 
@@ -75,6 +77,7 @@ class CpuMeter:
 
     def close(self) -> None:
         if self.group is not None:
+            (self.group.parent / "cgroup.procs").write_text(str(os.getpid()))
             for _ in range(100):  # processes may take a moment to leave
                 try:
                     self.group.rmdir()
@@ -84,30 +87,20 @@ class CpuMeter:
 
 
 class RayHead:
-    """A Ray head on 127.0.0.1 for the benchmark's runs, stopped by terminating `ray start`."""
+    """A Ray started in this process (after the local runs) that the `--executor ray` runs join."""
 
-    def __init__(self, meter: CpuMeter):
-        ray = Path(sys.executable).with_name("ray")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.address = f"127.0.0.1:{port}"
+    def __init__(self):
+        import ray
+
         started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [str(ray), "start", "--head", "--block", f"--port={port}",
-             "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=meter.preexec,
-        )  # fmt: skip
-        command = [sys.executable, "-c", f"import ray; ray.init(address='{self.address}')"]
-        while subprocess.run(command, capture_output=True).returncode != 0:
-            if self.process.poll() is not None or time.perf_counter() - started > 120:
-                sys.exit("ray start --head failed")
-            time.sleep(0.5)
+        ray.init(address="local", include_dashboard=False, logging_level="ERROR")
+        self.address = ray.get_runtime_context().gcs_address
         self.start_seconds = time.perf_counter() - started
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=60)
+        import ray
+
+        ray.shutdown()
 
 
 def tesseract_cpu(files: list[Path], work: Path) -> tuple[int, float]:
@@ -142,8 +135,7 @@ def run(inputs: Path, outdir: Path, jobs: int, log: Path, executor: str = "local
     command += ["--ray-address", ray_address] if ray_address else []
     cpu_before = meter.seconds() if meter else None
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
-                            preexec_fn=meter.preexec if meter else None)  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     cpu = meter.seconds() - cpu_before if cpu_before is not None else None
     if result.returncode != 0:
@@ -156,15 +148,15 @@ def run(inputs: Path, outdir: Path, jobs: int, log: Path, executor: str = "local
 
 
 def bench(label: str, files: list[Path], jobs_list: list[int], work: Path, executors: list[str],
-          ray_head: RayHead | None, meter: CpuMeter) -> tuple[list[str], dict]:  # fmt: skip
-    """Rows of the table, and {executor: (seconds, cpu, files, pages)} of the first runs."""
+          ray_head: Callable[[], RayHead], meter: CpuMeter) -> tuple[list[str], dict]:  # fmt: skip
+    """Rows of the table, and {(executor, jobs): (seconds, cpu, files, pages)} of first runs."""
     inputs = work / label
     inputs.mkdir()
     for path in files:
         shutil.copy(path, inputs / path.name)
     rows, firsts = [], {}
     for executor in executors:
-        address = ray_head.address if executor == "ray" and ray_head else None
+        address = ray_head().address if executor == "ray" else None
         for jobs in jobs_list if executor == "local" else [jobs_list[-1]]:
             outdir = work / f"{label}-out-{executor}-{jobs}"
             seconds, done, _, pages, lines, cpu = run(
@@ -218,9 +210,14 @@ def main() -> None:
     )
     print(f"load average before: {os.getloadavg()[0]:.1f}\n")
     meter = CpuMeter()
-    ray_head = RayHead(meter) if "ray" in args.executor else None
-    if ray_head:
-        print(f"ray start --head: {ray_head.start_seconds:.1f} s (once, not in the runs below)\n")
+    meter.join()
+    heads: list[RayHead] = []
+
+    def ray_head() -> RayHead:
+        if not heads:
+            heads.append(RayHead())
+        return heads[0]
+
     rows, notes = [], []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -238,9 +235,11 @@ def main() -> None:
                 notes.append(f"bare Tesseract on the same {pages} scan pages: "
                              f"{cpu / pages:.2f} CPU-s/page")  # fmt: skip
     finally:
-        if ray_head:
-            ray_head.stop()
+        for head in heads:
+            head.stop()
         meter.close()
+    if heads:
+        print(f"Ray start (once, before the Ray runs, not in them): {heads[0].start_seconds:.1f} s")
     print("| inputs | files | pages | lines | executor | --jobs | run | seconds | pages/s "
           "| lines/s | CPU-s/page |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|---|")

@@ -30,6 +30,7 @@ except ModuleNotFoundError:
 needs_ray = pytest.mark.skipif(ray is None, reason="ray is not installed (pip install vanban[ray])")
 pytestmark = [pytest.mark.slow]
 SCAN = REPO / "examples" / "kh-sample.pdf"
+SEED_LINES = 60  # of each seed: the real restorer on 4 x 60 lines, twice, keeps the test short
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +107,17 @@ def test_without_ray_the_executor_is_a_one_line_error(tmp_path, monkeypatch, cap
 @needs_ray
 @needs_ocr
 def test_ray_writes_the_same_bytes_as_the_local_pool(tmp_path, ray_address):
-    """Seeds (text: restore + segment with the shipped model) and a 3-page scan (per-page OCR)."""
+    """The seeds (their first lines: restore + segment with the shipped model) and a 3-page scan
+    (per-page OCR tasks)."""
     inputs = tmp_path / "in"
     inputs.mkdir()
-    seeds = sorted((SHARED / "seeds").glob("*.txt"))[:2]
-    for path in [SCAN, *seeds]:
-        (inputs / path.name).write_bytes(path.read_bytes())
+    (inputs / SCAN.name).write_bytes(SCAN.read_bytes())
+    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    if not seeds:
+        pytest.skip("../shared/seeds is not available")
+    for path in seeds:
+        head = path.read_text(encoding="utf-8").splitlines(keepends=True)[:SEED_LINES]
+        (inputs / path.name).write_text("".join(head), encoding="utf-8")
     local = run_vanban("process", str(inputs), "-o", str(tmp_path / "local"), "-q", "-j", "2",
                        "--log-json", str(tmp_path / "local.jsonl"))  # fmt: skip
     assert local.returncode == 0, local.stderr
