@@ -32,9 +32,17 @@ def tesseract_available(lang: str = "vie") -> bool:
 
 
 def image_to_data(
-    gray: np.ndarray, *, lang: str = "vie", psm: int = DEFAULT_PSM, dpi: int = 300
+    gray: np.ndarray,
+    *,
+    lang: str = "vie",
+    psm: int = DEFAULT_PSM,
+    dpi: int = 300,
+    timeout: float = 0,
 ) -> dict:
-    """Word boxes, confidences and block/paragraph/line numbers for a grayscale page."""
+    """Word boxes, confidences and block/paragraph/line numbers for a grayscale page.
+
+    `timeout` > 0: pytesseract kills Tesseract after that many seconds (RuntimeError).
+    """
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per process: pages run in parallel
     with tempfile.TemporaryDirectory(prefix="vanban-ocr-") as tmp:
         path = os.path.join(tmp, "page.pgm")  # uncompressed: quicker to write and read than PNG
@@ -44,4 +52,5 @@ def image_to_data(
             lang=lang,
             config=f"--psm {psm} --dpi {dpi}",
             output_type=pytesseract.Output.DICT,
+            timeout=timeout,
         )

@@ -7,7 +7,9 @@ OCR the other pages (one worker process per page when `jobs` > 1), number the li
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,24 +38,45 @@ def read_document(
     cleaned (deskew, denoise, stamp removal) and read by Tesseract in logical reading order.
     """
     path = Path(path)
+    with reading(path):
+        return _read(path, force_ocr=force_ocr, lang=lang, jobs=jobs)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Refuse a missing or irregular file; an OSError while reading it becomes one VanbanError."""
     if not path.is_file():
         raise VanbanError(str(path), "no such file" if not path.exists() else "not a regular file")
     try:
-        return _read(path, force_ocr=force_ocr, lang=lang, jobs=jobs)
+        yield
     except OSError as err:  # unreadable file, disk errors: one line, not a traceback
         raise VanbanError(str(path), f"cannot read file ({err.strerror or err})") from err
 
 
 def _read(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> ScannedDocument:
-    kind = file_kind(path)
-    if kind == "text":
+    if file_kind(path) == "text":
         return read_text_document(path)
-    if kind == "pdf":
-        pages = read_pdf_pages(path, force_ocr=force_ocr, lang=lang, jobs=jobs)
+    ready, refs = plan_pages(path, force_ocr=force_ocr, lang=lang)
+    return finish_document(str(path), ready + ocr_pages(refs, lang, jobs))
+
+
+def plan_pages(path: Path, *, force_ocr: bool, lang: str) -> tuple[list[Page], list[PageRef]]:
+    """A scan's pages before OCR: those read from a PDF text layer, and refs of those to OCR.
+
+    A batch executor can OCR the refs anywhere (one task per page) and pass `ready` plus the
+    OCR'd pages to `finish_document`: the same document as `read_document` makes.
+    """
+    if file_kind(path) == "pdf":
+        ready, refs = split_pdf_pages(path, force_ocr=force_ocr)
     else:
         count = sources.image_frame_count(path)
-        pages = ocr_pages([PageRef(str(path), "image", n) for n in range(1, count + 1)], lang, jobs)
-    return finish_document(str(path), pages)
+        ready, refs = [], [PageRef(str(path), "image", n) for n in range(1, count + 1)]
+    if refs and not tesseract_available(lang):
+        raise VanbanError(
+            refs[0].path,
+            f"Tesseract with language '{lang}' is not installed (tesseract-ocr-{lang})",
+        )
+    return ready, refs
 
 
 def read_text_document(path: Path) -> ScannedDocument:
@@ -65,19 +88,17 @@ def read_text_document(path: Path) -> ScannedDocument:
     return ScannedDocument(source=str(path), pages=[Page(number=1, lines=lines, method="text")])
 
 
-def read_pdf_pages(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> list[Page]:
-    """Pages of a PDF: text-layer pages as they are, the others through OCR."""
+def split_pdf_pages(path: Path, *, force_ocr: bool) -> tuple[list[Page], list[PageRef]]:
+    """A PDF's text-layer pages as they are, and refs of the pages that need OCR."""
     count = sources.pdf_page_count(path)
     layer = [""] * count if force_ocr else sources.pdf_text_layer(path, count)
-    pages: dict[int, Page] = {
-        number: text_layer_page(str(path), number, text)
+    ready = [
+        text_layer_page(str(path), number, text)
         for number, text in enumerate(layer, start=1)
         if text
-    }
-    refs = [PageRef(str(path), "pdf", n) for n in range(1, count + 1) if n not in pages]
-    for page in ocr_pages(refs, lang, jobs):
-        pages[page.number] = page
-    return [pages[n] for n in sorted(pages)]
+    ]
+    refs = [PageRef(str(path), "pdf", n) for n, text in enumerate(layer, start=1) if not text]
+    return ready, refs
 
 
 def text_layer_page(source: str, number: int, text: str) -> Page:
@@ -94,26 +115,24 @@ def ocr_pages(refs: list[PageRef], lang: str, jobs: int) -> list[Page]:
     """OCR pages in order, in `jobs` worker processes (inline when jobs == 1)."""
     if not refs:
         return []
-    if not tesseract_available(lang):
-        raise VanbanError(
-            refs[0].path,
-            f"Tesseract with language '{lang}' is not installed (tesseract-ocr-{lang})",
-        )
     if jobs <= 1 or len(refs) == 1:
-        results = [_ocr_page_or_error(ref, lang) for ref in refs]
+        results = [ocr_page_or_error(ref, lang) for ref in refs]
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, len(refs))) as pool:
-            results = list(pool.map(_ocr_page_or_error, refs, [lang] * len(refs)))
+            results = list(pool.map(ocr_page_or_error, refs, [lang] * len(refs)))
     for result in results:
         if isinstance(result, tuple):  # (path, reason) of the first failed page
             raise VanbanError(*result)
     return results
 
 
-def _ocr_page_or_error(ref: PageRef, lang: str) -> Page | tuple[str, str]:
-    """ocr_page, with a failure returned as (path, reason): VanbanError does not pickle."""
+def ocr_page_or_error(ref: PageRef, lang: str, timeout: float = 0) -> Page | tuple[str, str]:
+    """ocr_page, with a failure returned as (path, reason): VanbanError does not pickle.
+
+    `timeout` > 0: Tesseract is killed after that many seconds and the page fails.
+    """
     try:
-        return ocr_page(ref, lang)
+        return ocr_page(ref, lang, timeout=timeout) if timeout else ocr_page(ref, lang)
     except VanbanError as err:
         return (err.path, err.reason)
     except pytesseract.TesseractError as err:
@@ -121,9 +140,15 @@ def _ocr_page_or_error(ref: PageRef, lang: str) -> Page | tuple[str, str]:
     except cv2.error as err:  # an image OpenCV cannot work on: one line, not a traceback
         reason = str(err).strip().splitlines()[-1][:200]
         return (ref.path, f"image clean-up failed on page {ref.number} ({reason})")
+    except RuntimeError as err:
+        if timeout and "timeout" in str(err).lower():  # pytesseract killed Tesseract
+            return (ref.path, f"OCR of page {ref.number} took over {timeout:g} s (stopped)")
+        raise
 
 
-def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
+def ocr_page(
+    ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM, *, timeout: float = 0
+) -> Page:
     """Load, clean and OCR one page; lines carry page-local numbers (renumbered by the caller)."""
     image = sources.load_page(ref)
     dpi = sources.image_dpi(image) if ref.kind == "image" else sources.RENDER_DPI
@@ -139,7 +164,8 @@ def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
     page = Page(number=ref.number, width=width, height=height, method="ocr")
     if cleaned.blank:
         return page
-    data = image_to_data(cleaned.image, lang=lang, psm=psm, dpi=round(dpi * cleaned.scale))
+    dpi = round(dpi * cleaned.scale)
+    data = image_to_data(cleaned.image, lang=lang, psm=psm, dpi=dpi, timeout=timeout)
     for index, segment in enumerate(order_lines(data), start=1):
         bbox = tuple(round(v / cleaned.scale) for v in segment.bbox)
         prov = Provenance(source=ref.path, line=index, page=ref.number, page_line=index, bbox=bbox)
@@ -148,7 +174,8 @@ def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
 
 
 def finish_document(source: str, pages: list[Page]) -> ScannedDocument:
-    """Number lines 1.. across the document, warn about blank pages, refuse an all-blank one."""
+    """Pages in order, lines numbered 1.. across them; warn about blank pages, refuse all-blank."""
+    pages = sorted(pages, key=lambda page: page.number)
     if not any(page.lines for page in pages):
         raise VanbanError(source, "no text found on any page (blank or unreadable scan)")
     number = 0

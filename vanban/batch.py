@@ -1,4 +1,4 @@
-"""Batch runs of `vanban process`: find inputs, skip what is done, run the rest in a process pool.
+"""Batch runs of `vanban process`: find inputs, skip what is done, run the rest on an executor.
 
 The run is resumable: each finished input is recorded in the output directory's manifest after its
 outputs are in place, so a run killed at any moment and started again ends with the same files.
@@ -6,19 +6,13 @@ outputs are in place, so a run killed at any moment and started again ends with 
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
-import multiprocessing
-import os
 import sys
 import time
-import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
@@ -27,6 +21,7 @@ from vanban import pipeline
 from vanban.core.errors import VanbanError
 from vanban.core.files import remove_stale_temp_files, sha256_file
 from vanban.core.formats import DESCRIPTION, is_supported, walk_inputs
+from vanban.executors import EXECUTORS, Executor, LocalExecutor
 from vanban.manifest import MANIFEST_NAME, Entry, Manifest
 from vanban.pipeline import (
     OUTPUT_SUFFIXES,
@@ -34,11 +29,10 @@ from vanban.pipeline import (
     FileContext,
     FileResult,
     Options,
-    init_worker,
-    process_file,
 )
 
 RESERVED_NAMES = {MANIFEST_NAME}
+LINE_PROGRESS_SECONDS = 30.0  # without a progress bar, how often a long file says how far it is
 
 
 @dataclass(frozen=True)
@@ -84,6 +78,8 @@ class BatchOptions:
     quiet: bool = False
     log_json: Path | None = None
     options: Options = Options()
+    executor: str = "local"  # or "ray" (vanban.executors)
+    ray_address: str | None = None  # with executor "ray": None starts Ray on this machine
 
 
 # --- finding inputs and naming their outputs ---------------------------------------------------
@@ -193,9 +189,27 @@ def _naming_note(item: InputFile, name: str, owners: dict[str, str]) -> str | No
 # --- the run -----------------------------------------------------------------------------------
 
 
+def make_executor(name: str, jobs: int, ray_address: str | None = None) -> Executor:
+    """The executor named on the command line."""
+    if name == "ray":
+        try:
+            from vanban.ray_executor import RayExecutor
+        except ModuleNotFoundError as error:
+            if error.name != "ray":
+                raise
+            raise VanbanError(
+                "--executor ray", "Ray is not installed: pip install 'vanban[ray]'"
+            ) from error
+        return RayExecutor(address=ray_address)
+    if name != "local":
+        raise ValueError(f"unknown executor {name!r} (expected one of {', '.join(EXECUTORS)})")
+    return LocalExecutor(jobs)
+
+
 def run_batch(paths: list[Path], outdir: Path, settings: BatchOptions) -> BatchReport:
     """Process every input under `paths` into `outdir`, resuming where an earlier run stopped."""
     started = time.perf_counter()
+    executor = make_executor(settings.executor, settings.jobs, settings.ray_address)
     inputs, failures = discover_inputs(paths, outdir)
     manifest = Manifest.open(outdir, replace_unreadable=settings.force)
     remove_stale_temp_files(outdir)
@@ -205,7 +219,7 @@ def run_batch(paths: list[Path], outdir: Path, settings: BatchOptions) -> BatchR
         _fail(report, log, failure)
     todo = _plan(inputs, manifest, settings, report, log)
     try:
-        _run(todo, manifest, settings, report, log)
+        _run(todo, manifest, executor, settings, report, log)
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
@@ -275,11 +289,13 @@ def _planned_entry(item: InputFile, versions: tuple[str, str], options: Options)
     )
 
 
-def _run(todo, manifest: Manifest, settings: BatchOptions, report: BatchReport, log) -> None:
+def _run(
+    todo, manifest: Manifest, executor: Executor, settings: BatchOptions, report: BatchReport, log
+) -> None:
     planned = {context.name: entry for context, entry in todo}
     progress = _Progress(len(todo), quiet=settings.quiet)
     try:
-        for context, result in _execute([c for c, _ in todo], settings.jobs, progress.lines):
+        for context, result in executor.run([c for c, _ in todo], progress.lines):
             entry = planned[context.name]
             entry.stage, entry.outputs, entry.error = result.stage, result.outputs, result.error
             entry.output_sha256 = {
@@ -301,129 +317,6 @@ def _run(todo, manifest: Manifest, settings: BatchOptions, report: BatchReport, 
             progress.update(result)
     finally:
         progress.close()
-
-
-def _execute(
-    contexts: list[FileContext], jobs: int, on_lines: Callable[[str, int, int], None] | None = None
-) -> Iterator[tuple[FileContext, FileResult]]:
-    """Results as they finish: in this process for one job, else in a pool of worker processes.
-
-    In this process, `on_lines(source, lines done, lines)` follows the restorer through a file.
-    """
-    if jobs > 1:
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one Tesseract thread per worker
-    if jobs > 1 and len(contexts) == 1:
-        contexts = [replace(contexts[0], page_jobs=jobs)]  # one file: its pages in parallel
-    if jobs <= 1 or len(contexts) <= 1:
-        for context in contexts:
-            follow = functools.partial(on_lines, context.source) if on_lines else None
-            yield context, _guarded(lambda c=context, f=follow: process_file(c, f), context)
-        return
-    yield from _execute_in_pools(contexts, jobs)
-
-
-WORKER_DIED = "a worker process died on this input (killed, or out of memory)"
-MAX_FRUITLESS_POOLS = 3  # pools in a row that died without finishing anything
-LINE_PROGRESS_SECONDS = 30.0  # without a progress bar, how often a long file says how far it is
-
-
-def _execute_in_pools(contexts: list[FileContext], jobs: int):
-    """Run `contexts` in worker pools; when a worker dies, carry on in a fresh pool.
-
-    The inputs that were being processed when a pool broke are suspects: they are retried at the
-    end one at a time, so only an input that kills its worker on its own is failed.
-    """
-    todo, suspects, fruitless = list(contexts), [], 0
-    while todo:
-        finished, in_flight = yield from _execute_in_pool(todo, jobs)
-        fruitless = 0 if finished else fruitless + 1
-        if fruitless >= MAX_FRUITLESS_POOLS:
-            break
-        dead = [c for c in todo if c.name in in_flight]
-        if dead or not finished:
-            _say_worker_died(dead)
-        suspects += dead
-        todo = [c for c in todo if c.name not in finished and c.name not in in_flight]
-    for context in suspects:
-        finished, _ = yield from _execute_in_pool([context], 1)
-        if context.name not in finished:
-            yield context, FileResult(source=context.source, name=context.name, error=WORKER_DIED)
-    for context in todo:  # left when pools kept dying without finishing anything
-        yield context, FileResult(source=context.source, name=context.name, error=WORKER_DIED)
-
-
-def _execute_in_pool(contexts: list[FileContext], jobs: int):
-    """Yield results from one pool until done or broken; return (finished, in-flight) names."""
-    # fork: workers are children of this process, so they can be told to die with it (kill -9)
-    pool_context = multiprocessing.get_context("fork")
-    started = pool_context.SimpleQueue()  # names of inputs workers have started
-    finished: set[str] = set()
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(contexts)),
-        mp_context=pool_context,
-        initializer=_init_pool_worker,
-        initargs=(started,),
-    ) as pool:
-        pending = {pool.submit(_process_tracked, context): context for context in contexts}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    context = pending.pop(future)
-                    if isinstance(future.exception(), BrokenProcessPool):
-                        continue
-                    finished.add(context.name)
-                    yield context, _guarded(future.result, context)
-        except BaseException:  # Ctrl-C, or the consumer stopped: do not wait for running files
-            _stop_workers(pool)
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    in_flight = set()
-    while not started.empty():
-        in_flight.add(started.get())
-    return finished, in_flight - finished
-
-
-def _say_worker_died(inputs: list[FileContext]) -> None:
-    """One line on stderr when a pool broke: which inputs will be retried one at a time."""
-    named = ", ".join(c.source for c in inputs) or "none started"
-    print(
-        f"vanban: warning: a worker process died (killed, or out of memory); "
-        f"retrying one at a time: {named}",
-        file=sys.stderr,
-    )
-
-
-_started_queue = None
-
-
-def _init_pool_worker(started) -> None:
-    global _started_queue
-    _started_queue = started
-    init_worker()
-
-
-def _process_tracked(context: FileContext) -> FileResult:
-    """`process_file` in a worker, first telling the parent which input it started."""
-    _started_queue.put(context.name)
-    return process_file(context)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate the pool's workers now; their unfinished outputs are temp files, never recorded."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
-
-
-def _guarded(call: Callable[[], FileResult], context: FileContext) -> FileResult:
-    """Run `call`; a bug becomes a failed result with its traceback on stderr, not a dead batch."""
-    try:
-        return call()
-    except Exception as error:  # noqa: BLE001 - one broken input must not stop the batch
-        traceback.print_exc(file=sys.stderr)
-        reason = f"internal error: {type(error).__name__}: {error}"
-        return FileResult(source=context.source, name=context.name, error=reason)
 
 
 def _fail(report: BatchReport, log, failure: Failure) -> None:

@@ -86,6 +86,19 @@ def _add_process(sub) -> None:
     p.add_argument(
         "--log-json", type=Path, metavar="FILE", help="append one JSON line per input to FILE"
     )
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where inputs are processed: local worker processes (default), or a Ray cluster "
+        "(pages as tasks; needs vanban[ray] and an OUTDIR every node shares)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --executor ray: 'auto' (the cluster this machine belongs to) or "
+        "ray://HOST:10001; default: start Ray on this machine for the run",
+    )
     p.set_defaults(func=run_process)
 
 
@@ -164,6 +177,8 @@ def run_process(args) -> int:
         quiet=args.quiet,
         log_json=args.log_json,
         options=Options(force_ocr=args.force_ocr, lang=args.lang),
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
     try:
         report = run_batch(args.paths, args.output, settings)

@@ -20,7 +20,7 @@ from typing import TextIO
 from vanban import __version__
 from vanban.core.errors import VanbanError
 from vanban.core.files import atomic_open, atomic_write_text, hash_tree, json_text
-from vanban.core.records import RestoredLine, ScannedDocument, TextLine
+from vanban.core.records import Page, RestoredLine, ScannedDocument, TextLine
 
 # Bump when the outputs of the same input and model would change (layout, fields, stage wiring).
 PIPELINE_VERSION = f"{__version__}+p2"  # p2: JSON `lines` one compact record per line
@@ -78,18 +78,22 @@ class FileResult:
 
 
 def process_file(
-    context: FileContext, progress: Callable[[int, int], None] | None = None
+    context: FileContext,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    pages: list[Page] | None = None,
 ) -> FileResult:
     """Run one input through every stage, writing each output atomically as soon as it exists.
 
     Memory follows the restorer's window, not the document: lines are restored window by window
     and each line's JSON record goes to an anonymous spool file in OUTDIR as its window is done;
-    `progress(lines done, lines)` is called after each window.
+    `progress(lines done, lines)` is called after each window. `pages`: the input's pages, already
+    read elsewhere (per-page OCR tasks on a cluster).
     """
     result = FileResult(source=context.source, name=context.name)
     started = time.perf_counter()
     try:
-        scanned = read_scan(context)
+        scanned = read_scan(context, pages)
         lines = number_lines(scanned)
         text_only = all(page.method == "text" for page in scanned.pages)
         result.pages, result.lines = len(scanned.pages), len(lines)
@@ -100,8 +104,8 @@ def process_file(
             texts = restore_to_records(lines, records, progress)
             _write(context, result, "text", render_text(lines, texts))
             result.stage = "segment"
-            pages = None if text_only else result.pages
-            tree = segment_restored(lines, texts, context.source, pages)
+            page_count = None if text_only else result.pages
+            tree = segment_restored(lines, texts, context.source, page_count)
             result.sections, result.assignments = len(tree["sections"]), len(tree["assignments"])
             with _writing(context, result, "json") as path:
                 write_document_json(path, tree, records)
@@ -112,15 +116,22 @@ def process_file(
     return result
 
 
-def read_scan(context: FileContext) -> ScannedDocument:
-    """OCR stage: the input's pages of lines; an input without any text is an error."""
+def read_scan(context: FileContext, pages: list[Page] | None = None) -> ScannedDocument:
+    """OCR stage: the input's pages of lines (read now unless given); no text is an error."""
     from vanban.ocr import read_document
+    from vanban.ocr.reader import finish_document
 
     extra = {"jobs": context.page_jobs} if context.page_jobs > 1 else {}
     try:
-        scanned = read_document(
-            context.path, force_ocr=context.options.force_ocr, lang=context.options.lang, **extra
-        )
+        if pages is not None:
+            scanned = finish_document(str(context.path), pages)
+        else:
+            scanned = read_document(
+                context.path,
+                force_ocr=context.options.force_ocr,
+                lang=context.options.lang,
+                **extra,
+            )
     except OSError as error:
         raise VanbanError(context.source, f"cannot read: {error.strerror or error}") from error
     if not any(line.text.strip() for line in scanned.lines()):
