@@ -13,44 +13,53 @@ from pathlib import Path
 
 import pytesseract
 from vanban.ocr import sources
-from vanban.ocr.engine import DEFAULT_PSM, image_to_data, tesseract_available
+from vanban.ocr.engine import DEFAULT_PSM, OcrSettings, OcrTimeout, get_engine
 from vanban.ocr.layout import order_lines
 from vanban.ocr.preprocess import CleanOptions, clean_page
 from vanban.ocr.sources import PageRef
 
 from vanban.core.errors import VanbanError
 from vanban.core.formats import file_kind
-from vanban.core.records import Page, Provenance, ScannedDocument, TextLine
+from vanban.core.records import Page, Provenance, ScannedDocument, TextLine, WordBox
 
 log = logging.getLogger("vanban.ocr")
 
 
 def read_document(
-    path: Path, *, force_ocr: bool = False, lang: str = "vie", jobs: int = 1
+    path: Path,
+    *,
+    force_ocr: bool = False,
+    lang: str = "vie",
+    jobs: int = 1,
+    ocr: OcrSettings | None = None,
 ) -> ScannedDocument:
     """Read a PDF, image or .txt file into pages of lines; raise VanbanError on bad input.
 
     PDF pages with a text layer keep it unless `force_ocr`; other pages are rendered at 300 DPI,
-    cleaned (deskew, denoise, stamp removal) and read by Tesseract in logical reading order.
+    cleaned (deskew, denoise, stamp removal) and read by the OCR engine (`ocr`, Tesseract by
+    default) in logical reading order.
     """
     path = Path(path)
     if not path.is_file():
         raise VanbanError(str(path), "no such file" if not path.exists() else "not a regular file")
     try:
-        return _read(path, force_ocr=force_ocr, lang=lang, jobs=jobs)
+        return _read(path, force_ocr=force_ocr, lang=lang, jobs=jobs, ocr=ocr or OcrSettings())
     except OSError as err:  # unreadable file, disk errors: one line, not a traceback
         raise VanbanError(str(path), f"cannot read file ({err.strerror or err})") from err
 
 
-def _read(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> ScannedDocument:
+def _read(
+    path: Path, *, force_ocr: bool, lang: str, jobs: int, ocr: OcrSettings
+) -> ScannedDocument:
     kind = file_kind(path)
     if kind == "text":
         return read_text_document(path)
     if kind == "pdf":
-        pages = read_pdf_pages(path, force_ocr=force_ocr, lang=lang, jobs=jobs)
+        pages = read_pdf_pages(path, force_ocr=force_ocr, lang=lang, jobs=jobs, ocr=ocr)
     else:
         count = sources.image_frame_count(path)
-        pages = ocr_pages([PageRef(str(path), "image", n) for n in range(1, count + 1)], lang, jobs)
+        refs = [PageRef(str(path), "image", n, ocr) for n in range(1, count + 1)]
+        pages = ocr_pages(refs, lang, jobs)
     return finish_document(str(path), pages)
 
 
@@ -63,7 +72,9 @@ def read_text_document(path: Path) -> ScannedDocument:
     return ScannedDocument(source=str(path), pages=[Page(number=1, lines=lines, method="text")])
 
 
-def read_pdf_pages(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> list[Page]:
+def read_pdf_pages(
+    path: Path, *, force_ocr: bool, lang: str, jobs: int, ocr: OcrSettings | None = None
+) -> list[Page]:
     """Pages of a PDF: text-layer pages as they are, the others through OCR."""
     count = sources.pdf_page_count(path)
     layer = [""] * count if force_ocr else sources.pdf_text_layer(path, count)
@@ -72,7 +83,8 @@ def read_pdf_pages(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> list
         for number, text in enumerate(layer, start=1)
         if text
     }
-    refs = [PageRef(str(path), "pdf", n) for n in range(1, count + 1) if n not in pages]
+    ocr = ocr or OcrSettings()
+    refs = [PageRef(str(path), "pdf", n, ocr) for n in range(1, count + 1) if n not in pages]
     for page in ocr_pages(refs, lang, jobs):
         pages[page.number] = page
     return [pages[n] for n in sorted(pages)]
@@ -92,10 +104,15 @@ def ocr_pages(refs: list[PageRef], lang: str, jobs: int) -> list[Page]:
     """OCR pages in order, in `jobs` worker processes (inline when jobs == 1)."""
     if not refs:
         return []
-    if not tesseract_available(lang):
+    try:
+        engine = get_engine(refs[0].settings.engine)
+    except ValueError as err:
+        raise VanbanError(refs[0].path, str(err)) from err
+    if not engine.available(lang):
         raise VanbanError(
             refs[0].path,
-            f"Tesseract with language '{lang}' is not installed (tesseract-ocr-{lang})",
+            f"{engine.name} with language '{lang}' is not installed"
+            + (f" (tesseract-ocr-{lang})" if engine.name == "tesseract" else ""),
         )
     if jobs <= 1 or len(refs) == 1:
         results = [_ocr_page_or_error(ref, lang) for ref in refs]
@@ -119,19 +136,41 @@ def _ocr_page_or_error(ref: PageRef, lang: str) -> Page | tuple[str, str]:
 
 
 def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
-    """Load, clean and OCR one page; lines carry page-local numbers (renumbered by the caller)."""
+    """Load, clean and OCR one page; lines carry page-local numbers (renumbered by the caller).
+
+    A page above `skip_big` megapixels, or whose OCR outlasts the time limit, comes back without
+    lines (method "skipped") and a warning: the rest of the document goes on."""
+    settings = ref.settings
     image = sources.load_page(ref)
     dpi = sources.image_dpi(image) if ref.kind == "image" else sources.RENDER_DPI
     width, height = image.size
+    page = Page(number=ref.number, width=width, height=height, method="ocr", dpi=dpi)
+    if settings.skip_big is not None and width * height > settings.skip_big * 1e6:
+        log.warning(
+            "%s: page %d is %.0f Mpx, above --skip-big %g: not OCR'd",
+            ref.path, ref.number, width * height / 1e6, settings.skip_big,
+        )
+        return replace(page, method="skipped")
     cleaned = clean_page(image, CleanOptions())
-    page = Page(number=ref.number, width=width, height=height, method="ocr")
     if cleaned.blank:
         return page
-    data = image_to_data(cleaned.image, lang=lang, psm=psm, dpi=round(dpi * cleaned.scale))
+    engine = get_engine(settings.engine)
+    try:
+        data = engine.image_to_data(
+            cleaned.image, lang=lang, psm=psm, dpi=round(dpi * cleaned.scale),
+            timeout=settings.timeout,
+        )
+    except OcrTimeout as err:
+        log.warning("%s: page %d not OCR'd: %s", ref.path, ref.number, err)
+        return replace(page, method="skipped")
     for index, segment in enumerate(order_lines(data), start=1):
         bbox = tuple(round(v / cleaned.scale) for v in segment.bbox)
         prov = Provenance(source=ref.path, line=index, page=ref.number, page_line=index, bbox=bbox)
-        page.lines.append(TextLine(segment.text, prov, confidence=segment.confidence))
+        words = [
+            WordBox(w.text, tuple(round(v / cleaned.scale) for v in w.bbox), w.conf)
+            for w in segment.words
+        ]
+        page.lines.append(TextLine(segment.text, prov, confidence=segment.confidence, words=words))
     return page
 
 

@@ -15,6 +15,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from vanban.core.errors import VanbanError
 from vanban.core.text import is_valid_syllable
+from vanban.ocr.engine import OcrSettings
 
 RENDER_DPI = 300
 MAX_PAGE_PIXELS = 89_478_485  # Pillow's bomb limit, A2 at 300 DPI: larger pages are refused
@@ -34,6 +35,7 @@ class PageRef:
     path: str
     kind: str  # "pdf" | "image"
     number: int  # 1-based page (PDF page or image frame + 1)
+    settings: OcrSettings = OcrSettings()  # engine, time limit, size limit
 
 
 # ---- .txt -------------------------------------------------------------------------------------
