@@ -12,10 +12,10 @@ from pathlib import Path
 import pdf2image
 from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
 from PIL import Image, ImageSequence, UnidentifiedImageError
+from vanban.ocr.engine import OcrSettings
 
 from vanban.core.errors import VanbanError
 from vanban.core.text import is_valid_syllable
-from vanban.ocr.engine import OcrSettings
 
 RENDER_DPI = 300
 MAX_PAGE_PIXELS = 89_478_485  # Pillow's bomb limit, A2 at 300 DPI: larger pages are refused

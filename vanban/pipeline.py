@@ -6,6 +6,7 @@ can call it in-process or in a worker. Each step below is one named stage.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -17,10 +18,20 @@ from vanban.core.errors import VanbanError
 from vanban.core.files import atomic_write_json, atomic_write_text, hash_tree
 from vanban.core.records import RestoredLine, ScannedDocument, TextLine
 
+log = logging.getLogger("vanban")
+
 # Bump when the outputs of the same input and model would change (layout, fields, stage wiring).
 PIPELINE_VERSION = f"{__version__}+p1"
 DOUBTFUL_BELOW = 0.5  # tokens the restorer is less sure of than this are listed in the JSON
-OUTPUT_SUFFIXES = {"ocr_text": ".ocr.txt", "text": ".txt", "json": ".json"}
+OUTPUT_SUFFIXES = {
+    "ocr_text": ".ocr.txt",
+    "text": ".txt",
+    "json": ".json",
+    "pdf": ".pdf",
+    "alto": ".alto.xml",
+    "hocr": ".hocr",
+}
+ARCHIVE_KINDS = ("pdf", "alto", "hocr")  # written only when asked for
 
 
 @dataclass(frozen=True)
@@ -29,9 +40,23 @@ class Options:
 
     force_ocr: bool = False
     lang: str = "vie"
+    pdf: bool = False  # searchable PDF/A with the restored text layer
+    alto: bool = False
+    hocr: bool = False
+    ocr_timeout: float = 180.0  # seconds of OCR per page (0 = no limit)
+    skip_big: float | None = None  # megapixels: larger pages are not OCR'd
 
     def to_dict(self) -> dict:
-        return {"force_ocr": self.force_ocr, "lang": self.lang}
+        """The choices, new ones only when set (a manifest of an earlier run stays valid)."""
+        extra = {kind: True for kind in ARCHIVE_KINDS if getattr(self, kind)}
+        if self.ocr_timeout != Options.ocr_timeout:
+            extra["ocr_timeout"] = self.ocr_timeout
+        if self.skip_big is not None:
+            extra["skip_big"] = self.skip_big
+        return {"force_ocr": self.force_ocr, "lang": self.lang, **extra}
+
+    def archive_kinds(self) -> list[str]:
+        return [kind for kind in ARCHIVE_KINDS if getattr(self, kind)]
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,9 @@ def process_file(context: FileContext) -> FileResult:
         tree = build_document(scanned, lines, restored, context.source)
         result.sections, result.assignments = len(tree["sections"]), len(tree["assignments"])
         _write(context, result, "json", tree)
+        if context.options.archive_kinds():
+            result.stage = "archive"
+            write_archive_outputs(context, result, scanned, lines, restored)
         result.stage = "done"
     except VanbanError as error:
         result.error = error.reason
@@ -96,7 +124,12 @@ def read_scan(context: FileContext) -> ScannedDocument:
     """OCR stage: the input's pages of lines; an input without any text is an error."""
     from vanban.ocr import read_document
 
-    extra = {"jobs": context.page_jobs} if context.page_jobs > 1 else {}
+    extra: dict = {"jobs": context.page_jobs} if context.page_jobs > 1 else {}
+    options = context.options
+    if options.ocr_timeout != Options.ocr_timeout or options.skip_big is not None:
+        from vanban.ocr.engine import OcrSettings
+
+        extra["ocr"] = OcrSettings(timeout=options.ocr_timeout, skip_big=options.skip_big)
     try:
         scanned = read_document(
             context.path, force_ocr=context.options.force_ocr, lang=context.options.lang, **extra
@@ -187,6 +220,32 @@ def line_record(line: TextLine, restored: RestoredLine) -> dict:
             if t.changed or t.confidence < DOUBTFUL_BELOW
         ],
     }
+
+
+def write_archive_outputs(
+    context: FileContext,
+    result: FileResult,
+    scanned: ScannedDocument,
+    lines: list[TextLine],
+    restored: list[RestoredLine],
+) -> None:
+    """Archive stage: the restored words on the page as PDF/A, ALTO and hOCR, as asked."""
+    from vanban.archive import page_layouts, render_alto, render_hocr, write_searchable_pdf
+
+    if all(page.method == "text" for page in scanned.pages):
+        log.warning("%s: a text input has no pages: no PDF, ALTO or hOCR", context.source)
+        return
+    pages = page_layouts(scanned, lines, restored)
+    lang = context.options.lang
+    if context.options.alto:
+        _write(context, result, "alto", render_alto(pages, context.source, lang=lang[:2]))
+    if context.options.hocr:
+        _write(context, result, "hocr", render_hocr(pages, context.source, lang=lang))
+    if context.options.pdf:
+        path = context.output("pdf")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_searchable_pdf(context.path, pages, path)
+        result.outputs["pdf"] = path.relative_to(context.outdir).as_posix()
 
 
 def _write(context: FileContext, result: FileResult, kind: str, content: str | dict) -> None:

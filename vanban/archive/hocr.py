@@ -60,7 +60,8 @@ def _word(word: PlacedWord, ident: str) -> str:
     attrs = f' data-ocr={quoteattr(word.ocr_text)}'
     if word.restorer_confidence is not None:
         attrs += f' data-restorer-confidence="{word.restorer_confidence:.4g}"'
-    return f'<span class="ocrx_word" id="{ident}" title="{title}"{attrs}>{escape(word.text)}</span> '
+    text = escape(word.text)
+    return f'<span class="ocrx_word" id="{ident}" title="{title}"{attrs}>{text}</span> '
 
 
 def _bbox(box: Box) -> str:

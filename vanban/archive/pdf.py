@@ -35,7 +35,8 @@ def write_searchable_pdf(source: Path, pages: list[PageLayout], output: Path) ->
     source, output = Path(source), Path(output)
     if output.resolve() == source.resolve():
         raise VanbanError(str(source), f"--pdf would overwrite the input {output}")
-    logging.getLogger("ocrmypdf").setLevel(logging.WARNING)
+    for name in ("ocrmypdf", "fontTools", "fpdf"):  # their INFO lines are not ours to show
+        logging.getLogger(name).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="vanban-pdf-") as tmp:
         work = Path(tmp) / "work"
         work.mkdir()
@@ -80,8 +81,13 @@ def _write_page_hocr(work: Path, page: PageLayout, source: str) -> None:
 def _render(work: Path, output: Path, source: str) -> None:
     """OCRmyPDF's hOCR -> PDF stage on the work folder; a plain PDF (with a warning) when the
     file cannot be made PDF/A without re-encoding it."""
-    import ocrmypdf
-    from ocrmypdf.api import _hocr_to_ocr_pdf
+    try:
+        import ocrmypdf
+        from ocrmypdf.api import _hocr_to_ocr_pdf
+    except ImportError as err:
+        raise VanbanError(
+            source, "--pdf needs OCRmyPDF: pip install 'vanban[archive]'"
+        ) from err
 
     settings = dict(
         jobs=1,
