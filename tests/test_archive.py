@@ -266,3 +266,42 @@ def test_scan_alto_and_hocr_hold_every_restored_word(processed_sample):
     assert hocr.count('class="ocrx_word"') == len(restored)
     manifest = json.loads((processed_sample / "vanban-manifest.json").read_text())
     assert "pdf" in json.dumps(manifest)
+
+
+@pytest.fixture(scope="module")
+def legacy_pdf(tmp_path_factory) -> Path:
+    """Page 1 of the sample with the text layer an English OCR gives it ('UY BANNHAN DAN'),
+    made by OCRmyPDF with Tesseract's eng model: what Vietnamese archives hold today."""
+    import ocrmypdf
+    import pikepdf
+    from vanban.ocr.engine import tesseract_available
+
+    if not tesseract_available("eng") or not SAMPLE.exists():
+        pytest.skip("needs tesseract-ocr-eng and examples/kh-sample.pdf")
+    folder = tmp_path_factory.mktemp("legacy")
+    with pikepdf.open(SAMPLE) as pdf:
+        del pdf.pages[1:]
+        pdf.save(folder / "page1.pdf")
+    ocrmypdf.ocr(folder / "page1.pdf", folder / "legacy.pdf", language=["eng"],
+                 output_type="pdf", optimize=0, jobs=1, progress_bar=False)  # fmt: skip
+    return folder / "legacy.pdf"
+
+
+@needs_ocr
+@pytest.mark.slow
+def test_legacy_english_ocr_layer_is_replaced_by_the_restored_text(legacy_pdf, tmp_path):
+    import pikepdf
+
+    old_layer = normalized(pdf_text(legacy_pdf))
+    assert "NHAN DAN" in old_layer  # the English OCR layer is there to be replaced
+    result = run_vanban("process", str(legacy_pdf), "-o", str(tmp_path), "-q", "--pdf")
+    assert result.returncode == 0, result.stderr
+    output = tmp_path / "legacy.pdf"
+    with pikepdf.open(output) as pdf:
+        assert len(pdf.pages) == 1
+    assert image_hashes(output) == image_hashes(legacy_pdf)
+    restored = normalized((tmp_path / "legacy.txt").read_text(encoding="utf-8"))
+    text = normalized(pdf_text(output))
+    assert Levenshtein.distance(text, restored) / len(restored) <= MAX_PDF_CER
+    assert "NHAN DAN" not in text and "NHÂN DÂN" in text
+    assert claims_pdfa_2b(output)

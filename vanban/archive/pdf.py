@@ -35,7 +35,7 @@ def write_searchable_pdf(source: Path, pages: list[PageLayout], output: Path) ->
     source, output = Path(source), Path(output)
     if output.resolve() == source.resolve():
         raise VanbanError(str(source), f"--pdf would overwrite the input {output}")
-    for name in ("ocrmypdf", "fontTools", "fpdf"):  # their INFO lines are not ours to show
+    for name in ("ocrmypdf", "fontTools", "fpdf", "pikepdf"):  # their INFO is not ours to show
         logging.getLogger(name).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="vanban-pdf-") as tmp:
         work = Path(tmp) / "work"
