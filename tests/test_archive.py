@@ -197,7 +197,7 @@ def image_hashes(path: Path) -> list[str]:
     hashes = []
     with pikepdf.open(path) as pdf:
         for page in pdf.pages:
-            for _name, image in page.images.items():
+            for _name, image in page.get_images().items():
                 hashes.append(hashlib.sha256(image.read_raw_bytes()).hexdigest())
     return hashes
 
