@@ -82,7 +82,7 @@ def bench_pdf(files: list[Path], jobs: int, repeat: int, work: Path) -> list[str
     pages, out = 0, work
     for k in range(repeat):
         for label, extra in (("without", ()), ("with --pdf", ("--pdf",))):
-            out = work / f"pdf-out-{label[:4]}-{k}"
+            out = work / f"pdf-out-{'pdf' if extra else 'plain'}-{k}"
             seconds, _, _, pages, _ = run(inputs, out, jobs, work / "log.jsonl", extra)
             times[label].append(seconds)
     rows = ["| run | --jobs | pages | seconds (each run) | s/page (mean) |"]
