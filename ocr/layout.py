@@ -46,6 +46,10 @@ class Word:
     def bottom(self) -> int:
         return self.top + self.height
 
+    @property
+    def bbox(self) -> tuple[int, int, int, int]:
+        return (self.left, self.top, self.width, self.height)
+
 
 @dataclass
 class Segment:

@@ -16,30 +16,36 @@ from pathlib import Path
 import cv2
 import pytesseract
 from vanban.ocr import sources
-from vanban.ocr.engine import DEFAULT_PSM, image_to_data, tesseract_available
+from vanban.ocr.engine import DEFAULT_PSM, OcrSettings, OcrTimeout, get_engine
 from vanban.ocr.layout import order_lines
 from vanban.ocr.preprocess import CleanOptions, clean_page
 from vanban.ocr.sources import PageRef
 
 from vanban.core.errors import VanbanError
 from vanban.core.formats import file_kind
-from vanban.core.records import Page, Provenance, ScannedDocument, TextLine
+from vanban.core.records import Page, Provenance, ScannedDocument, TextLine, WordBox
 
 log = logging.getLogger("vanban.ocr")
 MIN_PAGE_SIDE = 16  # px: a narrower page image cannot hold one line of readable text
 
 
 def read_document(
-    path: Path, *, force_ocr: bool = False, lang: str = "vie", jobs: int = 1
+    path: Path,
+    *,
+    force_ocr: bool = False,
+    lang: str = "vie",
+    jobs: int = 1,
+    ocr: OcrSettings | None = None,
 ) -> ScannedDocument:
     """Read a PDF, image or .txt file into pages of lines; raise VanbanError on bad input.
 
     PDF pages with a text layer keep it unless `force_ocr`; other pages are rendered at 300 DPI,
-    cleaned (deskew, denoise, stamp removal) and read by Tesseract in logical reading order.
+    cleaned (deskew, denoise, stamp removal) and read by the OCR engine (`ocr`, Tesseract by
+    default) in logical reading order.
     """
     path = Path(path)
     with reading(path):
-        return _read(path, force_ocr=force_ocr, lang=lang, jobs=jobs)
+        return _read(path, force_ocr=force_ocr, lang=lang, jobs=jobs, ocr=ocr or OcrSettings())
 
 
 @contextmanager
@@ -53,30 +59,46 @@ def reading(path: Path) -> Iterator[None]:
         raise VanbanError(str(path), f"cannot read file ({err.strerror or err})") from err
 
 
-def _read(path: Path, *, force_ocr: bool, lang: str, jobs: int) -> ScannedDocument:
+def _read(
+    path: Path, *, force_ocr: bool, lang: str, jobs: int, ocr: OcrSettings
+) -> ScannedDocument:
     if file_kind(path) == "text":
         return read_text_document(path)
-    ready, refs = plan_pages(path, force_ocr=force_ocr, lang=lang)
+    ready, refs = plan_pages(path, force_ocr=force_ocr, lang=lang, ocr=ocr)
     return finish_document(str(path), ready + ocr_pages(refs, lang, jobs))
 
 
-def plan_pages(path: Path, *, force_ocr: bool, lang: str) -> tuple[list[Page], list[PageRef]]:
+def plan_pages(
+    path: Path, *, force_ocr: bool, lang: str, ocr: OcrSettings | None = None
+) -> tuple[list[Page], list[PageRef]]:
     """A scan's pages before OCR: those read from a PDF text layer, and refs of those to OCR.
 
     A batch executor can OCR the refs anywhere (one task per page) and pass `ready` plus the
     OCR'd pages to `finish_document`: the same document as `read_document` makes.
     """
+    ocr = ocr or OcrSettings()
     if file_kind(path) == "pdf":
-        ready, refs = split_pdf_pages(path, force_ocr=force_ocr)
+        ready, refs = split_pdf_pages(path, force_ocr=force_ocr, ocr=ocr)
     else:
         count = sources.image_frame_count(path)
-        ready, refs = [], [PageRef(str(path), "image", n) for n in range(1, count + 1)]
-    if refs and not tesseract_available(lang):
-        raise VanbanError(
-            refs[0].path,
-            f"Tesseract with language '{lang}' is not installed (tesseract-ocr-{lang})",
-        )
+        ready, refs = [], [PageRef(str(path), "image", n, ocr) for n in range(1, count + 1)]
+    if refs:
+        check_engine(refs[0].path, ocr.engine, lang)
     return ready, refs
+
+
+def check_engine(path: str, name: str, lang: str) -> None:
+    """Refuse (VanbanError naming `path`) an unknown engine or one that cannot read `lang`."""
+    try:
+        engine = get_engine(name)
+    except ValueError as err:
+        raise VanbanError(path, str(err)) from err
+    if not engine.available(lang):
+        raise VanbanError(
+            path,
+            f"{engine.name} with language '{lang}' is not installed"
+            + (f" (tesseract-ocr-{lang})" if engine.name == "tesseract" else ""),
+        )
 
 
 def read_text_document(path: Path) -> ScannedDocument:
@@ -88,7 +110,9 @@ def read_text_document(path: Path) -> ScannedDocument:
     return ScannedDocument(source=str(path), pages=[Page(number=1, lines=lines, method="text")])
 
 
-def split_pdf_pages(path: Path, *, force_ocr: bool) -> tuple[list[Page], list[PageRef]]:
+def split_pdf_pages(
+    path: Path, *, force_ocr: bool, ocr: OcrSettings | None = None
+) -> tuple[list[Page], list[PageRef]]:
     """A PDF's text-layer pages as they are, and refs of the pages that need OCR."""
     count = sources.pdf_page_count(path)
     layer = [""] * count if force_ocr else sources.pdf_text_layer(path, count)
@@ -97,7 +121,8 @@ def split_pdf_pages(path: Path, *, force_ocr: bool) -> tuple[list[Page], list[Pa
         for number, text in enumerate(layer, start=1)
         if text
     ]
-    refs = [PageRef(str(path), "pdf", n) for n, text in enumerate(layer, start=1) if not text]
+    ocr = ocr or OcrSettings()
+    refs = [PageRef(str(path), "pdf", n, ocr) for n, text in enumerate(layer, start=1) if not text]
     return ready, refs
 
 
@@ -126,13 +151,10 @@ def ocr_pages(refs: list[PageRef], lang: str, jobs: int) -> list[Page]:
     return results
 
 
-def ocr_page_or_error(ref: PageRef, lang: str, timeout: float = 0) -> Page | tuple[str, str]:
-    """ocr_page, with a failure returned as (path, reason): VanbanError does not pickle.
-
-    `timeout` > 0: Tesseract is killed after that many seconds and the page fails.
-    """
+def ocr_page_or_error(ref: PageRef, lang: str) -> Page | tuple[str, str]:
+    """ocr_page, with a failure returned as (path, reason): VanbanError does not pickle."""
     try:
-        return ocr_page(ref, lang, timeout=timeout) if timeout else ocr_page(ref, lang)
+        return ocr_page(ref, lang)
     except VanbanError as err:
         return (err.path, err.reason)
     except pytesseract.TesseractError as err:
@@ -140,16 +162,14 @@ def ocr_page_or_error(ref: PageRef, lang: str, timeout: float = 0) -> Page | tup
     except cv2.error as err:  # an image OpenCV cannot work on: one line, not a traceback
         reason = str(err).strip().splitlines()[-1][:200]
         return (ref.path, f"image clean-up failed on page {ref.number} ({reason})")
-    except RuntimeError as err:
-        if timeout and "timeout" in str(err).lower():  # pytesseract killed Tesseract
-            return (ref.path, f"OCR of page {ref.number} took over {timeout:g} s (stopped)")
-        raise
 
 
-def ocr_page(
-    ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM, *, timeout: float = 0
-) -> Page:
-    """Load, clean and OCR one page; lines carry page-local numbers (renumbered by the caller)."""
+def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
+    """Load, clean and OCR one page; lines carry page-local numbers (renumbered by the caller).
+
+    A page above `skip_big` megapixels, or whose OCR outlasts the time limit, comes back without
+    lines (method "skipped") and a warning: the rest of the document goes on."""
+    settings = ref.settings
     image = sources.load_page(ref)
     dpi = sources.image_dpi(image) if ref.kind == "image" else sources.RENDER_DPI
     width, height = image.size
@@ -160,16 +180,39 @@ def ocr_page(
             f"{what} is {width}x{height} px, too small to hold text "
             f"(at least {MIN_PAGE_SIDE} px a side)",
         )
+    page = Page(number=ref.number, width=width, height=height, method="ocr", dpi=dpi)
+    if settings.skip_big is not None and width * height > settings.skip_big * 1e6:
+        log.warning(
+            "%s: page %d is %.0f Mpx, above --skip-big %g: not OCR'd",
+            ref.path,
+            ref.number,
+            width * height / 1e6,
+            settings.skip_big,
+        )
+        return replace(page, method="skipped")
     cleaned = clean_page(image, CleanOptions())
-    page = Page(number=ref.number, width=width, height=height, method="ocr")
     if cleaned.blank:
         return page
-    dpi = round(dpi * cleaned.scale)
-    data = image_to_data(cleaned.image, lang=lang, psm=psm, dpi=dpi, timeout=timeout)
+    engine = get_engine(settings.engine)
+    try:
+        data = engine.image_to_data(
+            cleaned.image,
+            lang=lang,
+            psm=psm,
+            dpi=round(dpi * cleaned.scale),
+            timeout=settings.timeout,
+        )
+    except OcrTimeout as err:
+        log.warning("%s: page %d not OCR'd: %s", ref.path, ref.number, err)
+        return replace(page, method="skipped")
     for index, segment in enumerate(order_lines(data), start=1):
         bbox = tuple(round(v / cleaned.scale) for v in segment.bbox)
         prov = Provenance(source=ref.path, line=index, page=ref.number, page_line=index, bbox=bbox)
-        page.lines.append(TextLine(segment.text, prov, confidence=segment.confidence))
+        words = [
+            WordBox(w.text, tuple(round(v / cleaned.scale) for v in w.bbox), w.conf)
+            for w in segment.words
+        ]
+        page.lines.append(TextLine(segment.text, prov, confidence=segment.confidence, words=words))
     return page
 
 

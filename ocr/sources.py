@@ -12,6 +12,7 @@ from pathlib import Path
 import pdf2image
 from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
 from PIL import Image, ImageSequence, UnidentifiedImageError
+from vanban.ocr.engine import OcrSettings
 
 from vanban.core.errors import VanbanError
 from vanban.core.text import is_valid_syllable
@@ -34,6 +35,7 @@ class PageRef:
     path: str
     kind: str  # "pdf" | "image"
     number: int  # 1-based page (PDF page or image frame + 1)
+    settings: OcrSettings = OcrSettings()  # engine, time limit, size limit
 
 
 # ---- .txt -------------------------------------------------------------------------------------

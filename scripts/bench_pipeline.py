@@ -15,6 +15,9 @@ first, rendering not counted; `OMP_THREAD_LIMIT=1`, `--psm 4`).
     .venv/bin/python scripts/bench_pipeline.py [--jobs 1 2] [--skip-scans]
     .venv/bin/python scripts/bench_pipeline.py --executor local ray --jobs 2 --skip-text \
         --with-hard --tesseract-baseline
+
+With --pdf-overhead, the scans are run alternately without and with `--pdf` (fresh outputs each
+time, `--repeat` times) and the cost of the searchable PDF per page and the PDFs' sizes are printed.
 """
 
 from __future__ import annotations
@@ -126,11 +129,12 @@ def text_inputs() -> list[Path]:
 
 
 def run(inputs: Path, outdir: Path, jobs: int, log: Path, executor: str = "local",
-        ray_address: str | None = None, meter: CpuMeter | None = None):  # fmt: skip
+        ray_address: str | None = None, meter: CpuMeter | None = None,
+        extra: tuple[str, ...] = ()):  # fmt: skip
     """One `vanban process` run: seconds, processed, skipped, pages, lines, CPU-seconds."""
     log.unlink(missing_ok=True)
     command = [sys.executable, "-m", "vanban.cli", "process", str(inputs), "-o", str(outdir),
-               "--jobs", str(jobs), "--quiet", "--log-json", str(log)]  # fmt: skip
+               "--jobs", str(jobs), "--quiet", "--log-json", str(log), *extra]  # fmt: skip
     command += ["--executor", executor]
     command += ["--ray-address", ray_address] if ray_address else []
     cpu_before = meter.seconds() if meter else None
@@ -193,6 +197,34 @@ def compare(label: str, firsts: dict) -> list[str]:
     return lines
 
 
+def bench_pdf(files: list[Path], jobs: int, repeat: int, work: Path) -> list[str]:
+    """Scans without and with --pdf, alternating: seconds per page and the --pdf overhead."""
+    inputs = work / "pdf-inputs"
+    inputs.mkdir()
+    for path in files:
+        shutil.copy(path, inputs / path.name)
+    times: dict[str, list[float]] = {"without": [], "with --pdf": []}
+    pages, out = 0, work
+    for k in range(repeat):
+        for label, extra in (("without", ()), ("with --pdf", ("--pdf",))):
+            out = work / f"pdf-out-{'pdf' if extra else 'plain'}-{k}"
+            seconds, _, _, pages, _, _ = run(inputs, out, jobs, work / "log.jsonl", extra=extra)
+            times[label].append(seconds)
+    rows = ["| run | --jobs | pages | seconds (each run) | s/page (mean) |"]
+    rows.append("|---|---|---|---|---|")
+    mean = {label: sum(t) / len(t) for label, t in times.items()}
+    for label, seconds in times.items():
+        runs = ", ".join(f"{t:.1f}" for t in seconds)
+        rows.append(f"| {label} | {jobs} | {pages} | {runs} | {mean[label] / pages:.2f} |")
+    overhead = mean["with --pdf"] / mean["without"] - 1
+    rows.append(f"\n--pdf overhead: {100 * overhead:+.1f}% of the pipeline's time per page\n")
+    rows += ["| input | input bytes | output PDF bytes | ratio |", "|---|---|---|---|"]
+    for path in files:
+        size, made = path.stat().st_size, (out / path.name).stat().st_size
+        rows.append(f"| {path.name} | {size} | {made} | {made / size:.3f} |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
@@ -201,6 +233,10 @@ def main() -> None:
     parser.add_argument("--with-hard", action="store_true", help="add qn-*-hard.pdf (21 pages)")
     parser.add_argument("--executor", nargs="+", default=["local"], choices=["local", "ray"])
     parser.add_argument("--tesseract-baseline", action="store_true")
+    parser.add_argument(
+        "--pdf-overhead", action="store_true", help="only: scans without and with --pdf"
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each, for --pdf-overhead")
     args = parser.parse_args()
     if not SHARED.exists():
         sys.exit(f"{SHARED} not found")
@@ -209,6 +245,12 @@ def main() -> None:
         f"restorer model: {model} ({'present' if (model / 'config.json').exists() else 'absent'})"
     )
     print(f"load average before: {os.getloadavg()[0]:.1f}\n")
+    if args.pdf_overhead:
+        with tempfile.TemporaryDirectory() as tmp:
+            for row in bench_pdf(scan_inputs(False), args.jobs[-1], args.repeat, Path(tmp)):
+                print(row)
+        print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+        return
     meter = CpuMeter()
     meter.join()
     heads: list[RayHead] = []

@@ -82,6 +82,7 @@ def _add_process(sub) -> None:
         "--force-ocr", action="store_true", help="OCR PDFs even when they carry a text layer"
     )
     p.add_argument("--lang", default="vie", help="Tesseract language (default: %(default)s)")
+    _add_archive_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (for logs)")
     p.add_argument(
         "--log-json", type=Path, metavar="FILE", help="append one JSON line per input to FILE"
@@ -100,6 +101,32 @@ def _add_process(sub) -> None:
         "ray://HOST:10001; default: start Ray on this machine for the run",
     )
     p.set_defaults(func=run_process)
+
+
+def _add_archive_options(p) -> None:
+    """Outputs for archives (PDF/A, ALTO, hOCR) and the OCR engine's limits."""
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write <name>.pdf: the scan with the restored text as its searchable layer "
+        "(PDF/A-2b)",
+    )
+    p.add_argument("--alto", action="store_true", help="also write <name>.alto.xml (ALTO v4)")
+    p.add_argument("--hocr", action="store_true", help="also write <name>.hocr")
+    p.add_argument(
+        "--ocr-timeout",
+        type=float,
+        default=180.0,
+        metavar="SECONDS",
+        help="give up OCR of a page after this long, leaving it without text "
+        "(default: %(default)g; 0 = no limit)",
+    )
+    p.add_argument(
+        "--skip-big",
+        type=float,
+        metavar="MPX",
+        help="do not OCR pages larger than this many megapixels",
+    )
 
 
 def _add_stage_commands(sub) -> None:
@@ -176,7 +203,15 @@ def run_process(args) -> int:
         force=args.force,
         quiet=args.quiet,
         log_json=args.log_json,
-        options=Options(force_ocr=args.force_ocr, lang=args.lang),
+        options=Options(
+            force_ocr=args.force_ocr,
+            lang=args.lang,
+            pdf=args.pdf,
+            alto=args.alto,
+            hocr=args.hocr,
+            ocr_timeout=args.ocr_timeout,
+            skip_big=args.skip_big,
+        ),
         executor=args.executor,
         ray_address=args.ray_address,
     )

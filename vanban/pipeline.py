@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -22,10 +23,20 @@ from vanban.core.errors import VanbanError
 from vanban.core.files import atomic_open, atomic_write_text, hash_tree, json_text
 from vanban.core.records import Page, RestoredLine, ScannedDocument, TextLine
 
+log = logging.getLogger("vanban")
+
 # Bump when the outputs of the same input and model would change (layout, fields, stage wiring).
 PIPELINE_VERSION = f"{__version__}+p2"  # p2: JSON `lines` one compact record per line
 DOUBTFUL_BELOW = 0.5  # tokens the restorer is less sure of than this are listed in the JSON
-OUTPUT_SUFFIXES = {"ocr_text": ".ocr.txt", "text": ".txt", "json": ".json"}
+OUTPUT_SUFFIXES = {
+    "ocr_text": ".ocr.txt",
+    "text": ".txt",
+    "json": ".json",
+    "pdf": ".pdf",
+    "alto": ".alto.xml",
+    "hocr": ".hocr",
+}
+ARCHIVE_KINDS = ("pdf", "alto", "hocr")  # written only when asked for
 RESTORE_WINDOW_LINES = 1000  # lines per restorer call: what bounds the memory of a long input
 RESTORE_CONTEXT_LINES = 8  # neighbour lines on either side a window is restored with
 JSON_LINES_TAIL = '"lines": []\n}\n'
@@ -37,9 +48,23 @@ class Options:
 
     force_ocr: bool = False
     lang: str = "vie"
+    pdf: bool = False  # searchable PDF/A with the restored text layer
+    alto: bool = False
+    hocr: bool = False
+    ocr_timeout: float = 180.0  # seconds of OCR per page (0 = no limit)
+    skip_big: float | None = None  # megapixels: larger pages are not OCR'd
 
     def to_dict(self) -> dict:
-        return {"force_ocr": self.force_ocr, "lang": self.lang}
+        """The choices, new ones only when set (a manifest of an earlier run stays valid)."""
+        extra = {kind: True for kind in ARCHIVE_KINDS if getattr(self, kind)}
+        if self.ocr_timeout != Options.ocr_timeout:
+            extra["ocr_timeout"] = self.ocr_timeout
+        if self.skip_big is not None:
+            extra["skip_big"] = self.skip_big
+        return {"force_ocr": self.force_ocr, "lang": self.lang, **extra}
+
+    def archive_kinds(self) -> list[str]:
+        return [kind for kind in ARCHIVE_KINDS if getattr(self, kind)]
 
 
 @dataclass(frozen=True)
@@ -97,11 +122,15 @@ def process_file(
         lines = number_lines(scanned)
         text_only = all(page.method == "text" for page in scanned.pages)
         result.pages, result.lines = len(scanned.pages), len(lines)
-        del scanned  # `lines` holds everything needed from here on
         _write(context, result, "ocr_text", render_text(lines, [ln.text for ln in lines]))
         result.stage = "restore"
+        archive = context.options.archive_kinds()
+        # archive outputs place the restored words on the OCR'd words: those runs keep the scan,
+        # its lines and the restored lines (memory then grows with the document)
+        kept = (scanned, list(lines), []) if archive else None
+        del scanned
         with tempfile.TemporaryFile("w+", encoding="utf-8", dir=context.outdir) as records:
-            texts = restore_to_records(lines, records, progress)
+            texts = restore_to_records(lines, records, progress, kept[2] if kept else None)
             _write(context, result, "text", render_text(lines, texts))
             result.stage = "segment"
             page_count = None if text_only else result.pages
@@ -109,6 +138,9 @@ def process_file(
             result.sections, result.assignments = len(tree["sections"]), len(tree["assignments"])
             with _writing(context, result, "json") as path:
                 write_document_json(path, tree, records)
+        if kept:
+            result.stage = "archive"
+            write_archive_outputs(context, result, *kept)
         result.stage = "done"
     except VanbanError as error:
         result.error = error.reason
@@ -121,7 +153,7 @@ def read_scan(context: FileContext, pages: list[Page] | None = None) -> ScannedD
     from vanban.ocr import read_document
     from vanban.ocr.reader import finish_document
 
-    extra = {"jobs": context.page_jobs} if context.page_jobs > 1 else {}
+    extra: dict = {"jobs": context.page_jobs} if context.page_jobs > 1 else {}
     try:
         if pages is not None:
             scanned = finish_document(str(context.path), pages)
@@ -130,6 +162,7 @@ def read_scan(context: FileContext, pages: list[Page] | None = None) -> ScannedD
                 context.path,
                 force_ocr=context.options.force_ocr,
                 lang=context.options.lang,
+                ocr=ocr_settings(context.options),
                 **extra,
             )
     except OSError as error:
@@ -137,6 +170,13 @@ def read_scan(context: FileContext, pages: list[Page] | None = None) -> ScannedD
     if not any(line.text.strip() for line in scanned.lines()):
         raise VanbanError(context.source, "no text found")
     return scanned
+
+
+def ocr_settings(options: Options):
+    """The OCR stage's settings (`vanban.ocr.engine.OcrSettings`) for a run's options."""
+    from vanban.ocr.engine import OcrSettings
+
+    return OcrSettings(timeout=options.ocr_timeout, skip_big=options.skip_big)
 
 
 def number_lines(scanned: ScannedDocument) -> list[TextLine]:
@@ -194,12 +234,18 @@ def restore_lines(lines: list[TextLine]) -> list[RestoredLine]:
 
 
 def restore_to_records(
-    lines: list[TextLine], records: TextIO, progress: Callable[[int, int], None] | None = None
+    lines: list[TextLine],
+    records: TextIO,
+    progress: Callable[[int, int], None] | None = None,
+    keep: list[RestoredLine] | None = None,
 ) -> list[str]:
     """Restore `lines` window by window: the restored text of each line; each line's JSON record
-    is written to `records`, one compact line each, as its window is done."""
+    is written to `records`, one compact line each, as its window is done (and each restored line
+    appended to `keep` when given)."""
     texts: list[str] = []
     for start, window in restore_windows([line.text for line in lines]):
+        if keep is not None:
+            keep.extend(window)
         for line, restored in zip(lines[start : start + len(window)], window, strict=True):
             texts.append(" ".join(restored.text.splitlines()))
             records.write(json.dumps(line_record(line, restored), ensure_ascii=False) + "\n")
@@ -260,6 +306,30 @@ def line_record(line: TextLine, restored: RestoredLine) -> dict:
             if t.changed or t.confidence < DOUBTFUL_BELOW
         ],
     }
+
+
+def write_archive_outputs(
+    context: FileContext,
+    result: FileResult,
+    scanned: ScannedDocument,
+    lines: list[TextLine],
+    restored: list[RestoredLine],
+) -> None:
+    """Archive stage: the restored words on the page as PDF/A, ALTO and hOCR, as asked."""
+    from vanban.archive import page_layouts, render_alto, render_hocr, write_searchable_pdf
+
+    if all(page.method == "text" for page in scanned.pages):
+        log.warning("%s: a text input has no pages: no PDF, ALTO or hOCR", context.source)
+        return
+    pages = page_layouts(scanned, lines, restored)
+    lang = context.options.lang
+    if context.options.alto:
+        _write(context, result, "alto", render_alto(pages, context.source, lang=lang[:2]))
+    if context.options.hocr:
+        _write(context, result, "hocr", render_hocr(pages, context.source, lang=lang))
+    if context.options.pdf:
+        with _writing(context, result, "pdf") as path:
+            write_searchable_pdf(context.path, pages, path)
 
 
 def _write(context: FileContext, result: FileResult, kind: str, content: str) -> None:

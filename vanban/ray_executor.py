@@ -2,7 +2,8 @@
 
 Work units, so one long scan spreads over the cluster:
 - plan (a task per input): the input's kind, its PDF text-layer pages, the pages left to OCR;
-- OCR (a task per page, 1 CPU, Tesseract on 1 thread, killed past a per-page timeout);
+- OCR (a task per page, 1 CPU, Tesseract on 1 thread; a page past `--ocr-timeout` is left
+  without text, with a warning, as in a local run);
 - finish (a call on an actor): restore, segment and write the outputs. Each actor loads the
   restorer once (~3 s, ~1.1 GB) and keeps it; there is one actor per cluster CPU, spread over
   the nodes. Actors reserve no CPU: the CPU slots go to the OCR tasks, which keep them busy, and
@@ -46,7 +47,6 @@ from vanban.executors import (
 from vanban.ocr.sources import PageRef
 from vanban.pipeline import FileContext, FileResult, process_file
 
-DEFAULT_PAGE_TIMEOUT = 300.0  # seconds of Tesseract on one page (a normal page takes ~2-3 s)
 TASK_RETRIES = 2  # runs of a unit again after its worker died: at most 3 tries in all
 PAGES_IN_FLIGHT_PER_CPU = 2  # page tasks submitted ahead, so no CPU waits for the driver
 OPEN_INPUTS_PER_CPU = 4  # inputs planned but not finished, bounds the driver's memory
@@ -82,7 +82,10 @@ def plan_input(context: FileContext, env: dict[str, str]) -> Plan:
             else:
                 options = context.options
                 plan.ready, plan.refs = plan_pages(
-                    context.path, force_ocr=options.force_ocr, lang=options.lang
+                    context.path,
+                    force_ocr=options.force_ocr,
+                    lang=options.lang,
+                    ocr=pipeline.ocr_settings(options),
                 )
     except VanbanError as error:
         plan.error = error.reason
@@ -90,16 +93,14 @@ def plan_input(context: FileContext, env: dict[str, str]) -> Plan:
     return plan
 
 
-def ocr_page(
-    ref: PageRef, lang: str, timeout: float, env: dict[str, str]
-) -> tuple[Page | tuple[str, str], float]:
+def ocr_page(ref: PageRef, lang: str, env: dict[str, str]) -> tuple[Page | tuple[str, str], float]:
     """OCR task: one page, or (path, reason) when it fails; and the seconds it took."""
     from vanban.ocr.reader import ocr_page_or_error
 
     os.environ.update(env)
     started = time.perf_counter()
     try:
-        page = ocr_page_or_error(ref, lang, timeout)
+        page = ocr_page_or_error(ref, lang)
     except OSError as error:  # as read_document words it
         page = (ref.path, f"cannot read file ({error.strerror or error})")
     return page, time.perf_counter() - started
@@ -132,7 +133,6 @@ class RayExecutor:
     started on this machine for the run (None)."""
 
     address: str | None = None
-    page_timeout: float | None = None  # None: DEFAULT_PAGE_TIMEOUT
 
     def run(self, contexts: list[FileContext], on_lines: LineProgress | None = None) -> Results:
         """Results as inputs finish on the cluster (`on_lines` is not followed there)."""
@@ -141,7 +141,7 @@ class RayExecutor:
         started_here = self._connect()
         scheduler = None
         try:
-            scheduler = _Scheduler(self.page_timeout or DEFAULT_PAGE_TIMEOUT, worker_env())
+            scheduler = _Scheduler(worker_env())
             yield from scheduler.run([_absolute(context) for context in contexts])
         finally:
             if scheduler is not None:
@@ -199,10 +199,10 @@ class _Input:
 class _Scheduler:
     """Feeds plan tasks, page tasks and actor calls, yielding each input's result as it ends."""
 
-    def __init__(self, page_timeout: float, env: dict[str, str]):
+    def __init__(self, env: dict[str, str]):
         self.plan_task = ray.remote(plan_input).options(num_cpus=1, max_retries=TASK_RETRIES)
         self.page_task = ray.remote(ocr_page).options(num_cpus=1, max_retries=TASK_RETRIES)
-        self.page_timeout, self.env = page_timeout, env
+        self.env = env
         self.cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         finisher = ray.remote(DocumentFinisher).options(
             num_cpus=0,
@@ -255,7 +255,7 @@ class _Scheduler:
         while self.page_queue and pages < PAGES_IN_FLIGHT_PER_CPU * self.cpus:
             item, page = self.page_queue.popleft()
             lang = item.context.options.lang
-            ref = self.page_task.remote(page, lang, self.page_timeout, self.env)
+            ref = self.page_task.remote(page, lang, self.env)
             self.pending[ref] = ("page", item, page.number)
             pages += 1
         while self.finish_queue and self.idle:

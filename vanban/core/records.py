@@ -19,13 +19,26 @@ class Provenance:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class WordBox:
+    """One OCR word: its text, box (left, top, width, height in page pixels), confidence 0-100."""
+
+    text: str
+    bbox: tuple[int, int, int, int]
+    confidence: float | None = None
+
+
 @dataclass
 class TextLine:
-    """One line of text with its provenance; `confidence` is the OCR mean (0-100) when known."""
+    """One line of text with its provenance; `confidence` is the OCR mean (0-100) when known.
+
+    `words` are the OCR words of the line with their boxes, when the page was OCR'd (or its
+    text layer gave word positions); empty for text input."""
 
     text: str
     prov: Provenance
     confidence: float | None = None
+    words: list[WordBox] = field(default_factory=list)
 
 
 @dataclass
@@ -36,7 +49,8 @@ class Page:
     lines: list[TextLine] = field(default_factory=list)
     width: int | None = None
     height: int | None = None
-    method: str = "ocr"  # "ocr" | "text-layer" | "text"
+    method: str = "ocr"  # "ocr" | "text-layer" | "text" | "skipped" (too big, or OCR timed out)
+    dpi: int | None = None  # resolution of the page pixels (boxes and width/height)
 
 
 @dataclass
