@@ -64,7 +64,7 @@ class FakeRestorer:
 
 
 def fake_read_document(
-    path: Path, *, force_ocr: bool = False, lang: str = "vie"
+    path: Path, *, force_ocr: bool = False, lang: str = "vie", ocr=None
 ) -> ScannedDocument:
     """Fake OCR: `.txt` is one text page; other files are text with pages split by form feeds.
 
