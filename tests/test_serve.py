@@ -28,10 +28,12 @@ FIXTURE = Path(__file__).parent / "fixtures" / "outdir"
 BASE = "http://127.0.0.1:8000"
 HOSTILE = "<script>alert('pwned')</script>"
 TOKENS = {  # line of kh-haiphong -> tokens the restorer changed or doubted
-    12: [{"source": "phap", "text": "pháp", "confidence": 0.31},
-         {"source": "tung", "text": "từng", "confidence": 0.12}],
+    12: [
+        {"source": "phap", "text": "pháp", "confidence": 0.31},
+        {"source": "tung", "text": "từng", "confidence": 0.12},
+    ],
     15: [{"source": "chu", "text": "chủ", "confidence": 0.45}],
-}  # fmt: skip
+}
 
 
 def draw_scan(path: Path, tree: dict) -> None:
@@ -60,7 +62,9 @@ def outdir(tmp_path: Path) -> Path:
     nghean = json.loads((out / "qd-nghean.json").read_text("utf-8"))
     nghean["document"]["date"] = None  # an illegible date
     nghean["document"]["title"] = "Quy chế " + HOSTILE
-    nghean["lines"][13]["text"] = "2. Sở Tài chính bố trí kinh phí; Công an chủ trì kiểm tra " + HOSTILE
+    nghean["lines"][13]["text"] = (
+        "2. Sở Tài chính bố trí kinh phí; Công an chủ trì kiểm tra " + HOSTILE
+    )
     (out / "qd-nghean.json").write_text(json.dumps(nghean, ensure_ascii=False), "utf-8")
     return out
 
@@ -170,8 +174,15 @@ def test_paging(reader):
 
 
 def test_export_of_results_reuses_vanban_export(reader):
-    response = reader.get("/export", params={"q": "cong an", "agency": "thanh-pho-hai-phong/cong-an",
-                                             "what": "assignments", "format": "csv"})  # fmt: skip
+    response = reader.get(
+        "/export",
+        params={
+            "q": "cong an",
+            "agency": "thanh-pho-hai-phong/cong-an",
+            "what": "assignments",
+            "format": "csv",
+        },
+    )
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows and {r["agency_id"] for r in rows} == {"thanh-pho-hai-phong/cong-an"}
@@ -179,7 +190,10 @@ def test_export_of_results_reuses_vanban_export(reader):
     jsonl = reader.get("/export", params={"q": "cong an", "what": "documents", "format": "jsonl"})
     numbers = {json.loads(line)["number"] for line in jsonl.text.splitlines()}
     assert numbers == {"167/KH-UBND", "88/KH-UBND", "2381/QĐ-UBND"}
-    assert reader.get("/export", params={"q": "x", "what": "secrets", "format": "csv"}).status_code == 400
+    assert (
+        reader.get("/export", params={"q": "x", "what": "secrets", "format": "csv"}).status_code
+        == 400
+    )
 
 
 # ---------------------------------------------------------------- document page
@@ -195,16 +209,19 @@ def test_document_page_shows_metadata_sections_assignments_and_marked_words(read
 
 
 def test_assignment_filters(reader):
-    html = reader.get("/doc", params={"path": "kh-haiphong.json",
-                                      "agency": "thanh-pho-hai-phong/so-tai-chinh"}).text  # fmt: skip
+    html = reader.get(
+        "/doc", params={"path": "kh-haiphong.json", "agency": "thanh-pho-hai-phong/so-tai-chinh"}
+    ).text
     rows = re.findall(r'<tr id="a(\d+)">', html)
     assert rows and len(rows) < 7 and all("Sở Tài chính" in html for _ in rows)
-    with_deadline = re.findall(r'<tr id="a(\d+)">',
-                               reader.get("/doc", params={"path": "kh-haiphong.json",
-                                                          "deadline": "with"}).text)  # fmt: skip
-    without = re.findall(r'<tr id="a(\d+)">',
-                         reader.get("/doc", params={"path": "kh-haiphong.json",
-                                                    "deadline": "without"}).text)  # fmt: skip
+    with_deadline = re.findall(
+        r'<tr id="a(\d+)">',
+        reader.get("/doc", params={"path": "kh-haiphong.json", "deadline": "with"}).text,
+    )
+    without = re.findall(
+        r'<tr id="a(\d+)">',
+        reader.get("/doc", params={"path": "kh-haiphong.json", "deadline": "without"}).text,
+    )
     assert with_deadline and without and len(with_deadline) + len(without) == 7
 
 
@@ -254,10 +271,20 @@ def test_ocr_text_is_escaped_everywhere(reader):
 
 @pytest.mark.parametrize(
     "path",
-    ["../../../etc/passwd", "/etc/passwd", "../out/kh-haiphong.json", "./kh-haiphong.json",
-     "sub/../kh-haiphong.json", "kh-haiphong.txt", "secret.json", "link.json", "%2e%2e/x.json",
-     "kh-haiphong.json\x00.png", ""],
-)  # fmt: skip
+    [
+        "../../../etc/passwd",
+        "/etc/passwd",
+        "../out/kh-haiphong.json",
+        "./kh-haiphong.json",
+        "sub/../kh-haiphong.json",
+        "kh-haiphong.txt",
+        "secret.json",
+        "link.json",
+        "%2e%2e/x.json",
+        "kh-haiphong.json\x00.png",
+        "",
+    ],
+)
 def test_no_path_outside_the_indexed_documents(reader, outdir, path):
     (outdir / "secret.json").write_text('{"document": {}, "sections": []}', "utf-8")  # not indexed
     outside = outdir.parent / "outside.json"
@@ -321,7 +348,11 @@ def test_word_correction_goes_to_the_sidecar_and_shows(reviewer, outdir, db):
     # the index follows in the background; export and a fresh index apply it as well
     reviewer.app.state.site.wait_for_index()
     assert search(db, "den tang ho gia dinh", Filters(kind="text")).hits
-    tasks = [r["task"] for r in export_rows(outdir, "assignments", []) if r["line_start"] == 12 and r["json_file"] == "kh-haiphong.json"]
+    tasks = [
+        r["task"]
+        for r in export_rows(outdir, "assignments", [])
+        if r["line_start"] == 12 and r["json_file"] == "kh-haiphong.json"
+    ]
     assert tasks and all("đến tầng hộ gia đình" in t for t in tasks)
 
 
@@ -343,10 +374,19 @@ def test_accepting_a_word_takes_it_off_the_queue(reviewer, outdir):
 
 def test_line_correction_and_stale_form(reviewer, outdir):
     html = reviewer.get("/doc", params={"path": "kh-haiphong.json", "line": "14"}).text
-    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"',
-                             html.split('action="/review/line"')[1].split("</form>")[0]))  # fmt: skip
+    fields = dict(
+        re.findall(
+            r'<input type="hidden" name="(\w+)" value="([^"]*)"',
+            html.split('action="/review/line"')[1].split("</form>")[0],
+        )
+    )
     after = "3. Đầu tư trang bị phương tiện chữa cháy, cứu nạn và cứu hộ"
-    assert reviewer.post("/review/line", data={**fields, "after": after, "action": "correct"}).status_code == 303
+    assert (
+        reviewer.post(
+            "/review/line", data={**fields, "after": after, "action": "correct"}
+        ).status_code
+        == 303
+    )
     again = reviewer.post("/review/line", data={**fields, "after": "x", "action": "correct"})
     assert again.status_code == 409  # the form showed the old line
     html = reviewer.get("/doc", params={"path": "kh-haiphong.json"}).text
@@ -357,18 +397,34 @@ def test_assignment_fix(reviewer, outdir):
     html = reviewer.get("/doc", params={"path": "kh-haiphong.json", "edit": "2"}).text
     form = html.split('action="/review/assignment"')[1].split("</form>")[0]
     fields = dict(re.findall(r'<input type="(?:hidden|text)" name="(\w+)" value="([^"]*)"', form))
-    areas = {k: html_lib.unescape(v) for k, v in
-             re.findall(r'<textarea name="(\w+)"[^>]*>(.*?)</textarea>', form, re.S)}  # fmt: skip
-    executors = areas["executors"] + "\nSở Xây dựng thành phố Hải Phòng | thanh-pho-hai-phong/so-xay-dung"
-    data = {**fields, "task": areas["task"], "lead": areas["lead"], "support": areas["support"],
-            "executors": executors, "deadline": "trước ngày 30/6/2025"}  # fmt: skip
+    areas = {
+        k: html_lib.unescape(v)
+        for k, v in re.findall(r'<textarea name="(\w+)"[^>]*>(.*?)</textarea>', form, re.S)
+    }
+    executors = (
+        areas["executors"] + "\nSở Xây dựng thành phố Hải Phòng | thanh-pho-hai-phong/so-xay-dung"
+    )
+    data = {
+        **fields,
+        "task": areas["task"],
+        "lead": areas["lead"],
+        "support": areas["support"],
+        "executors": executors,
+        "deadline": "trước ngày 30/6/2025",
+    }
     bad = reviewer.post("/review/assignment", data={**data, "executors": "Sở Mới"})
     assert bad.status_code == 400
     response = reviewer.post("/review/assignment", data=data)
     assert response.status_code == 303 and response.headers["location"].endswith("#a2")
-    rows = [r for r in export_rows(outdir, "assignments", []) if r["assignment_index"] == 2 and r["json_file"] == "kh-haiphong.json"]
-    assert {r["agency_id"] for r in rows} >= {"thanh-pho-hai-phong/so-xay-dung",
-                                             "thanh-pho-hai-phong/so-cong-thuong"}  # fmt: skip
+    rows = [
+        r
+        for r in export_rows(outdir, "assignments", [])
+        if r["assignment_index"] == 2 and r["json_file"] == "kh-haiphong.json"
+    ]
+    assert {r["agency_id"] for r in rows} >= {
+        "thanh-pho-hai-phong/so-xay-dung",
+        "thanh-pho-hai-phong/so-cong-thuong",
+    }
     assert {r["deadline"] for r in rows} == {"trước ngày 30/6/2025"}
     printed = {r["agency_id"]: r["agency_printed"] for r in rows}
     assert printed["thanh-pho-hai-phong/cong-an"] == "Công an thành phố"  # kept as printed
@@ -378,14 +434,38 @@ def test_assignment_fix(reviewer, outdir):
 
 
 def test_stale_corrections_are_skipped():
-    tree = {"lines": [{"line": 1, "text": "a bc d", "tokens": [{"source": "bo", "text": "bc",
-                                                               "confidence": 0.2}]}],
-            "sections": [{"title": "a bc d", "text": "", "line_start": 1, "line_end": 1}],
-            "assignments": []}  # fmt: skip
-    good = make_record(who="x", document="d.json", kind="word", action="correct", line=1,
-                       start=2, end=4, token=0, before="bc", after="bố")  # fmt: skip
-    stale = make_record(who="x", document="d.json", kind="line", action="correct", line=1,
-                        before="not this line", after="zzz")  # fmt: skip
+    tree = {
+        "lines": [
+            {
+                "line": 1,
+                "text": "a bc d",
+                "tokens": [{"source": "bo", "text": "bc", "confidence": 0.2}],
+            }
+        ],
+        "sections": [{"title": "a bc d", "text": "", "line_start": 1, "line_end": 1}],
+        "assignments": [],
+    }
+    good = make_record(
+        who="x",
+        document="d.json",
+        kind="word",
+        action="correct",
+        line=1,
+        start=2,
+        end=4,
+        token=0,
+        before="bc",
+        after="bố",
+    )
+    stale = make_record(
+        who="x",
+        document="d.json",
+        kind="line",
+        action="correct",
+        line=1,
+        before="not this line",
+        after="zzz",
+    )
     fixed, applied = apply_corrections(tree, [good, stale])
     assert applied == [good]
     assert fixed["lines"][0]["text"] == "a bố d" and fixed["sections"][0]["title"] == "a bố d"
@@ -396,8 +476,17 @@ def test_stale_corrections_are_skipped():
 def test_index_rereads_documents_with_new_corrections(outdir, db):
     from vanban.corrections import append_correction
 
-    record = make_record(who="x", document="qd-nghean.json", kind="word", action="correct",
-                         line=15, start=3, end=7, before="Công", after="Cong")  # fmt: skip
+    record = make_record(
+        who="x",
+        document="qd-nghean.json",
+        kind="word",
+        action="correct",
+        line=15,
+        start=3,
+        end=7,
+        before="Công",
+        after="Cong",
+    )
     append_correction(outdir, record)
     report = index_outdir(outdir, db)
     assert (report.updated, report.unchanged) == (1, 2)

@@ -23,8 +23,14 @@ import pytest
 from tests.conftest import REPO, SHARED, needs_ocr, run_vanban
 
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]  # fmt: skip
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SAMPLE = REPO / "examples" / "kh-sample.pdf"
 CORRECTION = "HIỆUĐÍNH"
 
@@ -33,7 +39,9 @@ pytestmark = [pytest.mark.slow, needs_ocr]
 
 def chromium_or_skip() -> None:
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (`apt-get install -y chromium`, in `make system`)")
+        pytest.skip(
+            "Debian chromium is not installed (`apt-get install -y chromium`, in `make system`)"
+        )
     pytest.importorskip("playwright.sync_api", reason="pip package playwright is not installed")
 
 
@@ -68,9 +76,22 @@ def free_port() -> int:
 @pytest.fixture
 def server(outdir: Path, tmp_path: Path):
     port = free_port()
-    command = [sys.executable, "-m", "vanban.cli", "serve", str(outdir), "--db",
-               str(tmp_path / "corpus.sqlite"), "--port", str(port), "--review",
-               "--reviewer", "browser-test", "--cache", str(tmp_path / "cache")]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "vanban.cli",
+        "serve",
+        str(outdir),
+        "--db",
+        str(tmp_path / "corpus.sqlite"),
+        "--port",
+        str(port),
+        "--review",
+        "--reviewer",
+        "browser-test",
+        "--cache",
+        str(tmp_path / "cache"),
+    ]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -144,5 +165,11 @@ def test_search_open_see_scan_correct_reload(server: str, outdir: Path):
                 page.screenshot(path=f"{shots}/agency.png")
         finally:
             browser.close()
-    (record,) = [json.loads(x) for x in (outdir / "vanban-corrections.jsonl").read_text().splitlines()]
-    assert (record["who"], record["before"], record["after"]) == ("browser-test", before, CORRECTION)
+    (record,) = [
+        json.loads(x) for x in (outdir / "vanban-corrections.jsonl").read_text().splitlines()
+    ]
+    assert (record["who"], record["before"], record["after"]) == (
+        "browser-test",
+        before,
+        CORRECTION,
+    )

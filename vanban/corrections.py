@@ -44,8 +44,16 @@ def make_record(
     if kind not in KINDS or action not in ACTIONS:
         raise VanbanError(document, f"unknown correction {kind}/{action}")
     at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return {"at": at, "who": who, "document": document, "kind": kind, "action": action,
-            **where, "before": before, "after": after}  # fmt: skip
+    return {
+        "at": at,
+        "who": who,
+        "document": document,
+        "kind": kind,
+        "action": action,
+        **where,
+        "before": before,
+        "after": after,
+    }
 
 
 def append_correction(outdir: Path, record: dict) -> None:

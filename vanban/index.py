@@ -19,8 +19,8 @@ from pathlib import Path
 import regex
 
 from vanban.core.errors import VanbanError
-from vanban.corrections import corrected_tree, corrections_stamp, records_after
 from vanban.core.text import normalize, strip_marks
+from vanban.corrections import corrected_tree, corrections_stamp, records_after
 
 SCHEMA_VERSION = 4
 MANIFEST_NAMES = ("vanban-manifest.json", "vanban-manifest.jsonl")
@@ -577,10 +577,10 @@ def forget_corrected(conn: sqlite3.Connection, outdir: Path) -> None:
     stamp = corrections_stamp(outdir)
     if stamp == seen:
         return
-    same_file = seen["size"] <= stamp["size"] and (not seen["size"] or seen["head"] == stamp["head"])
+    grown = seen["size"] <= stamp["size"] and (not seen["size"] or seen["head"] == stamp["head"])
     forget = "UPDATE documents SET sha256 = '', mtime_ns = -1 WHERE outdir = ?"
     with _transaction(conn):
-        if same_file:
+        if grown:
             paths = {r["document"] for r in records_after(outdir, seen["size"])}
             conn.executemany(forget + " AND path = ?", [(str(outdir), p) for p in sorted(paths)])
         else:

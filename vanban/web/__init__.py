@@ -30,17 +30,26 @@ def run_serve(args: argparse.Namespace) -> int:
     for failure in report.failed:
         print(f"vanban: error: {failure}", file=sys.stderr)
     print(f"{db}: {report.summary()}", file=sys.stderr)
-    site = Site(outdir, db, review=args.review, reviewer=args.reviewer,
-                scan_dirs=tuple(Path(d) for d in args.scans),
-                cache_dir=Path(args.cache) if args.cache else None)  # fmt: skip
+    site = Site(
+        outdir,
+        db,
+        review=args.review,
+        reviewer=args.reviewer,
+        scan_dirs=tuple(Path(d) for d in args.scans),
+        cache_dir=Path(args.cache) if args.cache else None,
+    )
     if not _is_loopback(args.host):
-        print(f"vanban: warning: serving on {args.host}: anyone who can reach it can read "
-              f"{'and correct ' if args.review else ''}these documents", file=sys.stderr)  # fmt: skip
+        print(
+            f"vanban: warning: serving on {args.host}: anyone who can reach it can read "
+            f"{'and correct ' if args.review else ''}these documents",
+            file=sys.stderr,
+        )
     hosts = ["*"] if not _is_loopback(args.host) else ["127.0.0.1", "localhost", args.host]
     mode = "review mode: corrections go to vanban-corrections.jsonl" if args.review else "read-only"
     print(f"vanban: serving {outdir} at http://{args.host}:{args.port}/ ({mode})", file=sys.stderr)
-    uvicorn.run(create_app(site, allowed_hosts=hosts), host=args.host, port=args.port,
-                log_level="warning")  # fmt: skip
+    uvicorn.run(
+        create_app(site, allowed_hosts=hosts), host=args.host, port=args.port, log_level="warning"
+    )
     return 0
 
 
@@ -71,15 +80,31 @@ def register_cli(subparsers) -> None:
         "outputs are never rewritten; `vanban index` and `vanban export` apply them).",
     )
     parser.add_argument("outdir", metavar="OUTDIR", help="a vanban output directory")
-    parser.add_argument("--db", default="corpus.sqlite",
-                        help="index file, built or updated on start (default: corpus.sqlite)")  # fmt: skip
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--db",
+        default="corpus.sqlite",
+        help="index file, built or updated on start (default: corpus.sqlite)",
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)"
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: %(default)s")
-    parser.add_argument("--review", action="store_true", help="allow corrections (default: read-only)")
-    parser.add_argument("--reviewer", default=_default_reviewer(),
-                        help="name recorded with corrections (default: the login name)")  # fmt: skip
-    parser.add_argument("--scans", action="append", default=[], metavar="DIR",
-                        help="where to look for source scans named relatively in the JSON")  # fmt: skip
-    parser.add_argument("--cache", metavar="DIR",
-                        help="page and crop image cache (default: OUTDIR/.vanban-cache)")  # fmt: skip
+    parser.add_argument(
+        "--review", action="store_true", help="allow corrections (default: read-only)"
+    )
+    parser.add_argument(
+        "--reviewer",
+        default=_default_reviewer(),
+        help="name recorded with corrections (default: the login name)",
+    )
+    parser.add_argument(
+        "--scans",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="where to look for source scans named relatively in the JSON",
+    )
+    parser.add_argument(
+        "--cache", metavar="DIR", help="page and crop image cache (default: OUTDIR/.vanban-cache)"
+    )
     parser.set_defaults(func=run_serve)

@@ -256,14 +256,26 @@ def search_page(request: Request) -> HTMLResponse:
     site: Site = request.app.state.site
     params = search_params(request)
     page = _int(request.query_params.get("page"), 1, 1, MAX_PAGE)
-    context = {"params": params, "page_no": page, "hits": [], "facets": None, "error": None,
-               "has_next": False, "filters": _active_filters(params)}  # fmt: skip
+    context = {
+        "params": params,
+        "page_no": page,
+        "hits": [],
+        "facets": None,
+        "error": None,
+        "has_next": False,
+        "filters": _active_filters(params),
+    }
     if params["q"] or context["filters"]:
         try:
             hits = find(site, params, page * PAGE_SIZE + 1)
             filters = filters_of(params)
-            context["facets"] = facet_counts(site.db, params["q"], filters, year=params["year"] or None,
-                                             ignore_marks=params["marks"] == "any")  # fmt: skip
+            context["facets"] = facet_counts(
+                site.db,
+                params["q"],
+                filters,
+                year=params["year"] or None,
+                ignore_marks=params["marks"] == "any",
+            )
         except VanbanError as exc:
             context["error"] = exc.reason
         else:
@@ -309,8 +321,9 @@ def export_results(request: Request) -> Response:
     write_export(rows, buffer, what, fmt, bom=fmt == "csv")
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
     disposition = f'attachment; filename="vanban-{what}.{fmt}"'
-    return Response(buffer.getvalue(), media_type=media,
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        buffer.getvalue(), media_type=media, headers={"Content-Disposition": disposition}
+    )
 
 
 def _row_matches(row: dict, what: str, params: dict[str, str]) -> bool:
@@ -320,7 +333,9 @@ def _row_matches(row: dict, what: str, params: dict[str, str]) -> bool:
         return False
     agency = params["agency"]
     if agency:
-        names = " | ".join(str(row.get(k) or "") for k in ("agency_id", "agency_name", "agency_printed"))
+        names = " | ".join(
+            str(row.get(k) or "") for k in ("agency_id", "agency_name", "agency_printed")
+        )
         return agency == row.get("agency_id") or fold(agency) in fold(names)
     return True
 
@@ -344,13 +359,25 @@ def document_page(request: Request) -> HTMLResponse:
     views = []
     for item in lines:
         number = int(item.get("line") or 0)
-        runs = line_runs(str(item.get("text") or ""), item.get("tokens") or [],
-                         frozenset(corrected_words.get(number, ())))  # fmt: skip
-        views.append({"number": number, "page": item.get("page"), "runs": runs,
-                      "corrected": number in corrected_lines,
-                      "doubts": any(r.css and "doubtful" in r.css for r in runs)})  # fmt: skip
+        runs = line_runs(
+            str(item.get("text") or ""),
+            item.get("tokens") or [],
+            frozenset(corrected_words.get(number, ())),
+        )
+        views.append(
+            {
+                "number": number,
+                "page": item.get("page"),
+                "runs": runs,
+                "corrected": number in corrected_lines,
+                "doubts": any(r.css and "doubtful" in r.css for r in runs),
+            }
+        )
     panel = _line_panel(site, doc, lines, selected, applied) if selected else None
-    agency, deadline = request.query_params.get("agency", ""), request.query_params.get("deadline", "")
+    agency, deadline = (
+        request.query_params.get("agency", ""),
+        request.query_params.get("deadline", ""),
+    )
     edit = _int(request.query_params.get("edit"), 0, 0, 10**6)
     return site.page(
         "document.html",
@@ -374,8 +401,10 @@ def _lines(doc: OutputDocument) -> list[dict]:
     lines = doc.tree.get("lines")
     if isinstance(lines, list) and lines:
         return [x for x in lines if isinstance(x, dict)]
-    return [{"line": n, "page": p, "text": t, "tokens": [], "ocr_text": None, "bbox": None}
-            for n, p, t in doc.text_lines()]  # fmt: skip
+    return [
+        {"line": n, "page": p, "text": t, "tokens": [], "ocr_text": None, "bbox": None}
+        for n, p, t in doc.text_lines()
+    ]
 
 
 def _line_panel(site: Site, doc: OutputDocument, lines: list[dict], number: int, applied) -> dict:
@@ -394,9 +423,16 @@ def _line_panel(site: Site, doc: OutputDocument, lines: list[dict], number: int,
         if match is None:
             continue
         cursor = match.end()
-        words.append({"index": index, "start": match.start(), "end": match.end(),
-                      "text": match.group(), "source": token.get("source"),
-                      "confidence": token.get("confidence")})  # fmt: skip
+        words.append(
+            {
+                "index": index,
+                "start": match.start(),
+                "end": match.end(),
+                "text": match.group(),
+                "source": token.get("source"),
+                "confidence": token.get("confidence"),
+            }
+        )
     has_box = bool(item.get("bbox")) and item.get("page") is not None
     return {
         "number": number,
@@ -444,10 +480,15 @@ def _edit_form(doc: OutputDocument, index: int) -> dict | None:
         "index": index,
         "task": assignment.get("task") or "",
         "deadline": assignment.get("deadline") or "",
-        "roles": {r: "\n".join(f"{a.get('canonical')} | {a.get('id')}"
-                               for a in assignment.get(r) or [] if isinstance(a, dict))
-                  for r in ROLES},
-    }  # fmt: skip
+        "roles": {
+            r: "\n".join(
+                f"{a.get('canonical')} | {a.get('id')}"
+                for a in assignment.get(r) or []
+                if isinstance(a, dict)
+            )
+            for r in ROLES
+        },
+    }
 
 
 def crop_image(request: Request) -> Response:
@@ -475,24 +516,49 @@ def agency_page(request: Request) -> HTMLResponse:
     page = _int(request.query_params.get("page"), 1, 1, 200)
     rows, error, name = [], None, agency_id
     try:
-        found = search(site.db, "", Filters(agency=agency_id), limit=page * AGENCY_PAGE_SIZE + 1,
-                       mark=(MARK_START, MARK_END)).hits if agency_id else []  # fmt: skip
+        found = (
+            search(
+                site.db,
+                "",
+                Filters(agency=agency_id),
+                limit=page * AGENCY_PAGE_SIZE + 1,
+                mark=(MARK_START, MARK_END),
+            ).hits
+            if agency_id
+            else []
+        )
     except VanbanError as exc:
         found, error = [], exc.reason
     for hit in found:
-        mine = [(role, a) for role, agencies in hit.roles.items() for a in agencies
-                if a.get("id") == agency_id]  # fmt: skip
+        mine = [
+            (role, a)
+            for role, agencies in hit.roles.items()
+            for a in agencies
+            if a.get("id") == agency_id
+        ]
         if not mine:
             continue
         if (deadline == "with" and not hit.deadline) or (deadline == "without" and hit.deadline):
             continue
         name = mine[0][1].get("canonical") or name
-        rows.append({**hit_view(site, hit), "my_roles": sorted({role for role, _ in mine}),
-                     "printed": sorted({a.get("name") or "" for _, a in mine})})  # fmt: skip
+        rows.append(
+            {
+                **hit_view(site, hit),
+                "my_roles": sorted({role for role, _ in mine}),
+                "printed": sorted({a.get("name") or "" for _, a in mine}),
+            }
+        )
     shown = rows[(page - 1) * AGENCY_PAGE_SIZE : page * AGENCY_PAGE_SIZE]
-    return site.page("agency.html", agency_id=agency_id, name=name, rows=shown, error=error,
-                     page_no=page, has_next=len(rows) > page * AGENCY_PAGE_SIZE,
-                     deadline=deadline)  # fmt: skip
+    return site.page(
+        "agency.html",
+        agency_id=agency_id,
+        name=name,
+        rows=shown,
+        error=error,
+        page_no=page,
+        has_next=len(rows) > page * AGENCY_PAGE_SIZE,
+        deadline=deadline,
+    )
 
 
 # ---------------------------------------------------------------- review
@@ -549,10 +615,19 @@ async def review_word(request: Request) -> Response:
     token = _int(form.get("token"), -1, -1, 10**6)
     tokens = item.get("tokens") or []
     confidence = tokens[token].get("confidence") if 0 <= token < len(tokens) else None
-    record = make_record(who=_who(site, form), document=rel, kind="word",
-                         action="accept" if accept or after == before else "correct",
-                         line=number, token=token, start=start, end=end, confidence=confidence,
-                         before=before, after=after)  # fmt: skip
+    record = make_record(
+        who=_who(site, form),
+        document=rel,
+        kind="word",
+        action="accept" if accept or after == before else "correct",
+        line=number,
+        token=token,
+        start=start,
+        end=end,
+        confidence=confidence,
+        before=before,
+        after=after,
+    )
     await run_in_threadpool(_save_review, site, record)
     return _back(form, rel, number)
 
@@ -569,9 +644,15 @@ async def review_line(request: Request) -> Response:
         raise HTTPException(409, "the line changed since the page was shown: reload it")
     after = " ".join(form.get("after", "").split())
     action = "accept" if form.get("action") == "accept" or after == before else "correct"
-    record = make_record(who=_who(site, form), document=rel, kind="line", action=action,
-                         line=number, before=before,
-                         after=before if action == "accept" else after)  # fmt: skip
+    record = make_record(
+        who=_who(site, form),
+        document=rel,
+        kind="line",
+        action=action,
+        line=number,
+        before=before,
+        after=before if action == "accept" else after,
+    )
     await run_in_threadpool(_save_review, site, record)
     return _back(form, rel, number)
 
@@ -594,8 +675,15 @@ async def review_assignment(request: Request) -> Response:
     }
     if after == before:
         return _back(form, rel)
-    record = make_record(who=_who(site, form), document=rel, kind="assignment", action="correct",
-                         assignment=index, before=before, after=after)  # fmt: skip
+    record = make_record(
+        who=_who(site, form),
+        document=rel,
+        kind="assignment",
+        action="correct",
+        assignment=index,
+        before=before,
+        after=after,
+    )
     await run_in_threadpool(_save_review, site, record)
     response = _back(form, rel)
     response.headers["location"] += f"#a{index}"
@@ -608,15 +696,26 @@ def _parse_agencies(text: str, known: list[dict]) -> list[dict]:
     for line in text.splitlines():
         if not line.strip():
             continue
-        name, _, agency_id = (part.strip() for part in line.rpartition("|")) if "|" in line else (
-            line.strip(), "", "")  # fmt: skip
-        match = next((a for a in known if a.get("canonical") == name
-                      and (not agency_id or a.get("id") == agency_id)), None)  # fmt: skip
+        name, _, agency_id = (
+            (part.strip() for part in line.rpartition("|"))
+            if "|" in line
+            else (line.strip(), "", "")
+        )
+        match = next(
+            (
+                a
+                for a in known
+                if a.get("canonical") == name and (not agency_id or a.get("id") == agency_id)
+            ),
+            None,
+        )
         if match is not None:
             out.append(match)
             continue
         if not AGENCY_ID_RE.match(agency_id):
-            raise HTTPException(400, f"agency id needed as 'Name | locality/type': {line.strip()!r}")
+            raise HTTPException(
+                400, f"agency id needed as 'Name | locality/type': {line.strip()!r}"
+            )
         out.append({"name": name, "canonical": name, "id": agency_id})
     return out
 
@@ -680,7 +779,9 @@ class TimingAndSecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.append("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1e3:.1f}")
+                headers.append(
+                    "Server-Timing", f"app;dur={(time.perf_counter() - started) * 1e3:.1f}"
+                )
                 for key, value in SECURITY_HEADERS.items():
                     if key not in headers:
                         headers.append(key, value)
@@ -707,8 +808,10 @@ def create_app(site: Site, *, allowed_hosts: list[str] | None = None) -> Starlet
     hosts = allowed_hosts or ["127.0.0.1", "localhost"]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(TimingAndSecurityHeaders),
-                    Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],  # fmt: skip
+        middleware=[
+            Middleware(TimingAndSecurityHeaders),
+            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+        ],
         exception_handlers={HTTPException: _error, 500: _error},
     )
     app.state.site = site

@@ -36,8 +36,16 @@ def doubts_of(tree: dict, rel: str) -> list[Doubt]:
                 continue
             confidence = token.get("confidence")
             if isinstance(confidence, int | float) and confidence < DOUBTFUL_BELOW:
-                out.append(Doubt(float(confidence), rel, int(item.get("line") or 0), k,
-                                 str(token.get("source") or ""), str(token.get("text") or "")))  # fmt: skip
+                out.append(
+                    Doubt(
+                        float(confidence),
+                        rel,
+                        int(item.get("line") or 0),
+                        k,
+                        str(token.get("source") or ""),
+                        str(token.get("text") or ""),
+                    )
+                )
     return out
 
 
@@ -81,7 +89,9 @@ class DoubtQueue:
             tree = json.loads((self.outdir / rel).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             tree = None
-        doubts = doubts_of(corrected_tree(self.outdir, rel, tree), rel) if is_document_tree(tree) else []
+        doubts = (
+            doubts_of(corrected_tree(self.outdir, rel, tree), rel) if is_document_tree(tree) else []
+        )
         with self._lock:
             if doubts:
                 self._by_doc[rel] = doubts

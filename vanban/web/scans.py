@@ -50,15 +50,23 @@ class ScanCrops:
         if path is None:
             raise VanbanError(source, "source scan not found (start `vanban serve` with --scans)")
         stat = path.stat()
-        key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
+        key = hashlib.sha1(
+            f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()
+        ).hexdigest()
         left, top, width, height = (int(v) for v in bbox)
-        crop_file = self.cache_dir / "crops" / f"{key[:20]}-p{page}-{left}-{top}-{width}-{height}.png"
+        crop_file = (
+            self.cache_dir / "crops" / f"{key[:20]}-p{page}-{left}-{top}-{width}-{height}.png"
+        )
         if crop_file.is_file():
             return crop_file.read_bytes()
         with self._lock:  # one render at a time: a page render takes a core for a second or two
             image = self._page_image(path, key, page)
-        box = (max(0, left - PAD), max(0, top - PAD),
-               min(image.width, left + width + PAD), min(image.height, top + height + PAD))  # fmt: skip
+        box = (
+            max(0, left - PAD),
+            max(0, top - PAD),
+            min(image.width, left + width + PAD),
+            min(image.height, top + height + PAD),
+        )
         if box[2] <= box[0] or box[3] <= box[1]:
             raise VanbanError(source, f"line box {bbox} is outside page {page}")
         crop = image.crop(box)
