@@ -39,11 +39,13 @@ def snippet_runs(snippet: str) -> list[Run]:
     """A snippet marked with MARK_START/MARK_END as runs, matches as 'hit', markdown removed."""
     runs = []
     for k, piece in enumerate(regex.split(f"[{MARK_START}{MARK_END}]", snippet)):
-        clean = strip_markdown(piece) if k % 2 == 0 else piece.replace("*", "").strip()
-        if k % 2 == 0 and piece[:1].isspace() and runs:
-            clean = " " + clean
-        if k % 2 == 0 and piece[-1:].isspace() and clean:
-            clean += " "
+        if k % 2:
+            clean = piece.replace("*", "").strip()
+        else:
+            clean = strip_markdown(piece)
+            lead = " " if piece[:1].isspace() and runs else ""
+            trail = " " if piece[-1:].isspace() else ""
+            clean = f"{lead}{clean}{trail}" if clean else (lead or trail)
         if clean:
             runs.append(Run(clean, "hit" if k % 2 else ""))
     return runs
