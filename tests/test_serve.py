@@ -362,6 +362,8 @@ def test_accepting_a_word_takes_it_off_the_queue(reviewer, outdir):
     assert confidences == sorted(confidences) == [0.12, 0.31, 0.45]
     first = reviewer.get("/review/next")
     assert first.headers["location"].endswith("line=12&queue=1#l12")
+    from_queue = reviewer.get(first.headers["location"].split("#")[0]).text
+    assert '<input type="hidden" name="next" value="queue">' in from_queue
     data = word_form(reviewer, 12, "từng")
     response = reviewer.post("/review/word", data={**data, "action": "accept", "next": "queue"})
     assert response.headers["location"] == "/review/next"

@@ -394,6 +394,7 @@ def document_page(request: Request) -> HTMLResponse:
         edit=_edit_form(doc, edit) if site.review and edit else None,
         history=[r for r in read_corrections(site.outdir).get(rel, [])][-20:],
         csrf=site.csrf,
+        from_queue=request.query_params.get("queue") == "1",
     )
 
 
