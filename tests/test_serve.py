@@ -495,3 +495,20 @@ def test_index_rereads_documents_with_new_corrections(outdir, db):
     assert index_outdir(outdir, db).unchanged == 3
     hits = search(db, '"Cong an tỉnh chủ trì bảo đảm"').hits
     assert hits and hits[0].json_file.endswith("qd-nghean.json")
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def test_cli_serve_defaults_and_bad_outdir(tmp_path, capsys):
+    from vanban.cli import build_parser, main
+
+    args = build_parser().parse_args(["serve", "out"])
+    assert (args.host, args.port, args.review, args.db) == (
+        "127.0.0.1",
+        8000,
+        False,
+        "corpus.sqlite",
+    )
+    assert main(["serve", str(tmp_path / "missing"), "--db", str(tmp_path / "c.sqlite")]) == 1
+    assert "missing: not a directory" in capsys.readouterr().err
