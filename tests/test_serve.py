@@ -495,6 +495,9 @@ def test_index_rereads_documents_with_new_corrections(outdir, db):
     assert index_outdir(outdir, db).unchanged == 3
     hits = search(db, '"Cong an tỉnh chủ trì bảo đảm"').hits
     assert hits and hits[0].json_file.endswith("qd-nghean.json")
+    (outdir / CORRECTIONS_NAME).write_text("", "utf-8")  # a sidecar replaced: everything re-read
+    assert index_outdir(outdir, db).updated == 3
+    assert not search(db, '"Cong an tỉnh chủ trì bảo đảm"').hits
 
 
 # ---------------------------------------------------------------- the CLI
