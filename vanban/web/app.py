@@ -47,7 +47,7 @@ from vanban.index import (
     load_document,
     open_db,
 )
-from vanban.search import KINDS, ROLE_CHOICES, Filters, Hit, search
+from vanban.search import KINDS, ROLE_CHOICES, Filters, Hit, find_spans, parse_query, search
 from vanban.web.facets import NO_DATE, facet_counts
 from vanban.web.queue import DoubtQueue
 from vanban.web.render import (
@@ -217,9 +217,8 @@ def find(site: Site, params: dict[str, str], limit: int) -> list[Hit]:
     if NUMBER_RE.fullmatch(stripped):
         numbered = search(site.db, stripped, Filters(kind="document"), limit=5, **options).hits
         hits += [h for h in numbered if fold(h.document.get("number")) == fold(stripped)]
-    if _worth_a_phrase(query):
-        hits += search(site.db, f'"{query}"', filters, limit=fetch, **options).hits
-    hits += search(site.db, query, filters, limit=fetch, **options).hits
+    loose = search(site.db, query, filters, limit=fetch, **options).hits
+    hits += _adjacent_first(loose, query, options["ignore_marks"])
     seen, unique = set(), []
     for hit in hits:
         key = (hit.json_file, hit.kind, hit.line_start, hit.line)
@@ -227,6 +226,24 @@ def find(site: Site, params: dict[str, str], limit: int) -> list[Hit]:
             seen.add(key)
             unique.append(hit)
     return unique[:limit]
+
+
+def _adjacent_first(hits: list[Hit], query: str, ignore_marks: bool) -> list[Hit]:
+    """Hits whose snippet has the query's words adjacent and in order come first (stable).
+
+    A second FTS5 phrase query would see adjacent matches beyond the ranked ones, but one that
+    matches nothing reads every position list of its words: 260 ms CPU for `cong an chu tri` on
+    the 10,000-document benchmark index, against ~30 ms for the whole search.
+    """
+    if not _worth_a_phrase(query):
+        return hits
+    phrase = parse_query(f'"{query}"', ignore_marks=ignore_marks)
+
+    def adjacent(hit: Hit) -> bool:
+        text = hit.snippet.replace(MARK_START, "").replace(MARK_END, "")
+        return bool(find_spans(text, phrase))
+
+    return sorted(hits, key=lambda hit: not adjacent(hit))
 
 
 def _worth_a_phrase(query: str) -> bool:
