@@ -152,8 +152,8 @@ def _add_stage_commands(sub) -> None:
 
 
 def _register_plugins(sub) -> None:
-    """Subcommands other modules add (index, search, export), when those modules are present."""
-    for module_name in ("vanban.search", "vanban.export"):
+    """Subcommands other modules add (index, search, export, serve), if those modules exist."""
+    for module_name in ("vanban.search", "vanban.export", "vanban.web"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
