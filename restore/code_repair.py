@@ -3,7 +3,7 @@
 The inventory (`models/lexicon/code_parts.tsv`, `scripts/build_code_parts.py`) counts the letter
 parts of the codes in the corpus's train documents (QĐ, NĐ, CP, UBND, TTg, BCA, ...). A part of a
 code-shaped chunk (parts joined by - or /) that the corpus never shows becomes the one frequent
-part it reads as under OCR's look-alike letters (0 O Q D Đ P b, 1 I l, 5 S, 8 B ...):
+part it reads as under OCR's look-alike characters (0 O Q D Đ P b, 1 I l, 5 S, 8 B, ¢ g ...):
 - only parts with a letter change: a part of digits (the number, the year) never does;
 - the chunk must hold another part that is a number or a known part (it is a code);
 - the printed part is absent from the corpus, the repaired one seen `MIN_COUNT` times or more
@@ -32,11 +32,12 @@ MAX_CHANGES = 2
 # What eng OCR prints for a code letter: printed character -> the letters it may stand for.
 LOOKALIKES = {
     "0": "OQĐD", "O": "QĐD", "Q": "OĐ", "D": "ĐO", "P": "Đ", "b": "Đ", "B": "Đ", "p": "PĐ",
-    "o": "OĐ", "1": "IT", "l": "IT", "I": "T", "|": "I", "5": "S", "8": "B", "6": "G",
+    "o": "OĐ", "1": "IT", "l": "IT1", "I": "T1", "|": "I1", "5": "S", "8": "B", "6": "G",
+    "¢": "gC",
     "c": "C", "s": "S", "v": "V", "w": "W", "x": "X", "z": "Z", "u": "U", "k": "K",
 }  # fmt: skip
 _CODE_MINING = regex.compile(r"(?<![\p{L}\p{N}])[\p{Lu}\p{N}][\p{L}\p{N}]*(?:[-/][\p{L}\p{N}]+)+")
-_CODE_CHUNK = regex.compile(r"[\p{L}\p{N}|]+(?:[-/][\p{L}\p{N}|]+)+")
+_CODE_CHUNK = regex.compile(r"[\p{L}\p{N}|¢]+(?:[-/][\p{L}\p{N}|¢]+)+")
 _SEPARATOR = regex.compile(r"([-/])")
 _PART = regex.compile(r"\p{Lu}[\p{L}\p{N}]{0,9}")
 

@@ -14,7 +14,7 @@ from vanban.restore.code_repair import (
 )
 
 PARTS = {"QĐ": 4208, "TTg": 3363, "BCA": 2508, "CP": 28787, "NQ": 671, "TT": 31932, "BTC": 9544,
-         "QH": 40, "OD": 2}  # fmt: skip
+         "QH": 40, "OD": 2, "QH15": 2917}  # fmt: skip
 
 
 def test_parts_are_counted_from_codes_only(tmp_path):
@@ -32,6 +32,8 @@ def test_ocr_damaged_parts_read_as_the_known_part():
     assert repair_ocr_code("Qb-BCA", PARTS) == "QĐ-BCA"
     assert repair_ocr_code("12/2024/TT-8TC", PARTS) == "12/2024/TT-BTC"
     assert repair_ocr_code("01/NQ-Cp", PARTS) == "01/NQ-CP"
+    assert repair_ocr_code("63/2025/QHI5", PARTS) == "63/2025/QH15"
+    assert repair_ocr_code("24/2021/QĐ-TT¢", PARTS) == "24/2021/QĐ-TTg"
 
 
 def test_numbers_known_parts_and_lone_words_never_change():
