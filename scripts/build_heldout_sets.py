@@ -6,11 +6,11 @@ documents of all three sources, the network trains on train documents, the chann
 code tables on train pages; decoder settings were tuned on the *valid* split. The *test* split
 (3% of documents) is used only for measuring (`eval/*.tsv`). This script takes test documents of
 the two sources of the target genre (admin: the Official Gazette; legal: decrees and circulars),
-and of those only documents whose paragraphs rarely occur verbatim in the train split (the
-sources overlap: a decree's articles recur in the codification; the manifest gives each
-document's share). The test split of these two sources has only 21 documents, so the sets are
-small: this is the honest size. It prints the first `--pages`
-pages of each (the header and opening, as a scan starts), degrades them like office scans
+and of those only documents with at most `--max-overlap` of their paragraphs (40+ characters) also
+in a train document (the sources overlap: a decree's articles recur in the codification; the
+manifest gives each document's share). The test split of these two sources has only 21
+documents (14 qualify), so the sets are small. It prints the first `--pages` pages of each (the
+header and opening, as a scan starts), degrades them like office scans
 (`vanban.corpus.render`), OCRs each page with Tesseract `eng` (the archive channel) and `vie`,
 and aligns OCR lines back to the printed lines (`vanban.corpus.true_channel.align_lines`).
 
