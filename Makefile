@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2 fonts-freefont-ttf fonts-dejavu-core ghostscript
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils fonts-liberation2 fonts-freefont-ttf fonts-dejavu-core ghostscript chromium
 SAMPLE ?= examples/kh-sample.pdf
 # torch is pinned to 2.13.0: the machines carry its CPU wheel (pip's find-links), so no CUDA
 # packages are pulled. Elsewhere, set TORCH_PIP_ARGS="--index-url <a CPU wheel index>".

@@ -18,6 +18,11 @@ Sets (each skipped when its file is missing):
                   stretches of held-out documents, marks removed, in document order
   eng-caps, vie-caps (only with --sets ...,caps) held-out pages printed in capitals (titles and
                   headings), OCR'd with Tesseract eng / vie ($VANBAN_DATA/eval/*-caps.tsv)
+  heldout-tune-eng, heldout-tune-vie, heldout-test-eng, heldout-test-vie (with --sets
+                  ...,heldout-tune,heldout-test): whole unseen documents, printed and OCR'd by
+                  scripts/build_heldout_sets.py ($VANBAN_DATA/heldout); each document is restored
+                  as one batch; scored per document and pooled, with the digit-for-word errors
+                  (a digit token OCR printed for a word) and the numbers the restorer broke
 """
 
 from __future__ import annotations
@@ -32,13 +37,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vanban.restore.training.metrics import CorpusScore, score_corpus  # noqa: E402
+from rapidfuzz.distance import Levenshtein  # noqa: E402
+from vanban.restore.training.metrics import CorpusScore, score_corpus, scoring_text  # noqa: E402
 
 from vanban.core.files import atomic_open, data_dir  # noqa: E402
-from vanban.core.text import normalize  # noqa: E402
+from vanban.core.text import normalize, score_tokens  # noqa: E402
 
 SEED = "seeds/000_33b23e2610885f83.txt"
 EVAL_DIR = data_dir() / "eval"
+HELDOUT_DIR = data_dir() / "heldout"
 CLEAN_TRAIN = data_dir() / "clean/train.txt"
 
 
@@ -49,6 +56,7 @@ class EvalSet:
     gold: list[str]
     note: str = ""
     independent: bool = False  # unrelated lines (a random sample): no context between them
+    group: str = ""  # held-out documents: the pooled set this document belongs to
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -122,6 +130,125 @@ def stripped_documents_sets(shared: Path, lines: int = 1500, per_doc: int = 60) 
         noisy = [strip_accents_line(x) for x in gold]
         sets.append(EvalSet(f"stripped-docs-{source.name}", noisy, gold, note))
     return sets
+
+
+def heldout_sets(folder: Path, which: str) -> list[EvalSet]:
+    """One set per document and OCR language of `heldout/<which>/` (build_heldout_sets.py)."""
+    files = sorted((folder / which).glob("*.tsv"))
+    if not files:
+        print(f"{folder / which}: no held-out documents, skipping heldout-{which}", file=sys.stderr)
+    sets = []
+    for path in files:
+        doc, lang = path.name.removesuffix(".tsv").rsplit(".", 1)
+        group = f"heldout-{which}-{lang}"
+        for found in tsv_set(f"{group}:{doc}", path, 10**9, f"unseen document {doc}, {lang} OCR"):
+            found.group = group
+            sets.append(found)
+    return sets
+
+
+def _words(text: str) -> list[str]:
+    return score_tokens(scoring_text(text))
+
+
+def _matched(a: list[str], b: list[str]) -> set[int]:
+    """Indices of `b` that the token edit alignment of `a` to `b` keeps equal."""
+    return {
+        j
+        for op in Levenshtein.opcodes(a, b)
+        if op.tag == "equal"
+        for j in range(op.dest_start, op.dest_end)
+    }
+
+
+def digit_word_sites(noisy: list[str], gold: list[str]) -> list[tuple[int, int]]:
+    """(line, gold token) where OCR printed a token with digits for a word without any."""
+    sites = []
+    for i, (n_line, g_line) in enumerate(zip(noisy, gold, strict=True)):
+        n_tok, g_tok = _words(n_line), _words(g_line)
+        for op in Levenshtein.opcodes(n_tok, g_tok):
+            if op.tag != "replace" or op.src_end - op.src_start != op.dest_end - op.dest_start:
+                continue
+            for k in range(op.src_end - op.src_start):
+                printed, word = n_tok[op.src_start + k], g_tok[op.dest_start + k]
+                if any(c.isdigit() for c in printed) and word.isalpha():
+                    sites.append((i, op.dest_start + k))
+    return sites
+
+
+def number_damage(noisy: list[str], out: list[str], gold: list[str]) -> tuple[int, int]:
+    """(gold tokens with digits that OCR printed right, how many of them the output lost)."""
+    right = lost = 0
+    for n_line, o_line, g_line in zip(noisy, out, gold, strict=True):
+        g_tok = _words(g_line)
+        numbers = {j for j, t in enumerate(g_tok) if any(c.isdigit() for c in t)}
+        kept = numbers & _matched(_words(n_line), g_tok)
+        right += len(kept)
+        lost += len(kept - _matched(_words(o_line), g_tok))
+    return right, lost
+
+
+def digit_word_row(noisy: list[str], out: list[str], gold: list[str], errors: int) -> dict:
+    """Digit-for-word sites in the input, how many the output got right, and the unfixed
+    ones' share of the output's token errors; numbers right in the input that it broke."""
+    sites = digit_word_sites(noisy, gold)
+    fixed = sum(1 for i, j in sites if j in _matched(_words(out[i]), _words(gold[i])))
+    right, lost = number_damage(noisy, out, gold)
+    return {"digit_word_sites": len(sites), "digit_word_fixed": fixed,
+            "digit_word_share_of_errors": round((len(sites) - fixed) / max(errors, 1), 4),
+            "numbers_right_in_input": right, "numbers_broken": lost}  # fmt: skip
+
+
+def evaluate_documents(system, docs: list[EvalSet]) -> list[dict]:
+    """Each document restored as one batch; a row per document, then the pooled row."""
+    rows, pooled = [], {"noisy": [], "out": [], "gold": []}
+    start = time.time()
+    for doc in docs:
+        out = [r.text for r in system.restore_lines(doc.noisy)]
+        score = score_corpus(out, doc.gold)
+        errors = sum(s.token_errors for s in score.lines)
+        rows.append({"set": doc.name} | score.as_dict()
+                    | digit_word_row(doc.noisy, out, doc.gold, errors))  # fmt: skip
+        for key, lines in (("noisy", doc.noisy), ("out", out), ("gold", doc.gold)):
+            pooled[key] += lines
+    score = score_corpus(pooled["out"], pooled["gold"])
+    before = score_corpus([normalize(x) for x in pooled["noisy"]], pooled["gold"])
+    errors = sum(s.token_errors for s in score.lines)
+    input_errors = sum(s.token_errors for s in before.lines)
+    worse = sum(1 for a, b in zip(score.lines, before.lines, strict=True)
+                if a.token_errors > b.token_errors)  # fmt: skip
+    seconds = time.time() - start
+    row = (
+        {"set": docs[0].group, "documents": len(docs)}
+        | score.as_dict()
+        | {
+            "lines_worse": worse,
+            "errors_fixed": round((input_errors - errors) / input_errors, 4)
+            if input_errors
+            else 0.0,
+            "seconds": round(seconds, 1),
+            "chars_per_s": round(sum(map(len, pooled["out"])) / max(seconds, 1e-9)),
+        }
+    )
+    return [row | digit_word_row(pooled["noisy"], pooled["out"], pooled["gold"], errors), *rows]
+
+
+def heldout_markdown(rows: list[dict]) -> str:
+    head = (
+        "| set / document | system | lines | tokens | syllable acc | lines worse | "
+        "digit-for-word sites | fixed | their share of errors left | numbers broken |"
+    )
+    out = [head, "|" + "---|" * 10]
+    for r in rows:
+        share = f"{100 * r['digit_word_share_of_errors']:.1f}%"
+        name = f"**{r['set']}** ({r['documents']} docs, pooled)" if "documents" in r else r["set"]
+        out.append(
+            f"| {name} | {r['system']} | {r['lines']} | {r['tokens']} | "
+            f"{100 * r['syllable_accuracy']:.2f}% | {r.get('lines_worse', '')} | "
+            f"{r['digit_word_sites']} | {r['digit_word_fixed']} | {share} | "
+            f"{r['numbers_broken']} of {r['numbers_right_in_input']} |"
+        )  # fmt: skip
+    return "\n".join(out)
 
 
 class DoNothing:
@@ -258,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR)
+    parser.add_argument("--heldout-dir", type=Path, default=HELDOUT_DIR)
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--systems", default="none,ngram,neural")
     parser.add_argument("--sets", default="seed,eng,vie,stripped")
@@ -314,12 +442,26 @@ def main(argv: list[str] | None = None) -> int:
             sets += tsv_set(name, args.eval_dir / f"{name}.tsv", args.max_lines, notes[name])
     if "stripped-docs" in wanted:
         sets += stripped_documents_sets(args.shared)
+    for which in ("tune", "test"):
+        if f"heldout-{which}" in wanted:
+            sets += heldout_sets(args.heldout_dir, which)
     for eval_set in sets:  # stripped.tsv is random.sample() lines of the test documents
         eval_set.independent = eval_set.name == "stripped" and not args.chain_stripped
     systems = load_systems(args.systems.split(","), args.model_dir)
 
-    rows = []
+    rows, heldout_rows = [], []
+    groups: dict[str, list[EvalSet]] = {}
     for eval_set in sets:
+        if eval_set.group:
+            groups.setdefault(eval_set.group, []).append(eval_set)
+    for group, docs in groups.items():
+        for name, system in systems.items():
+            found = [r | {"system": name} for r in evaluate_documents(system, docs)]
+            heldout_rows += found
+            print(f"{group:24s} {name:8s} {found[0]['syllable_accuracy']:.4f}", file=sys.stderr)
+    for eval_set in sets:
+        if eval_set.group:
+            continue
         baseline = score_corpus([normalize(x) for x in eval_set.noisy], eval_set.gold)
         for name, system in systems.items():
             row = evaluate(system, eval_set, baseline if name != "none" else None)
@@ -330,16 +472,22 @@ def main(argv: list[str] | None = None) -> int:
 
     given = argv if argv is not None else sys.argv[1:]
     command = "python scripts/eval_restore.py " + " ".join(given)
-    print(markdown(rows))
-    print()
+    if rows:
+        print(markdown(rows))
+        print()
+    if heldout_rows:
+        print(heldout_markdown(heldout_rows))
+        print()
     for s in sets:
-        print(f"- {s.name}: {s.note}")
+        if not s.group:
+            print(f"- {s.name}: {s.note}")
     if recall_rows:
         print("\nCandidate recall (gold syllable among the top-k candidates):\n")
         print(recall_markdown(recall_rows))
     print(f"\nCommand: `{command.strip()}`")
     if args.json:
-        write_json(args.json, {"command": command.strip(), "rows": rows, "recall": recall_rows})
+        write_json(args.json, {"command": command.strip(), "rows": rows, "recall": recall_rows,
+                               "heldout": heldout_rows})  # fmt: skip
     return 0
 
 

@@ -10,7 +10,7 @@ from vanban.segment import load_schema
 
 from tests.conftest import PLAN_TEXT, needs_ocr, run_vanban
 from vanban import __version__
-from vanban.cli import main, split_lines
+from vanban.cli import line_endings, main, split_lines
 
 
 def test_version(capsys):
@@ -38,8 +38,38 @@ def test_restore_is_line_aligned(tmp_path, fake_stages, capsys):
     source = tmp_path / "in.txt"
     source.write_bytes(text.encode("utf-8"))
     assert main(["restore", str(source), "-o", str(tmp_path / "out.txt")]) == 0
-    lines = (tmp_path / "out.txt").read_text(encoding="utf-8").split("\n")
-    assert lines == ["Kế hoạch của UBND", "", "   ", "Dòng không đổi", "", "của", ""]
+    out = (tmp_path / "out.txt").read_bytes().decode("utf-8")
+    assert out == "Kế hoạch của UBND\n\n   \nDòng không đổi\r\n\ncủa"  # no newline gained
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ctia", "của"),
+        ("ctia\n", "của\n"),
+        ("ctia\r\nctia\r\n", "của\r\ncủa\r\n"),
+        ("ctia\r\nctia", "của\r\ncủa"),
+        ("ctia\n\n", "của\n\n"),
+        ("\n", "\n"),
+        ("ctia\r", "của\r"),
+    ],
+)
+def test_restore_keeps_line_breaks_and_final_newline(tmp_path, fake_stages, text, expected):
+    source = tmp_path / "in.txt"
+    source.write_bytes(text.encode("utf-8"))
+    assert main(["restore", str(source), "-o", str(tmp_path / "out.txt")]) == 0
+    out = (tmp_path / "out.txt").read_bytes()
+    assert out.decode("utf-8") == expected
+    assert out.count(b"\n") == text.count("\n")  # what `wc -l` counts
+
+
+@pytest.mark.parametrize(
+    "text, ends",
+    [("", []), ("a", [""]), ("a\n", ["\n"]), ("a\r\nb", ["\r\n", ""]), ("\n\r\n", ["\n", "\r\n"])],
+)
+def test_line_endings_match_split_lines(text, ends):
+    assert line_endings(text) == ends
+    assert len(ends) == len(split_lines(text))
 
 
 @pytest.mark.parametrize(
@@ -97,6 +127,8 @@ def test_restore_reads_stdin_in_a_real_process():
     assert len(out) == len(text.split("\n"))
     assert [k for k, line in enumerate(out) if not line] == [1, 3, 4, 6]
     assert "167/KH-UBND" in out[0] and "22/5/2025" in out[0]
+    unterminated = run_vanban("restore", stdin=text.rstrip("\n"))
+    assert unterminated.returncode == 0 and unterminated.stdout == result.stdout.rstrip("\n")
 
 
 @needs_ocr

@@ -152,8 +152,8 @@ def _add_stage_commands(sub) -> None:
 
 
 def _register_plugins(sub) -> None:
-    """Subcommands other modules add (index, search, export), when those modules are present."""
-    for module_name in ("vanban.search", "vanban.export"):
+    """Subcommands other modules add (index, search, export, serve), if those modules exist."""
+    for module_name in ("vanban.search", "vanban.export", "vanban.web"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -285,13 +285,15 @@ def run_restore(args) -> int:
     from vanban.pipeline import get_restorer, model_dir
 
     _warn_without_model(model_dir())
-    lines = split_lines(_read_text(args.file))
+    text = _read_text(args.file)
+    lines = split_lines(text)
     restorer = get_restorer()
     out: list[str] = []
     for start in range(0, len(lines), RESTORE_CHUNK_LINES):
         chunk = lines[start : start + RESTORE_CHUNK_LINES]
         out += restore_aligned(restorer, chunk)
-    _emit(args.output, "".join(line + "\n" for line in out))
+    ends = line_endings(text)
+    _emit(args.output, "".join(line + end for line, end in zip(out, ends, strict=True)))
     return ExitCode.OK
 
 
@@ -333,6 +335,15 @@ def split_lines(text: str) -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return lines
+
+
+def line_endings(text: str) -> list[str]:
+    """The terminator of each line of `split_lines(text)` (CRLF, LF, or none for a last line
+    without one), so restored text keeps the input's line breaks and final-newline state."""
+    ends = ["\r\n" if line.endswith("\r") else "\n" for line in text.split("\n")[:-1]]
+    if text and not text.endswith("\n"):
+        ends.append("\r" if text.endswith("\r") else "")
+    return ends
 
 
 def _warn_without_model(directory) -> None:

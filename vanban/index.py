@@ -22,6 +22,7 @@ import regex
 from vanban.core.errors import ExitCode, VanbanError
 from vanban.core.files import atomic_path, sha256_file
 from vanban.core.text import fold, strip_marks
+from vanban.corrections import corrections_stamp, records_after
 from vanban.outputs import (
     ROLE_NAMES,
     ROLES,
@@ -367,6 +368,7 @@ def index_outdir(
     report = IndexReport()
     files = document_files(outdir, report.failed)
     with open_db(db, create=True, timeout=timeout) as conn:
+        forget_corrected(conn, outdir)
         known = {
             row[0]: row[1:]
             for row in conn.execute(
@@ -401,6 +403,29 @@ def index_outdir(
         _remove(conn, [row[0] for row in known.values()], report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def forget_corrected(conn: sqlite3.Connection, outdir: Path) -> None:
+    """Mark documents with review corrections newer than the index as changed (their JSON is not).
+
+    The meta table remembers the corrections sidecar's size and first line per OUTDIR; records past
+    that size name the documents to re-read; a sidecar that shrank or was replaced re-reads all.
+    """
+    key = f"corrections:{outdir}"
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    seen = json.loads(row[0]) if row else {"size": 0, "head": ""}
+    stamp = corrections_stamp(outdir)
+    if stamp == seen:
+        return
+    grown = seen["size"] <= stamp["size"] and (not seen["size"] or seen["head"] == stamp["head"])
+    forget = "UPDATE documents SET sha256 = '', mtime_ns = -1 WHERE outdir = ?"
+    with _transaction(conn):
+        if grown:
+            paths = {r["document"] for r in records_after(outdir, seen["size"])}
+            conn.executemany(forget + " AND path = ?", [(str(outdir), p) for p in sorted(paths)])
+        else:
+            conn.execute(forget, (str(outdir),))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(stamp)))
 
 
 def _change(path: Path, known: tuple | None, conn) -> tuple[int | None, os.stat_result, str] | None:

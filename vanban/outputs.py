@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vanban.core.errors import VanbanError
+from vanban.corrections import corrected_tree
 from vanban.manifest import MANIFEST_NAME, output_path, read_entries
 
 ROLES = ("lead", "support", "executors")
@@ -132,7 +133,8 @@ def _looks_like_document(path: Path) -> bool:
 
 
 def load_document(path: Path, outdir: Path) -> OutputDocument:
-    """Parse one <name>.json; VanbanError when it is unreadable or not a vanban document tree."""
+    """Parse one <name>.json, with the reviewers' corrections (vanban.corrections) applied;
+    VanbanError when it is unreadable or not a vanban document tree."""
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -141,7 +143,8 @@ def load_document(path: Path, outdir: Path) -> OutputDocument:
         ) from None
     if not is_document_tree(data):
         raise NotADocument(str(path), "not a vanban document (no 'document' and 'sections')")
-    return OutputDocument(path, path.relative_to(outdir).as_posix(), data)
+    rel = path.relative_to(outdir).as_posix()
+    return OutputDocument(path, rel, corrected_tree(outdir, rel, data))
 
 
 def iter_documents(

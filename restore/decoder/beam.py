@@ -31,6 +31,7 @@ class Slot:
     piece: int = -1  # for a joined chunk ('luat.Dieu'): which of its letter runs
     numeral: str = ""  # a number printed with letters (restore.rules.numerals): the kind of repair
     horn_mark: bool = False  # eng OCR: the suffix starts with a ? ’ or ' that may be a horn
+    flagged: bool = False  # a digit read as a word, a repaired code: confidence <= FLAGGED
 
 
 def beam_search(

@@ -36,7 +36,9 @@ from vanban.restore.decoder.lines import (
 from vanban.restore.decoder.lm import NGRAM_DIR, NUM, UNK, NgramLM
 from vanban.restore.network.features import apply_case
 from vanban.restore.profile import Profile, choose_profile
+from vanban.restore.rules.code_repair import FLAGGED, repair_ocr_code
 from vanban.restore.rules.codes import repair_code
+from vanban.restore.rules.digit_words import DigitWords, running_digit
 from vanban.restore.rules.digits import NUMBER, in_word_context
 from vanban.restore.rules.numerals import CERTAINTY, read_document
 
@@ -58,6 +60,7 @@ class NgramRestorer:
         self.inventory = generator.inventory
         self.digit_misreads = digit_misreads or {}  # rules.digits.load_table(); off if empty
         self.code_segments = code_segments or {}  # rules.codes.load_table(); off if empty
+        self.digit_words: DigitWords | None = None  # built on first use (eng OCR only)
 
     @classmethod
     def load(cls, directory: Path = NGRAM_DIR, **kw) -> NgramRestorer:
@@ -166,12 +169,15 @@ class NgramRestorer:
                     digits, kind = numbers[i, k]
                     slots.append(Slot(i, chunk, [digits], np.array([NUM]), np.zeros(1), False,
                                        starts, k, numeral=kind))  # fmt: skip
+                elif self.code_segments and (code := repair_ocr_code(chunk.core)) != chunk.core:
+                    slots.append(Slot(i, chunk, [code], np.array([NUM]), np.zeros(1), False,
+                                      starts, k, numeral="code", flagged=True))  # fmt: skip
                 elif misread and in_word_context(chunks, k, following[0] if following else None):
                     words = [chunk.core] + [w for w, _ in misread if w != NUMBER]
                     ids = [NUM] + [self.lm.index.get(w, UNK) for w in words[1:]]
                     scores = [dict(misread)[NUMBER]] + [lp for w, lp in misread if w != NUMBER]
                     slots.append(Slot(i, chunk, words, np.array(ids), np.array(scores), False,
-                                       starts, k))  # fmt: skip
+                                      starts, k, flagged=True))  # fmt: skip
                 elif k == 0 and is_numbered_point(chunk):
                     slots.append(Slot(i, chunk, [chunk.core], np.array([NUM]), np.zeros(1), True,
                                        starts, k))  # fmt: skip
@@ -180,6 +186,10 @@ class NgramRestorer:
                     ids = np.array([self.lm.index.get(word, UNK)])
                     slots.append(Slot(i, chunk, [word], ids, np.zeros(1), word == chunk.core,
                                        starts, k))  # fmt: skip
+                elif misreads and (found := self._digit_word(chunks, k, following, generator)):
+                    words, ids, scores = found
+                    slots.append(Slot(i, chunk, words, np.array(ids), np.array(scores), False,
+                                      starts, k, flagged=True))  # fmt: skip
                 elif pieces := joined_pieces(chunk.core):
                     slots.extend(self._piece_slots(i, k, chunk, pieces, starts, generator, keep,
                                                    profile))  # fmt: skip
@@ -193,6 +203,16 @@ class NgramRestorer:
                 ends = (chunk.prefix if not chunk.core else "") + chunk.suffix
                 starts = any(c in SENTENCE_END for c in ends) or (not chunk.core and starts)
         return slots, breaks
+
+    def _digit_word(self, chunks: list[Chunk], k: int, following: list[Chunk], generator):
+        """Options of a digit token in running text that may be a word (rules.digit_words)."""
+        before = chunks[k - 1] if k else None
+        after = chunks[k + 1] if k + 1 < len(chunks) else (following[0] if following else None)
+        if not running_digit(chunks[k], before, after):
+            return None
+        if self.digit_words is None:
+            self.digit_words = DigitWords(self.lm)
+        return self.digit_words.options(chunks[k], before, after, generator)
 
     def _piece_slots(
         self, line: int, position: int, chunk: Chunk, pieces: list[str], starts: bool,
@@ -253,9 +273,11 @@ class NgramRestorer:
                 pieces = split_pieces(chunk.core)
             for n, (slot, c, p) in enumerate(chosen):
                 if slot.numeral:
-                    p = min(p, CERTAINTY[slot.numeral])
+                    p = min(p, CERTAINTY.get(slot.numeral, 1.0))
                 printed = pieces[2 * n]
                 pieces[2 * n] = self._restored_word(printed, slot, c, caps)
+                if (slot.flagged or slot.fixed) and pieces[2 * n] != printed:
+                    p = min(p, FLAGGED)  # every repair of a number or code is flagged
                 tokens.append(RestoredToken(printed, pieces[2 * n], round(p, 4)))
             suffix = chunk.suffix
             if chosen[-1][0].horn_mark and is_horn(suffix[0], pieces[-1], chunks[k + 1 :]):
