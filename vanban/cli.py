@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -331,19 +332,21 @@ def run_schema(args) -> int:
 def split_lines(text: str) -> list[str]:
     """Lines as `wc -l` counts them (a last line without newline counts too); universal
     newlines: CRLF and a lone CR (old Mac files) end a line as LF does."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return lines
+    return [line for line, _ in _lines_with_endings(text)]
 
 
 def line_endings(text: str) -> list[str]:
-    """The terminator of each line of `split_lines(text)` (CRLF, LF, or none for a last line
+    """The terminator of each line of `split_lines(text)` (CRLF, LF, CR, or none for a last line
     without one), so restored text keeps the input's line breaks and final-newline state."""
-    ends = ["\r\n" if line.endswith("\r") else "\n" for line in text.split("\n")[:-1]]
-    if text and not text.endswith("\n"):
-        ends.append("\r" if text.endswith("\r") else "")
-    return ends
+    return [end for _, end in _lines_with_endings(text)]
+
+
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
+
+
+def _lines_with_endings(text: str) -> list[tuple[str, str]]:
+    pairs = [(m.group(1), m.group(2)) for m in _LINE.finditer(text)]
+    return [(line, end) for line, end in pairs if line or end]
 
 
 def _warn_without_model(directory) -> None:
