@@ -15,7 +15,7 @@ SCRIPT = REPO / "scripts" / "build_models.py"
 ORDER = [
     "clean", "clean-lm", "render", "fit-channel", "pairs", "ordered", "strip-ordered",
     "train-a", "train-b", "train-c", "copy-base", "train-d", "render-caps", "lexicon", "lm",
-    "digit-misreads", "code-segments", "confusions", "export",
+    "digit-misreads", "code-segments", "code-parts", "confusions", "export",
 ]  # fmt: skip
 CORPUS_FILES = ("vn-admin-congbao.txt.gz", "vn-legal-phapdien.txt.gz", "vn-general-viwiki.txt.gz")
 
