@@ -13,7 +13,7 @@ and gives the same rows; --jobs N reads N documents at once (one restorer per pr
 
 Usage: .venv/bin/python scripts/eval_structure_robustness.py [--n 100] [--lang eng]
        [--restore shipped|none] [--max-lines 120] [--dev] [--seeds] [--corpus FILE] [--seed 0]
-       [--out results.jsonl] [--jobs 2]
+       [--out results.jsonl] [--jobs 2] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -167,16 +167,27 @@ def _start_worker(restore: str) -> None:
 
 
 def read_document(job: tuple) -> dict:
-    """Render, OCR, restore and segment one document; its agreement row."""
-    name, paragraphs, seed, lang = job
-    rng = random.Random(f"{seed}:{name}")
-    style = random_style(rng)
-    printed = wrap(paragraphs, load_font(style.font, style.size_px))
+    """Render, OCR, restore and segment one document; its agreement row. With a keep folder,
+    the printed, OCR and restored lines are saved there, and read back instead of redone."""
+    name, paragraphs, seed, lang, keep = job
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        ocr = scan_lines(printed, style, rng, lang, Path(tmp))
-    restored = [r.text for r in _RESTORER.restore_lines(ocr)] if _RESTORER else ocr
-    row = {"name": name, "lang": lang, "level": style.level, "font": style.font}
+    kept = keep / f"{name.replace('/', '_')}.{lang}.json" if keep else None
+    if kept and kept.exists():
+        saved = json.loads(kept.read_text(encoding="utf-8"))
+    else:
+        rng = random.Random(f"{seed}:{name}")
+        style = random_style(rng)
+        printed = wrap(paragraphs, load_font(style.font, style.size_px))
+        with tempfile.TemporaryDirectory() as tmp:
+            ocr = scan_lines(printed, style, rng, lang, Path(tmp))
+        restored = [r.text for r in _RESTORER.restore_lines(ocr)] if _RESTORER else ocr
+        saved = {"level": style.level, "font": style.font, "printed": printed, "ocr": ocr}
+        saved["restored"] = restored
+        if kept:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
+    printed, restored = saved["printed"], saved["restored"]
+    row = {"name": name, "lang": lang, "level": saved["level"], "font": saved["font"]}
     row |= agreement(segment_lines(printed, name), segment_lines(restored, name))
     row["seconds"] = round(time.perf_counter() - started, 1)
     return row
@@ -215,6 +226,12 @@ def main() -> int:
     ap.add_argument("--seeds", action="store_true", help="also the clean seed text (002)")
     ap.add_argument("--out", type=Path, help="per-document results (JSON lines); resumes from it")
     ap.add_argument("--jobs", type=int, default=1, help="documents read at once")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="save each document's printed, OCR and restored lines here; "
+        "documents already there are only segmented again (for comparing segmenter versions)",
+    )
     args = ap.parse_args()
     if not args.corpus.exists():
         print(f"{args.corpus}: not found", file=sys.stderr)
@@ -227,7 +244,7 @@ def main() -> int:
         docs += seed_documents(args.max_lines)
     done = done_rows(args.out, args.lang)
     results = [done[name] for name, _ in docs if name in done]
-    todo = [(name, paras, args.seed, args.lang) for name, paras in docs if name not in done]
+    todo = [(n, paras, args.seed, args.lang, args.keep) for n, paras in docs if n not in done]
     print(f"{len(docs)} documents, {len(results)} already in {args.out}", flush=True)
     t0 = time.perf_counter()
     if args.jobs > 1:

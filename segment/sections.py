@@ -146,9 +146,10 @@ class Candidate:
     joined: bool = False  # the label stood alone on its line; the title is the next line
 
 
-_PART_RE = re.compile(
-    r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC]{1,5})\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE
+_PART_RE = re.compile(  # the Roman class takes OCR's '1' for I ('1I', '111')
+    r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC1]{1,5})\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE
 )
+_PART_WORD_ALONE_RE = re.compile(r"^(\S+)\s*[.:]?$")
 _ROMAN_RE = re.compile(r"^([IVXLCl1|!][IVXLCl1|!i]{0,4})\s*[.:]\s*(.*)$")  # 'Iii.' for 'III.'
 _DECIMAL_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s*(\S.*)$")
 _ARABIC_RE = re.compile(r"^(\d{1,2})\s*[.)]\s*(\S.*)$")
@@ -167,9 +168,10 @@ def find_candidate(index: int, text: str) -> Candidate | None:
         word = fold(m.group(1))
         if word in _PART_WORDS:
             return Candidate(index, _PART_WORDS[word], m.group(2), m.group(3))
-        if word in _ARTICLE_WORDS and m.group(2).isdigit():
+        number = m.group(2).isdigit() and len(m.group(2)) <= 2  # not '111': a Roman misread
+        if word in _ARTICLE_WORDS and number:
             return Candidate(index, "article", m.group(2), m.group(3))
-        if word == "khoan" and m.group(2).isdigit():
+        if word == "khoan" and number:
             return Candidate(index, "clause", m.group(2), m.group(3))
     m = _DECIMAL_RE.match(text)
     if m and m.group(2)[0].isalpha():
@@ -244,7 +246,8 @@ _LONE_LABEL_RE = re.compile(r"^(\d{1,2}|[IVXLCl1|!][IVXLCl1|!i]{0,4}|[a-zđ])\s*
 
 
 def _candidate_at(lines: list[str], index: int) -> Candidate | None:
-    """find_candidate, or a label alone on its line ('3.') whose title is the next line."""
+    """find_candidate, or a label alone on its line ('3.') whose title is the next line, or a
+    Phần / Chương / Mục word whose number the OCR lost, over a title in capitals."""
     stripped = lines[index].strip()
     if not stripped:
         return None
@@ -253,7 +256,42 @@ def _candidate_at(lines: list[str], index: int) -> Candidate | None:
         cand = find_candidate(index, f"{stripped} {lines[index + 1].strip()}")
         if cand is not None:
             cand.joined = True
+    if cand is None:
+        cand = _unnumbered_part(lines, index, stripped)
     return cand
+
+
+def _unnumbered_part(lines: list[str], index: int, stripped: str) -> Candidate | None:
+    """'Chương' alone on its line, the next line a caps title: a heading whose number the OCR
+    dropped (the sequence gives it). Alone over a lowercase line it is a wrapped 'Chương trình'."""
+    m = _PART_WORD_ALONE_RE.match(stripped)
+    if not m or fold(m.group(1)) not in _PART_WORDS:
+        return None
+    nxt = next((x.strip() for x in lines[index + 1 :] if x.strip()), "")
+    if not nxt or not is_caps(nxt) or find_candidate(index + 1, nxt) is not None:
+        return None
+    return Candidate(index, _PART_WORDS[fold(m.group(1))], "", "")
+
+
+def _is_roman_label(label: str) -> bool:
+    return not label.isdigit() and roman_value(label.translate(_ROMAN_OCR).upper()) is not None
+
+
+def _part_number(label: str | None, roman: bool) -> int | None:
+    """The number of a Phần / Chương / Mục label; all-1 digits read as Roman in a Roman scheme."""
+    if not label:
+        return None
+    if label.isdigit():
+        return len(label) if roman and set(label) == {"1"} else int(label)
+    return roman_value(label.translate(_ROMAN_OCR).upper())
+
+
+def _printed_label(line: str, raw: str, value: str) -> str:
+    """The label as printed when the sequence changed it ('' when read as printed); for a
+    heading word whose number was lost, the word itself ('Chương')."""
+    if not raw:
+        return line.strip()
+    return raw if _label_key(raw) != _label_key(value) else ""
 
 
 def _label_key(label: str) -> str:
@@ -313,7 +351,10 @@ class TreeBuilder:
             for k, s in enumerate(self.stack):
                 if s.scheme in _FIXED_RANK and _FIXED_RANK[s.scheme] < _FIXED_RANK[scheme]:
                     keep = k + 1
-            return keep, cand.raw
+            if scheme not in _PART_WORDS.values():
+                return keep, cand.raw
+            label = self._part_label(cand, upcoming)
+            return (keep, label) if label else None
         if cand.digits_roman and not self.has_roman:
             cand.digits_roman = False  # the document numbers its caps headings 1., 2., ...
         if scheme == "roman" or cand.digits_roman:
@@ -381,6 +422,36 @@ class TreeBuilder:
             return (len(self.stack), value) if value in {"a", "b"} or context_ok else None
         return None
 
+    def _part_label(self, cand: Candidate, upcoming: list[Candidate]) -> str | None:
+        """A Phần / Chương / Mục label read in its sequence: a missing one, one OCR-shaped ('l',
+        '1I', '111' in a Roman scheme), or a Roman one repeated while the next label continues
+        from the expected one becomes the expected label; any other label stays as printed."""
+        raw = cand.raw
+        if fold(raw).startswith("thu"):
+            return raw  # 'Phần thứ nhất'
+        k = self._find_sibling(cand.scheme)
+        previous = self.stack[k].value if k is not None else None
+        nxt = next((c.raw for c in upcoming if c.scheme == cand.scheme), None)
+        styles = [x for x in (previous, nxt, raw) if x and not fold(x).startswith("thu")]
+        roman = _is_roman_label(styles[0]) if styles else cand.scheme == "chapter"
+        before = _part_number(previous, roman) if previous else 0
+        if before is None:
+            return raw or None
+        expected = before + 1
+        label = to_roman(expected) if roman else str(expected)
+        if not raw:
+            return label
+        value = _part_number(raw, roman)
+        shaped = roman and (raw != raw.upper() or "1" in raw)
+        if value == expected:
+            return label if shaped else raw
+        confirmed = nxt is not None and _part_number(nxt, roman) == expected + 1
+        if shaped and (confirmed or nxt is None):
+            return label
+        if roman and value == expected - 1 and confirmed:
+            return label  # 'II' again where III is due and IV follows: an I the OCR lost
+        return to_roman(value) if shaped and value else raw
+
     def _reads_roman(self, cand: Candidate, roman_fits: bool, upcoming: list[Candidate]) -> bool:
         """Digits that may be a misread Roman numeral ('111.' for 'III.'): read them in the
         scheme whose sequence they continue; when both fit, the next Arabic label decides (it
@@ -445,7 +516,7 @@ class TreeBuilder:
         section = Section(
             scheme=cand.scheme,
             value=value,
-            printed=cand.raw if _label_key(cand.raw) != _label_key(value) else "",
+            printed=_printed_label(self.lines[cand.index], cand.raw, value),
             number=number,
             level=len(self.stack) + 1,
             id=section_id,

@@ -701,3 +701,56 @@ def test_lone_label_and_a_misread_jump():
     assert [s["label_repaired_from"] for s in result["sections"] if s["level"] == 1] == [
         None, "Iii", "Iii", None,
     ]  # fmt: skip
+
+
+def test_chapter_labels_follow_their_sequence():
+    """A 'Chương' whose number the OCR dropped (its caps title below) takes the number the
+    sequence gives it; an OCR-shaped '1I' between I and III is II; both are flagged."""
+    text = "\n".join(
+        [
+            "Chương",
+            "QUY ĐỊNH CHUNG",
+            "Điều 1. Phạm vi điều chỉnh",
+            "Nghị định này quy định chi tiết một số điều.",
+            "Chương 1I",
+            "CẤP GIẤY PHÉP",
+            "Điều 2. Hồ sơ",
+            "Hồ sơ gồm các giấy tờ sau.",
+            "Chương III",
+            "ĐIỀU KHOẢN THI HÀNH",
+            "Điều 3. Hiệu lực thi hành",
+        ]
+    )
+    result = segment_text(text)
+    assert ids(result) == [
+        "Chương I", "Chương I.Điều 1", "Chương II", "Chương II.Điều 2", "Chương III",
+        "Chương III.Điều 3",
+    ]  # fmt: skip
+    repaired = {s["id"]: s["label_repaired_from"] for s in result["sections"]}
+    assert repaired["Chương I"] == "Chương" and repaired["Chương II"] == "1I"
+    assert repaired["Chương III"] is None
+    assert result["sections"][0]["title"] == "QUY ĐỊNH CHUNG"
+
+
+def test_chapter_word_over_lowercase_and_arabic_chapters_stay_as_printed():
+    """'Chương' alone over a lowercase line is a wrapped 'Chương trình', not a heading; chapters
+    numbered 1, 2, 3 keep their digits (no Roman reading), and a real jump stays a jump."""
+    text = "\n".join(
+        [
+            "Chương 1",
+            "QUY ĐỊNH CHUNG",
+            "Điều 1. Phạm vi điều chỉnh",
+            "Ban hành kèm theo",
+            "Chương",
+            "trình số 12-CTr/BCĐ của Ban Chỉ đạo.",
+            "Chương 2",
+            "TỔ CHỨC THỰC HIỆN",
+            "Chương 5",
+            "ĐIỀU KHOẢN THI HÀNH",
+        ]
+    )
+    result = segment_text(text)
+    assert [s["id"] for s in result["sections"] if s["level"] == 1] == [
+        "Chương 1", "Chương 2", "Chương 5",
+    ]  # fmt: skip
+    assert all(s["label_repaired_from"] is None for s in result["sections"])
