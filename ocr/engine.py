@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -22,6 +23,10 @@ DEFAULT_TIMEOUT = 180.0  # seconds of OCR per page before the page is given up (
 
 class OcrTimeout(Exception):
     """The engine did not finish a page within its time limit."""
+
+
+class OcrEngineMissing(RuntimeError):
+    """The engine asked for is not installed (its message says how to install it)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,12 @@ class OcrEngine(ABC):
     def available(self, lang: str) -> bool:
         """True when the engine runs here and reads `lang`."""
 
+    def missing(self, lang: str) -> str | None:
+        """Why the engine cannot read `lang` here (one line), or None when it can."""
+        if self.available(lang):
+            return None
+        return f"{self.name} with language '{lang}' is not installed"
+
     @abstractmethod
     def image_to_data(
         self, gray: np.ndarray, *, lang: str, psm: int, dpi: int, timeout: float
@@ -63,6 +74,12 @@ class TesseractEngine(OcrEngine):
 
     def available(self, lang: str) -> bool:
         return not missing_languages(lang)
+
+    def missing(self, lang: str) -> str | None:
+        absent = missing_languages(lang)
+        if not absent:
+            return None
+        return f"tesseract with language '{lang}' is not installed (tesseract-ocr-{absent[0]})"
 
     def image_to_data(
         self, gray: np.ndarray, *, lang: str, psm: int, dpi: int, timeout: float
@@ -85,7 +102,14 @@ class TesseractEngine(OcrEngine):
                 raise
 
 
-ENGINES: dict[str, type[OcrEngine]] = {"tesseract": TesseractEngine}
+def _trueocr() -> OcrEngine:
+    """TrueOCR (optional extra `ocr-trueocr`): its module imports trueocr only to read a page."""
+    from vanban.ocr.engine_trueocr import TrueOcrEngine
+
+    return TrueOcrEngine()
+
+
+ENGINES: dict[str, Callable[[], OcrEngine]] = {"tesseract": TesseractEngine, "trueocr": _trueocr}
 
 
 def get_engine(name: str = "tesseract") -> OcrEngine:
