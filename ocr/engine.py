@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import pytesseract
+from vanban.ocr.preprocess import CleanOptions
 
 DEFAULT_PSM = 4  # chosen by CER on the bench pages (see docs/BENCHMARKS.md, ## OCR)
 DEFAULT_TIMEOUT = 180.0  # seconds of OCR per page before the page is given up (OCRmyPDF's default)
@@ -39,9 +40,11 @@ class OcrSettings:
 
 
 class OcrEngine(ABC):
-    """One OCR engine: what it is, which languages it reads, and a page -> word table."""
+    """One OCR engine: what it is, which languages it reads, the clean-up its pages get, and a
+    page -> word table."""
 
     name: str
+    clean: CleanOptions = CleanOptions()  # the clean-up measured best for this engine
 
     @abstractmethod
     def version(self) -> str:

@@ -6,7 +6,8 @@ imported only when a page is read, so vanban runs without it (asking for it then
 What is used of trueocr: its text-line detector (`PageEngine.detect`) and its Vietnamese line
 recognizer (`Recognizer`, CTC), one ONNX thread per process like Tesseract. Not used: its deskew and
 quarter-turn model (vanban's clean-up has already straightened the page, and the boxes must stay in
-the cleaned page's pixels) and its reading-order model (`layout.order_lines` orders the lines, as it
+the cleaned page's pixels; the clean-up skips its median filter for this engine, which reads the
+marks better without it) and its reading-order model (`layout.order_lines` orders the lines, as it
 does Tesseract's).
 
 TrueOCR gives **line** boxes only. Each line becomes one Tesseract-style line of words: its text is
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from vanban.ocr.engine import OcrEngine, OcrEngineMissing, OcrTimeout
+from vanban.ocr.preprocess import CleanOptions
 
 LANGS = {"vie", "eng"}  # its charset: Latin and Vietnamese letters, digits, punctuation
 BATCH = 32  # lines per recognizer call (trueocr's default)
@@ -82,6 +84,7 @@ class TrueOcrEngine(OcrEngine):
     """TrueOCR's line detector and Vietnamese recognizer (see the module docstring)."""
 
     name = "trueocr"
+    clean = CleanOptions(median=False)  # the median filter thins marks: CER 0.039 -> 0.036
 
     def version(self) -> str:
         package, _, recognizer = _models()

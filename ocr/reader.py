@@ -24,7 +24,7 @@ from vanban.ocr.engine import (
     get_engine,
 )
 from vanban.ocr.layout import order_lines
-from vanban.ocr.preprocess import CleanOptions, clean_page
+from vanban.ocr.preprocess import clean_page
 from vanban.ocr.sources import PageRef
 
 from vanban.core.errors import VanbanError
@@ -195,10 +195,10 @@ def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
             settings.skip_big,
         )
         return replace(page, method="skipped")
-    cleaned = clean_page(image, CleanOptions())
+    engine = get_engine(settings.engine)
+    cleaned = clean_page(image, engine.clean)
     if cleaned.blank:
         return page
-    engine = get_engine(settings.engine)
     try:
         data = engine.image_to_data(
             cleaned.image,
