@@ -11,9 +11,16 @@ import logging
 import numpy as np
 import pytest
 from PIL import Image
-from vanban.ocr import engine_trueocr, read_document, reader, sources
-from vanban.ocr.engine import OcrEngineMissing, OcrSettings, OcrTimeout, get_engine
-from vanban.ocr.engine_trueocr import TrueOcrEngine, line_words, word_table
+from vanban.ocr import engine, read_document, reader, sources
+from vanban.ocr.engine import (
+    OcrEngineMissing,
+    OcrSettings,
+    OcrTimeout,
+    TrueOcrEngine,
+    get_engine,
+    line_words,
+    word_table,
+)
 from vanban.ocr.sources import PageRef
 
 from tests.conftest import REPO
@@ -50,18 +57,18 @@ def test_word_table_has_tesseracts_shape():
 @pytest.fixture
 def no_trueocr(monkeypatch):
     """trueocr as if it were not installed (and no model loaded in this process)."""
-    monkeypatch.setattr(engine_trueocr, "find_spec", lambda name: None)
-    engine_trueocr._models.cache_clear()
+    monkeypatch.setattr(engine, "find_spec", lambda name: None)
+    engine._trueocr_models.cache_clear()
     yield
-    engine_trueocr._models.cache_clear()
+    engine._trueocr_models.cache_clear()
 
 
 def test_a_missing_trueocr_is_one_line_naming_the_extra(no_trueocr, tmp_path):
-    engine = get_engine("trueocr")
-    assert not engine.available("vie")
-    assert engine.missing("vie") == MISSING
+    trueocr = get_engine("trueocr")
+    assert not trueocr.available("vie")
+    assert trueocr.missing("vie") == MISSING
     with pytest.raises(OcrEngineMissing, match=r"^OCR engine 'trueocr' is not installed \(pip"):
-        engine.image_to_data(np.zeros((40, 40), np.uint8), lang="vie", psm=4, dpi=300, timeout=0)
+        trueocr.image_to_data(np.zeros((40, 40), np.uint8), lang="vie", psm=4, dpi=300, timeout=0)
     with pytest.raises(VanbanError) as caught:
         read_document(SAMPLE, force_ocr=True, ocr=OcrSettings(engine="trueocr"))
     assert caught.value.reason == MISSING
@@ -71,10 +78,10 @@ def test_a_missing_trueocr_is_one_line_naming_the_extra(no_trueocr, tmp_path):
 
 
 def test_trueocr_refuses_languages_it_does_not_read():
-    engine = TrueOcrEngine()
-    if engine.available("vie"):
-        assert engine.available("vie+eng") and not engine.available("chi_sim")
-        assert engine.missing("chi_sim") == "trueocr reads only eng/vie, not 'chi_sim'"
+    trueocr = TrueOcrEngine()
+    if trueocr.available("vie"):
+        assert trueocr.available("vie+eng") and not trueocr.available("chi_sim")
+        assert trueocr.missing("chi_sim") == "trueocr reads only eng/vie, not 'chi_sim'"
 
 
 @needs_trueocr
