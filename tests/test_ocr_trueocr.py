@@ -77,11 +77,13 @@ def test_a_missing_trueocr_is_one_line_naming_the_extra(no_trueocr, tmp_path):
     assert reader.ocr_page_or_error(ref, "vie") == (str(SAMPLE), MISSING)
 
 
-def test_trueocr_refuses_languages_it_does_not_read():
+def test_trueocr_refuses_languages_it_does_not_read(monkeypatch):
+    monkeypatch.setattr(engine, "find_spec", lambda name: object())  # as if installed
     trueocr = TrueOcrEngine()
-    if trueocr.available("vie"):
-        assert trueocr.available("vie+eng") and not trueocr.available("chi_sim")
-        assert trueocr.missing("chi_sim") == "trueocr reads only eng/vie, not 'chi_sim'"
+    assert trueocr.available("vie") and trueocr.available("vie+eng")
+    assert not trueocr.available("chi_sim") and not trueocr.available("vie+fra")
+    assert trueocr.missing("vie") is None
+    assert trueocr.missing("chi_sim") == "trueocr reads only eng/vie, not 'chi_sim'"
 
 
 @needs_trueocr

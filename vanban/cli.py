@@ -143,7 +143,12 @@ def _add_stage_commands(sub) -> None:
     p.add_argument("-o", "--output", default=STDIO, help="output text file ('-' = stdout)")
     p.add_argument("--force-ocr", action="store_true")
     p.add_argument("--lang", default="vie")
-    p.add_argument("--ocr-engine", choices=("tesseract", "trueocr"), default="tesseract")
+    p.add_argument(
+        "--ocr-engine",
+        choices=("tesseract", "trueocr"),
+        default="tesseract",
+        help="OCR engine (default: %(default)s)",
+    )
     p.set_defaults(func=run_ocr)
 
     p = sub.add_parser("restore", help="restore Vietnamese marks, one output line per input line")
