@@ -23,6 +23,7 @@ class CleanOptions:
     deskew: bool = True
     upscale: bool = True
     denoise: bool = True
+    median: bool = True  # denoise with a 3x3 median filter first (off: only flatten the paper)
     binarize: bool = False
 
 
@@ -125,12 +126,14 @@ def upscale_factor(gray: np.ndarray) -> float:
     return min(4.0, TARGET_TEXT_HEIGHT / height)
 
 
-def denoise(gray: np.ndarray) -> np.ndarray:
-    """Remove salt-and-pepper specks and flatten uneven illumination (shadows, yellowed paper).
+def denoise(gray: np.ndarray, median: bool = True) -> np.ndarray:
+    """Remove salt-and-pepper specks (`median`) and flatten uneven illumination (shadows,
+    yellowed paper).
 
     Applied to every page: skipping it on clean-looking pages (speck density, paper evenness)
-    was tried and lost on the real low-resolution scan (CER 0.022 -> 0.031)."""
-    cleaned = cv2.medianBlur(gray, 3)
+    was tried and lost on the real low-resolution scan (CER 0.022 -> 0.031). The median filter
+    also thins Vietnamese marks: TrueOCR reads better without it (docs/BENCHMARKS.md, issue 18)."""
+    cleaned = cv2.medianBlur(gray, 3) if median else gray
     small = cv2.resize(cleaned, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
     background = cv2.dilate(small, np.ones((7, 7), np.uint8))  # paper brightness without the ink
     background = cv2.resize(
@@ -158,7 +161,7 @@ def clean_page(image: Image.Image, options: CleanOptions = CleanOptions()) -> Cl
     if scale > 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     if options.denoise:
-        gray = denoise(gray)
+        gray = denoise(gray, options.median)
     if options.binarize:
         gray = binarize(gray)
     return CleanPage(gray, skew_degrees=angle, scale=scale)

@@ -16,9 +16,15 @@ from pathlib import Path
 import cv2
 import pytesseract
 from vanban.ocr import sources
-from vanban.ocr.engine import DEFAULT_PSM, OcrSettings, OcrTimeout, get_engine
+from vanban.ocr.engine import (
+    DEFAULT_PSM,
+    OcrEngineMissing,
+    OcrSettings,
+    OcrTimeout,
+    get_engine,
+)
 from vanban.ocr.layout import order_lines
-from vanban.ocr.preprocess import CleanOptions, clean_page
+from vanban.ocr.preprocess import clean_page
 from vanban.ocr.sources import PageRef
 
 from vanban.core.errors import VanbanError
@@ -93,12 +99,9 @@ def check_engine(path: str, name: str, lang: str) -> None:
         engine = get_engine(name)
     except ValueError as err:
         raise VanbanError(path, str(err)) from err
-    if not engine.available(lang):
-        raise VanbanError(
-            path,
-            f"{engine.name} with language '{lang}' is not installed"
-            + (f" (tesseract-ocr-{lang})" if engine.name == "tesseract" else ""),
-        )
+    reason = engine.missing(lang)
+    if reason:
+        raise VanbanError(path, reason)
 
 
 def read_text_document(path: Path) -> ScannedDocument:
@@ -157,6 +160,8 @@ def ocr_page_or_error(ref: PageRef, lang: str) -> Page | tuple[str, str]:
         return ocr_page(ref, lang)
     except VanbanError as err:
         return (err.path, err.reason)
+    except OcrEngineMissing as err:
+        return (ref.path, str(err))
     except pytesseract.TesseractError as err:
         return (ref.path, f"Tesseract failed on page {ref.number}: {err.message or err.status}")
     except cv2.error as err:  # an image OpenCV cannot work on: one line, not a traceback
@@ -190,10 +195,10 @@ def ocr_page(ref: PageRef, lang: str = "vie", psm: int = DEFAULT_PSM) -> Page:
             settings.skip_big,
         )
         return replace(page, method="skipped")
-    cleaned = clean_page(image, CleanOptions())
+    engine = get_engine(settings.engine)
+    cleaned = clean_page(image, engine.clean)
     if cleaned.blank:
         return page
-    engine = get_engine(settings.engine)
     try:
         data = engine.image_to_data(
             cleaned.image,

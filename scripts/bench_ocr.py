@@ -1,20 +1,25 @@
-"""OCR benchmark: bare Tesseract vs. vanban's OCR stage on the same pages, in the same run.
+"""OCR benchmark: bare OCR engines vs. vanban's OCR stage on the same pages, in the same run.
 
     OMP_THREAD_LIMIT=1 .venv/bin/python scripts/bench_ocr.py [--jobs 2] [--only qn-tb11]
+        [--engines tesseract,trueocr] [--restore] [--json out.json]
 
 Inputs (read-only, `../shared/bench`): `pages/qn-*-{clean,mild,hard}.pdf` (born-digital documents
 rasterised and degraded at three levels) and the real scans `real/dn-sgddt-1906/*-real.pdf`,
 `real/qn-ub575/*-real.pdf`; plus the bundled `examples/kh-sample.pdf` (level `sample`). Each PDF has
 a `.gt.txt` beside it (pages split by form feeds, logical reading order).
 
-- bare: `pdftoppm -r 300` then `tesseract PAGE - -l vie --psm 4`, no preprocessing;
-- vanban: `ocr.read_document(pdf, force_ocr=True, jobs=JOBS)` (render, clean-up, Tesseract, order).
-- vanban+restore (with --restore): vanban's text, each document restored as one batch by the
-  shipped restorer (`restore.load_restorer()`); its time adds the restoring to vanban's.
-Both use JOBS processes over pages. Scores compare whole documents, whitespace collapsed: CER
-(character edits / reference characters), WER (word edits / reference words), WER with all
-marks stripped, and an order-free bag-of-words error. Time: wall seconds and CPU seconds (this
-process and its children), per page.
+Systems, for each engine of --engines (default: tesseract):
+- bare `tesseract`: `pdftoppm -r 300` then `tesseract PAGE - -l vie --psm 4`, no preprocessing;
+- bare `trueocr`: `pdftoppm -r 300` then the `trueocr PAGE --threads 1` command (its own deskew,
+  orientation, line detection, recognition and reading-order model);
+- `vanban` (Tesseract) / `vanban/ENGINE`: `ocr.read_document(pdf, force_ocr=True, jobs=JOBS,
+  ocr=OcrSettings(engine=ENGINE))` (render, clean-up, the engine, vanban's line order);
+- `...+restore` (with --restore): that vanban text, each document restored as one batch by the
+  shipped restorer (`restore.load_restorer()`); its time adds the restoring to the OCR's.
+All use JOBS processes over pages, each engine on one thread. Scores compare whole documents,
+whitespace collapsed: CER (character edits / reference characters), WER (word edits / reference
+words), WER with all marks stripped, and an order-free bag-of-words error. Time: wall seconds and
+CPU seconds (this process and its children), per page.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
@@ -38,6 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from vanban.ocr import read_document  # noqa: E402
+from vanban.ocr.engine import OcrSettings  # noqa: E402
 
 from vanban.core.text import nfc, strip_marks  # noqa: E402
 
@@ -131,9 +138,41 @@ def bare_tesseract(pdf: Path, jobs: int) -> tuple[str, int]:
     return "\n\f".join(texts), len(pages)
 
 
-def vanban_ocr(pdf: Path, jobs: int) -> tuple[str, int]:
-    doc = read_document(pdf, force_ocr=True, jobs=jobs)
+def bare_trueocr(pdf: Path, jobs: int) -> tuple[str, int]:
+    """pdftoppm at 300 DPI, then the `trueocr` command (its whole page pipeline) on each page."""
+    command = str(Path(sys.executable).with_name("trueocr"))
+    with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
+        subprocess.run(["pdftoppm", "-r", "300", str(pdf), f"{tmp}/p"], check=True)
+        pages = sorted(Path(tmp).glob("p-*.ppm"), key=lambda p: int(p.stem.split("-")[-1]))
+
+        def ocr(page: Path) -> str:
+            cmd = [command, str(page), "--threads", "1"]
+            return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            texts = list(pool.map(ocr, pages))
+    return "\n\f".join(texts), len(pages)
+
+
+BARE = {"tesseract": bare_tesseract, "trueocr": bare_trueocr}
+
+
+def vanban_ocr(pdf: Path, jobs: int, engine: str = "tesseract") -> tuple[str, int]:
+    doc = read_document(pdf, force_ocr=True, jobs=jobs, ocr=OcrSettings(engine=engine))
     return doc.text(), len(doc.pages)
+
+
+def systems(engines: list[str]) -> list[tuple[str, object]]:
+    """(name, run(pdf, jobs)) of each system: every engine bare, then through vanban."""
+    bare = [(engine, BARE[engine]) for engine in engines]
+    through = [
+        (
+            "vanban" if engine == "tesseract" else f"vanban/{engine}",
+            partial(vanban_ocr, engine=engine),
+        )
+        for engine in engines
+    ]
+    return bare + through
 
 
 def bench_documents(only: str) -> list[tuple[str, Path, Path]]:
@@ -177,13 +216,37 @@ def table(results: dict[str, dict[str, Score]]) -> str:
     return "\n".join(rows)
 
 
+def doc_table(per_doc: list[dict]) -> str:
+    """CER of each system on each document."""
+    names = [k for k in per_doc[0] if k not in ("doc", "level")] if per_doc else []
+    rows = [
+        "| document | level | " + " | ".join(f"CER {n}" for n in names) + " |",
+        "|---|---|" + "---:|" * len(names),
+    ]
+    for row in per_doc:
+        cers = " | ".join(f"{row[n]['cer']:.4f}" for n in names)
+        rows.append(f"| {row['doc']} | {row['level']} | {cers} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="bare Tesseract vs. vanban OCR: CER/WER and speed")
     parser.add_argument("--jobs", type=int, default=2, help="processes over pages (max 2 here)")
     parser.add_argument("--only", default="", help="substring of the PDF names to run")
     parser.add_argument("--json", type=Path, help="also write per-document results here")
     parser.add_argument("--restore", action="store_true", help="also score vanban + the restorer")
+    parser.add_argument(
+        "--engines",
+        default="tesseract",
+        help=f"comma-separated OCR engines to compare (of {', '.join(BARE)}; default: tesseract)",
+    )
     args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in BARE]
+    if unknown or not engines:
+        parser.error(
+            f"--engines: unknown {', '.join(unknown) or '(none)'}; known: {', '.join(BARE)}"
+        )
     restorer = None
     if args.restore:
         from vanban.restore import load_restorer
@@ -198,13 +261,14 @@ def main() -> None:
         reference = gt.read_text(encoding="utf-8")
         row = {"doc": pdf.name, "level": level}
         texts = {}
-        for name, system in (("tesseract", bare_tesseract), ("vanban", vanban_ocr)):
+        for name, system in systems(engines):
             text, pages, wall, cpu = timed(lambda s=system, p=pdf: s(p, args.jobs))
             texts[name] = (text, pages, wall, cpu)
         if restorer is not None:
-            text, pages, wall, cpu = texts["vanban"]
-            fixed, _, more_wall, more_cpu = timed(lambda t=text: (restored(t, restorer), 0))
-            texts["vanban+restore"] = (fixed, pages, wall + more_wall, cpu + more_cpu)
+            for name in [n for n in texts if n.startswith("vanban")]:
+                text, pages, wall, cpu = texts[name]
+                fixed, _, more_wall, more_cpu = timed(lambda t=text: (restored(t, restorer), 0))
+                texts[f"{name}+restore"] = (fixed, pages, wall + more_wall, cpu + more_cpu)
         for name, (text, pages, wall, cpu) in texts.items():
             score = score_text(text, reference)
             score.pages, score.wall, score.cpu, score.docs = pages, wall, cpu, [pdf.name]
@@ -221,6 +285,8 @@ def main() -> None:
         )
     print()
     print(table(results))
+    print()
+    print(doc_table(per_doc))
     if args.json:
         args.json.write_text(
             json.dumps(

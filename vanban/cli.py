@@ -115,6 +115,13 @@ def _add_archive_options(p) -> None:
     p.add_argument("--alto", action="store_true", help="also write <name>.alto.xml (ALTO v4)")
     p.add_argument("--hocr", action="store_true", help="also write <name>.hocr")
     p.add_argument(
+        "--ocr-engine",
+        choices=("tesseract", "trueocr"),
+        default="tesseract",
+        help="OCR engine for pages without a text layer (default: %(default)s; trueocr: "
+        "pip install 'vanban[ocr-trueocr]', see docs/BENCHMARKS.md)",
+    )
+    p.add_argument(
         "--ocr-timeout",
         type=float,
         default=180.0,
@@ -136,6 +143,12 @@ def _add_stage_commands(sub) -> None:
     p.add_argument("-o", "--output", default=STDIO, help="output text file ('-' = stdout)")
     p.add_argument("--force-ocr", action="store_true")
     p.add_argument("--lang", default="vie")
+    p.add_argument(
+        "--ocr-engine",
+        choices=("tesseract", "trueocr"),
+        default="tesseract",
+        help="OCR engine (default: %(default)s)",
+    )
     p.set_defaults(func=run_ocr)
 
     p = sub.add_parser("restore", help="restore Vietnamese marks, one output line per input line")
@@ -195,7 +208,7 @@ def run_process(args) -> int:
 
     _warn_without_model(model_dir())
     try:
-        check_lang(args.lang)
+        check_lang(args.lang, args.ocr_engine)
     except VanbanError as error:
         print(f"vanban: error: {error}", file=sys.stderr)
         return ExitCode.USAGE
@@ -210,6 +223,7 @@ def run_process(args) -> int:
             pdf=args.pdf,
             alto=args.alto,
             hocr=args.hocr,
+            ocr_engine=args.ocr_engine,
             ocr_timeout=args.ocr_timeout,
             skip_big=args.skip_big,
         ),
@@ -247,11 +261,17 @@ def print_summary(report) -> None:
             print(f"  {failure.source}: {failure.reason}", file=sys.stderr)
 
 
-def check_lang(lang: str) -> None:
+def check_lang(lang: str, engine: str = "tesseract") -> None:
     """VanbanError, once for the whole run, when Tesseract runs but lacks a language of `lang`
-    (without Tesseract, only inputs that need OCR fail, each saying so)."""
-    from vanban.ocr.engine import installed_languages
+    (without Tesseract, only inputs that need OCR fail, each saying so); for another engine, when
+    it is not installed or does not read `lang`."""
+    from vanban.ocr.engine import get_engine, installed_languages
 
+    if engine != "tesseract":
+        reason = get_engine(engine).missing(lang)
+        if reason:
+            raise VanbanError(f"--ocr-engine {engine}", reason)
+        return
     installed = installed_languages()
     missing = [code for code in lang.split("+") if installed and code not in installed]
     if missing:
@@ -264,17 +284,23 @@ def check_lang(lang: str) -> None:
 
 def run_ocr(args) -> int:
     from vanban.ocr import read_document
+    from vanban.ocr.engine import OcrSettings
     from vanban.pipeline import number_lines, render_text
 
     try:
-        check_lang(args.lang)
+        check_lang(args.lang, args.ocr_engine)
     except VanbanError as error:
         print(f"vanban: error: {error}", file=sys.stderr)
         return ExitCode.USAGE
 
     with _input_file(args.file) as (path, source):
         try:
-            scanned = read_document(path, force_ocr=args.force_ocr, lang=args.lang)
+            scanned = read_document(
+                path,
+                force_ocr=args.force_ocr,
+                lang=args.lang,
+                ocr=OcrSettings(engine=args.ocr_engine),
+            )
         except VanbanError as error:
             raise VanbanError(source, error.reason) from error
     lines = number_lines(scanned)

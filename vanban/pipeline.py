@@ -51,12 +51,15 @@ class Options:
     pdf: bool = False  # searchable PDF/A with the restored text layer
     alto: bool = False
     hocr: bool = False
+    ocr_engine: str = "tesseract"  # OCR engine (vanban.ocr.engine.ENGINES)
     ocr_timeout: float = 180.0  # seconds of OCR per page (0 = no limit)
     skip_big: float | None = None  # megapixels: larger pages are not OCR'd
 
     def to_dict(self) -> dict:
         """The choices, new ones only when set (a manifest of an earlier run stays valid)."""
         extra = {kind: True for kind in ARCHIVE_KINDS if getattr(self, kind)}
+        if self.ocr_engine != Options.ocr_engine:
+            extra["ocr_engine"] = self.ocr_engine
         if self.ocr_timeout != Options.ocr_timeout:
             extra["ocr_timeout"] = self.ocr_timeout
         if self.skip_big is not None:
@@ -176,7 +179,9 @@ def ocr_settings(options: Options):
     """The OCR stage's settings (`vanban.ocr.engine.OcrSettings`) for a run's options."""
     from vanban.ocr.engine import OcrSettings
 
-    return OcrSettings(timeout=options.ocr_timeout, skip_big=options.skip_big)
+    return OcrSettings(
+        engine=options.ocr_engine, timeout=options.ocr_timeout, skip_big=options.skip_big
+    )
 
 
 def number_lines(scanned: ScannedDocument) -> list[TextLine]:
