@@ -40,6 +40,7 @@ from vanban.restore.rules.code_repair import FLAGGED, repair_ocr_code
 from vanban.restore.rules.codes import repair_code
 from vanban.restore.rules.digit_words import DigitWords, running_digit
 from vanban.restore.rules.digits import NUMBER, in_word_context
+from vanban.restore.rules.foreign import foreign_chunks
 from vanban.restore.rules.numerals import CERTAINTY, read_document
 
 from vanban.core.records import RestoredLine, RestoredToken
@@ -150,6 +151,7 @@ class NgramRestorer:
         chunked = [split_chunks(as_read(line)) if line.strip() else [] for line in lines]
         numbers = read_document(chunked)
         next_labels = following_labels(lines, chunked)
+        foreign = foreign_chunks(chunked) if self.config.keep_foreign else [[]] * len(lines)
         chunked.append([])
         for i, line in enumerate(lines):
             if ends_list(line):
@@ -162,6 +164,11 @@ class NgramRestorer:
             cored = [k for k, c in enumerate(chunks) if c.core]
             heading = dict(zip(cored, caps_runs([chunks[k] for k in cored]), strict=True))
             for k, chunk in enumerate(chunks):
+                if k < len(foreign[i]) and foreign[i][k]:
+                    if chunk.core:  # not Vietnamese: left as printed
+                        slots.append(Slot(i, chunk, [chunk.core], np.array([UNK]), np.zeros(1),
+                                          True, starts, k, foreign=True))  # fmt: skip
+                    continue
                 if is_stray_mark(chunk):
                     continue  # dropped when the line is rendered
                 misread = misreads.get(chunk.core)
@@ -262,7 +269,7 @@ class NgramRestorer:
                 parts.append(space + chunk.text)
                 continue
             caps = next(in_caps_run) or heading
-            if is_stray_mark(chunk):
+            if is_stray_mark(chunk) and k not in by_chunk:
                 tokens.append(RestoredToken(chunk.core, "", 1.0))
                 if lead is None and not parts:
                     lead = chunk.space_before
@@ -288,6 +295,8 @@ class NgramRestorer:
 
     def _restored_word(self, printed: str, slot: Slot, c: int, caps: bool) -> str:
         """The chosen option of a slot, cased like the printed word it replaces."""
+        if slot.foreign:
+            return printed
         if slot.fixed:
             return repair_code(printed, self.code_segments) if slot.piece < 0 else printed
         if slot.numeral:
