@@ -1,19 +1,20 @@
 """Text that is not Vietnamese, left as printed: English runs, URLs, e-mails, code, fences.
 
-Each word of a line gets an evidence score (log-odds, foreign > 0 > Vietnamese):
+Each word gets the log-odds that it is foreign (> 0) rather than Vietnamese (< 0), by its kind:
 
-- a letter beyond ASCII (đ, ư, ộ, and eng OCR's é, ó...): Vietnamese;
-- a common English word that is not a Vietnamese syllable once its marks are folded
-  (of, and, is, with...): foreign;
-- any other word: a valid Vietnamese syllable leans Vietnamese, one that is not leans foreign.
+- `marked`: a letter beyond ASCII (đ, ư, ộ, and eng OCR's é, ó...);
+- `english`: one of `ENGLISH_WORDS` (of, and, is, with...) that is not a Vietnamese syllable;
+- `listed-syllable`: one of `ENGLISH_WORDS` that is a syllable too once marks are folded (the, to);
+- `syllable`: another valid Vietnamese syllable; `other`: any other word (names, eng OCR damage).
 
-A word is foreign when the scores of the words around it on its line (`WINDOW` either side) add
-up to more than `THRESHOLD`: a run of English words is kept, while eng OCR's damaged syllables
-("ctia", "dugc") are outvoted by the valid syllables around them, and a lone English word inside a
-Vietnamese sentence is decided by that sentence. Some shapes are foreign whatever their line:
-URLs, e-mail addresses, file names and paths, code identifiers, markdown fences. The weights are
-the log-odds of each kind of word in English text against eng-OCR Vietnamese
-(`scripts/eval_foreign.py --weights` counts them; docs/BENCHMARKS.md gives the numbers).
+The foreign runs of a paragraph are the best two-state path over its words (`_decide`): a run is
+kept when its evidence sums to more than the cost of switching in and out (`2 * SWITCH`), so a run
+of English words is kept, while eng OCR's damaged syllables ("ctia", "dugc") are too few between
+valid syllables, and a lone English word in a Vietnamese sentence is decided by that sentence.
+Some shapes are foreign wherever they are: URLs, e-mail addresses, file and domain names, paths,
+code identifiers, command-line options, markdown fences. `WEIGHTS` are the log-odds measured on
+English text against eng-OCR Vietnamese (`scripts/eval_foreign.py --weights`), shrunk toward 0;
+docs/BENCHMARKS.md gives the counts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import regex
 
 from vanban.core.text import Chunk, is_valid_syllable
 
-# Common English function words and verbs: evidence only where they are not Vietnamese syllables.
+# Common English function words and verbs (a run's strongest evidence).
 ENGLISH_WORDS = frozenset(
     """
     of and is are was were been being has have had does did done with from for this these those
@@ -34,64 +35,59 @@ ENGLISH_WORDS = frozenset(
     down all per via isn't aren't wasn't don't doesn't didn't won't can't cannot
     we us you he she it my me him an the to in be do so no
     make makes made take takes taken give given get gets got use used using see seen
-    please here there
+    please here
     """.split()
 )
-# English words above that are also Vietnamese syllables ("to", "the", "an", "can"...) carry no
-# English evidence: the structural check below leaves them out.
+# Measured (add-one log-odds): english +8.1, marked -9.2, listed-syllable +2.4, syllable -1.0,
+# other +1.4.
+WEIGHTS = {"english": 5.0, "marked": -4.0, "listed-syllable": 1.0, "syllable": -1.0, "other": 1.0}
+SWITCH = 4.0  # cost of a switch between Vietnamese and foreign text
 _FENCE = regex.compile(r"^(?:`{3,}|~{3,})\S*$")
 _SHAPE = regex.compile(
     r"""(?x)^(?:
-        (?i:https?|ftp)://\S+ | (?i:www)\.\S+                 # URLs
+        (?i:https?|ftp)://\S+ | (?i:www)\.\S+             # URLs
       | [\w.+-]+@[\w-]+(?:\.[\w-]+)+                     # e-mail addresses
       | \S*\.(?i:com|org|net|gov|edu|int|vn|txt|pdf|docx?|xlsx?|pptx?|csv|json|xml|html?|exe
               |zip|jpe?g|png)                            # domains and file names
-      | (?:~|\.{1,2})?/[\w.-]+/\S* | [A-Za-z]:\\\S*           # paths: /usr/bin, ./out/, C:\x
-      | \S*[a-z]_[a-z]\S*                                # snake_case
+      | (?:~|\.{1,2})?/[\w.-]+/\S* | [A-Za-z]:\\\S*        # paths: /usr/bin, ./out/, C:\x
+      | \S*[A-Za-z\d]_[A-Za-z\d]\S*                      # snake_case, VANBAN_DATA
       | \S*(?:::|->|=>|==|!=|\w\(\))\S*                  # operators, calls
-      | -{1,2}[a-z][\w-]*                                 # command-line options: -o --lang
+      | -{1,2}[a-z][\w-]*                                # command-line options: -o --lang
     )$"""
 )
 _WORD = regex.compile(r"^[\p{L}'’]+$")
-WINDOW = 5  # words either side whose evidence decides a word
-SELF_WEIGHT = 2.0  # the word's own evidence counts this many times in its window
-THRESHOLD = 1.0  # a window whose evidence sums above this is foreign
-# Log-odds of each kind of word, English against eng-OCR Vietnamese, as counted by
-# `scripts/eval_foreign.py --weights` (7.6, -9.2, -0.96, 1.25), the two extremes capped.
-W_ENGLISH = 5.0  # in ENGLISH_WORDS and not a Vietnamese syllable
-W_MARKED = -4.0  # a letter beyond ASCII
-W_SYLLABLE = -1.0  # a valid Vietnamese syllable (ASCII)
-W_OTHER = 1.0  # not a syllable, not a listed English word
 
 
 def foreign_shape(text: str) -> bool:
-    """A whole chunk (with its punctuation) that is a URL, e-mail, file name, path, code or a
-    markdown fence: never restored, whatever the line around it."""
+    """A chunk (with or without its punctuation) that is a URL, e-mail, file name, path, code or
+    a markdown fence: never restored, whatever the text around it."""
     return bool(_FENCE.match(text) or _SHAPE.match(text))
 
 
-def word_evidence(core: str) -> float:
-    """The log-odds that one word (a chunk's core) is foreign; 0 for a core that is not a word
-    (numbers, codes, punctuation)."""
+def word_kind(core: str) -> str | None:
+    """The kind of one word (a chunk's core), a key of `WEIGHTS`; None for a core that is not a
+    word (numbers, codes, punctuation): those take no part in the decision."""
     if not _WORD.match(core):
-        return 0.0
+        return None
     if not core.isascii():
-        return W_MARKED
+        return "marked"
     low = core.lower().replace("’", "'")
+    listed = low in ENGLISH_WORDS and not (len(core) > 1 and core.isupper())  # WHO, IT: acronyms
     if is_valid_syllable(low):
-        return W_SYLLABLE
-    if low in ENGLISH_WORDS and not (len(core) > 1 and core.isupper()):  # WHO, IT: acronyms
-        return W_ENGLISH
-    return W_OTHER
+        return "listed-syllable" if listed else "syllable"
+    return "english" if listed else "other"
+
+
+def word_evidence(core: str) -> float | None:
+    """The log-odds that one word is foreign (`WEIGHTS` of its kind); None for a non-word."""
+    kind = word_kind(core)
+    return None if kind is None else WEIGHTS[kind]
 
 
 def foreign_chunks(lines: list[list[Chunk]]) -> list[list[bool]]:
     """For each chunk of each line of a batch (`split_chunks` of each line; an empty list for a
-    blank line), whether to leave it as printed.
-
-    A word's window is the `2 * WINDOW + 1` words around it, slid to stay on the word's line
-    when the line is long enough, else taken across the neighbouring lines (short lines of a
-    paragraph); a blank line ends the text a window may see."""
+    blank line), whether to leave it as printed. Runs are found per paragraph (lines up to a
+    blank line): a run may cross a line break."""
     keep = [[foreign_shape(c.text) or foreign_shape(c.core) for c in line] for line in lines]
     words: list[tuple[int, int, float]] = []  # (line, chunk, evidence) of the current paragraph
     for i, line in enumerate([*lines, []]):
@@ -99,24 +95,31 @@ def foreign_chunks(lines: list[list[Chunk]]) -> list[list[bool]]:
             _decide(words, keep)
             words = []
         for k, chunk in enumerate(line):
-            if (evidence := word_evidence(chunk.core)) != 0.0:
+            if (evidence := word_evidence(chunk.core)) is not None:
                 words.append((i, k, evidence))
     return keep
 
 
 def _decide(words: list[tuple[int, int, float]], keep: list[list[bool]]) -> None:
-    """Mark the words of one paragraph whose window's evidence is above `THRESHOLD`."""
-    size = 2 * WINDOW + 1
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
-    for n, (i, _, _) in enumerate(words):
-        first.setdefault(i, n)
-        last[i] = n
-    for n, (i, k, _) in enumerate(words):
-        lo, hi = n - WINDOW, n + WINDOW + 1
-        if last[i] - first[i] + 1 >= size:  # slide the window onto the word's own line
-            lo = min(max(lo, first[i]), last[i] + 1 - size)
-            hi = lo + size
-        own = (SELF_WEIGHT - 1) * min(words[n][2], 0.0)
-        if own + sum(e for _, _, e in words[max(lo, 0) : hi]) > THRESHOLD:
+    """Mark the foreign runs of one paragraph: the two-state (Vietnamese, foreign) path with the
+    highest total, a foreign word scoring its evidence, a Vietnamese word 0, and each switch
+    between the two (the paragraph starts and ends Vietnamese) costing `SWITCH`. A run is
+    foreign when its evidence sums to more than `2 * SWITCH`."""
+    if not words:
+        return
+    vie, far = 0.0, -SWITCH  # best totals ending in each state
+    back: list[tuple[bool, bool]] = []  # per word: did the best path into (vie, far) come from far
+    for _, _, evidence in words:
+        from_far_to_vie = far - SWITCH > vie
+        from_far_to_far = far >= vie - SWITCH
+        vie, far = (
+            max(vie, far - SWITCH),
+            max(far, vie - SWITCH) + evidence,
+        )
+        back.append((from_far_to_vie, from_far_to_far))
+    state = far - SWITCH > vie
+    for n in range(len(words) - 1, -1, -1):
+        i, k, _ = words[n]
+        if state:
             keep[i][k] = True
+        state = back[n][1] if state else back[n][0]
