@@ -4,7 +4,9 @@
         [--corpus-lines 1000] [--weights] [--restore] [-v]
 
 The detector alone (no model):
-  english     tests/fixtures/foreign/english.txt (English written for this test): words kept
+  english     tests/fixtures/foreign/english.txt (English written for this test; seen while the
+              weights were chosen): words kept
+  english-frozen   tests/fixtures/foreign/english_frozen.txt, written after they were frozen
   mixed       tests/fixtures/foreign/mixed.txt, Vietnamese lines quoting English ([[...]] marks the
               foreign words), marks stripped: Vietnamese words kept (false keeps), foreign kept
   seed000-part1/2, heldout-*-eng   real and rendered eng OCR of Vietnamese: every word kept is a
@@ -15,7 +17,8 @@ The detector alone (no model):
   text (the licence texts in /usr/share/common-licenses) against eng OCR (seed 000 part 1, heldout
   tune), and their log-odds.
 --restore: the shipped restorer with the detector off and on: English tokens changed (false
-  changes), foreign tokens of the mixed lines changed, the mixed lines' Vietnamese accuracy.
+  changes), foreign tokens of the mixed lines changed, the mixed lines' Vietnamese accuracy, and
+  the eng-OCR sets above restored both ways: lines whose output differs.
 """
 
 from __future__ import annotations
@@ -67,6 +70,13 @@ def kept_words(lines: list[str]) -> tuple[int, int, list[str]]:
         if hits:
             shown.append(" ".join(hits))
     return words, kept, shown
+
+
+ENGLISH_SETS = ("english", "english_frozen")
+
+
+def english_lines(name: str) -> list[str]:
+    return (FIXTURES / f"{name}.txt").read_text(encoding="utf-8").splitlines()
 
 
 def mixed_lines() -> tuple[list[str], list[str], list[set[int]]]:
@@ -144,9 +154,9 @@ def print_weights(ocr: dict[str, list[list[str]]]) -> None:
 def detector_counts(args, ocr: dict[str, list[list[str]]]) -> None:
     print("\n## the detector alone")
     print("| set | words | kept | share kept |\n|---|---|---|---|")
-    english = (FIXTURES / "english.txt").read_text(encoding="utf-8").splitlines()
-    n, k, _ = kept_words(english)
-    print(f"| english (all foreign) | {n} | {k} | {k / n:.2%} |")
+    for name in ENGLISH_SETS:
+        n, k, _ = kept_words(english_lines(name))
+        print(f"| {name} (all foreign) | {n} | {k} | {k / n:.2%} |")
     clean, noisy, spans = mixed_lines()
     vn = vk = fn = fk = 0
     for line, flags, span in zip(chunked(noisy), foreign.foreign_chunks(chunked(noisy)), spans,
@@ -188,11 +198,11 @@ def detector_counts(args, ocr: dict[str, list[list[str]]]) -> None:
     print(f"| corpus, all | {total} | {kept} | {kept / max(total, 1):.3%}; {lines_hit} lines |")
 
 
-def restore_counts(model_dir: Path | None) -> None:
+def restore_counts(model_dir: Path | None, ocr: dict[str, list[list[str]]]) -> None:
     from vanban.restore.api import load_restorer
 
     restorer = load_restorer(model_dir)
-    english = (FIXTURES / "english.txt").read_text(encoding="utf-8").splitlines()
+    english, frozen = (english_lines(name) for name in ENGLISH_SETS)
     clean, noisy, spans = mixed_lines()
     issue = ["Each file has -o too.", "```", "CI N", "```"]
     print("\n## through the restorer (detector off -> on)")
@@ -201,9 +211,11 @@ def restore_counts(model_dir: Path | None) -> None:
     for on in (False, True):
         restorer.config = replace(restorer.config, keep_foreign=on)
         restorer.decoder.config = restorer.config
-        results[on] = [restorer.restore_lines(lines) for lines in (english, noisy, issue)]
+        sets = (english, noisy, issue, frozen)
+        results[on] = [restorer.restore_lines(lines) for lines in sets]
     for n, lines, name in (
         (0, english, "english (false changes)"),
+        (3, frozen, "english-frozen (false changes)"),
         (2, issue, "issue 16 examples"),
     ):
         tokens = sum(len(split_chunks(line)) for line in lines)
@@ -231,6 +243,18 @@ def restore_counts(model_dir: Path | None) -> None:
     print(
         f"| mixed, Vietnamese words wrong | {vn} | {vn - correct[False]} | {vn - correct[True]} |"
     )
+    print("\n## eng-OCR Vietnamese through the restorer: lines whose output the detector changes")
+    print("| set | lines | tokens changed by the restorer (off) | lines that differ off/on |")
+    print("|---|---|---|---|")
+    for name, docs in ocr.items():
+        outputs = {}
+        for on in (False, True):
+            restorer.config = replace(restorer.config, keep_foreign=on)
+            restorer.decoder.config = restorer.config
+            outputs[on] = [r for doc in docs for r in restorer.restore_lines(doc)]
+        differ = sum(a.text != b.text for a, b in zip(outputs[False], outputs[True], strict=True))
+        edits = sum(t.changed for r in outputs[False] for t in r.tokens)
+        print(f"| {name} | {len(outputs[True])} | {edits} | {differ} |")
 
 
 def _changed(line) -> int:
@@ -258,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         print_weights(ocr)
     detector_counts(args, ocr)
     if args.restore:
-        restore_counts(args.model_dir)
+        restore_counts(args.model_dir, ocr)
     return 0
 
 
