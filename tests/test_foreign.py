@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from vanban.restore.api import DEFAULT_MODEL_DIR
+from vanban.restore.decoder.restorer import NgramRestorer
 from vanban.restore.rules.foreign import (
     ENGLISH_WORDS,
     foreign_chunks,
@@ -133,3 +136,30 @@ def test_restore_leaves_english_and_restores_vietnamese(tmp_path):
     assert out[:5] == text.split("\n")[:5]  # English, the fence and the code as printed
     assert "https://www.chinhphu.vn" in out[5] and "Chính phủ" in out[5]
     assert out[6].startswith("Đề nghị Ủy ban nhân dân")
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    from vanban.restore.decoder.candidates import CandidateGenerator
+    from vanban.restore.decoder.lexicon import load_inventory
+    from vanban.restore.decoder.lm import SPECIALS, NgramLM
+
+    from tests.test_ngram import CLEAN
+
+    lm = NgramLM.train(CLEAN, SPECIALS + sorted(load_inventory()), min_trigram=1, order=4)
+    return NgramRestorer(lm, CandidateGenerator.load())
+
+
+def test_kept_tokens_are_recorded_as_printed(decoder):
+    lines = [
+        "This report is based on data from the survey of households in the north.",
+        "```",
+        "Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu",
+    ]
+    out = decoder.restore_lines(lines)
+    assert [r.text for r in out[:2]] == lines[:2]
+    assert all(t.text == t.source and t.confidence == 1.0 for r in out[:2] for t in r.tokens)
+    assert out[2].text != lines[2]  # the Vietnamese line is still restored
+    switched_off = replace(decoder.config, keep_foreign=False)
+    off = NgramRestorer(decoder.lm, decoder.base_generator, switched_off).restore_lines(lines)
+    assert off[1].text == ""  # without the detector a fence is read as stray accent marks

@@ -151,7 +151,10 @@ class NgramRestorer:
         chunked = [split_chunks(as_read(line)) if line.strip() else [] for line in lines]
         numbers = read_document(chunked)
         next_labels = following_labels(lines, chunked)
-        foreign = foreign_chunks(chunked) if self.config.keep_foreign else [[]] * len(lines)
+        foreign = (
+            foreign_chunks(chunked) if self.config.keep_foreign
+            else [[False] * len(chunks) for chunks in chunked]
+        )  # fmt: skip
         chunked.append([])
         for i, line in enumerate(lines):
             if ends_list(line):
@@ -164,7 +167,7 @@ class NgramRestorer:
             cored = [k for k, c in enumerate(chunks) if c.core]
             heading = dict(zip(cored, caps_runs([chunks[k] for k in cored]), strict=True))
             for k, chunk in enumerate(chunks):
-                if k < len(foreign[i]) and foreign[i][k]:
+                if foreign[i][k]:
                     if chunk.core:  # not Vietnamese: left as printed
                         slots.append(Slot(i, chunk, [chunk.core], np.array([UNK]), np.zeros(1),
                                           True, starts, k, foreign=True))  # fmt: skip
