@@ -152,7 +152,7 @@ def decoder():
 
 def test_kept_tokens_are_recorded_as_printed(decoder):
     lines = [
-        "This report is based on data from the survey of households in the north.",
+        "This report is based on data from the survey of households in the north of Jørgensen.",
         "```",
         "Thuc hién Nghi quyét s6 147/NQ-CP ctia Chinh phu",
     ]

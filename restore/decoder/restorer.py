@@ -264,6 +264,7 @@ class NgramRestorer:
         parts, tokens = [], []
         heading = is_heading(as_read(line))
         chunks = split_chunks(as_read(line))
+        as_printed = split_chunks(line)  # the same chunks: as_read maps letters one to one
         in_caps_run = iter(caps_runs([c for c in chunks if c.core]))
         lead = None  # the indentation of a stray mark that opened the line
         for k, chunk in enumerate(chunks):
@@ -277,8 +278,13 @@ class NgramRestorer:
                 if lead is None and not parts:
                     lead = chunk.space_before
                 continue
-            pieces = [chunk.core]
             chosen = by_chunk[k]
+            if chosen[0][0].foreign:  # not Vietnamese: as printed, look-alikes (ø, ð) too
+                kept = as_printed[k]
+                tokens.append(RestoredToken(kept.core, kept.core, 1.0))
+                parts.append(space + kept.text)
+                continue
+            pieces = [chunk.core]
             if chosen[0][0].piece >= 0:
                 pieces = split_pieces(chunk.core)
             for n, (slot, c, p) in enumerate(chosen):
@@ -298,8 +304,6 @@ class NgramRestorer:
 
     def _restored_word(self, printed: str, slot: Slot, c: int, caps: bool) -> str:
         """The chosen option of a slot, cased like the printed word it replaces."""
-        if slot.foreign:
-            return printed
         if slot.fixed:
             return repair_code(printed, self.code_segments) if slot.piece < 0 else printed
         if slot.numeral:
