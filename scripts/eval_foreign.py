@@ -1,6 +1,6 @@
 """Measure the foreign-text detector (`restore.rules.foreign`, issue 16): false keeps and changes.
 
-    .venv/bin/python scripts/eval_foreign.py [--shared ../shared] [--heldout-dir DIR]
+    .venv/bin/python scripts/eval_foreign.py [--shared ../shared] [--heldout-dir DIR ...]
         [--corpus-lines 1000] [--weights] [--restore] [-v]
 
 The detector alone (no model):
@@ -9,7 +9,8 @@ The detector alone (no model):
   english-frozen   tests/fixtures/foreign/english_frozen.txt, written after they were frozen
   mixed       tests/fixtures/foreign/mixed.txt, Vietnamese lines quoting English ([[...]] marks the
               foreign words), marks stripped: Vietnamese words kept (false keeps), foreign kept
-  seed000-part1/2, heldout-*-eng   real and rendered eng OCR of Vietnamese: every word kept is a
+  seed000-part1/2, heldout-*-eng, heldout-*-vie (when built)   real and rendered OCR of
+              Vietnamese (eng, and Tesseract vie): every word kept is a
               false keep (a word left unrestored)
   corpus      --corpus-lines clean lines per corpus source, marks stripped: words that needed
               marks and were kept (false keeps), and lines with one
@@ -18,7 +19,7 @@ The detector alone (no model):
   tune), and their log-odds.
 --restore: the shipped restorer with the detector off and on: English tokens changed (false
   changes), foreign tokens of the mixed lines changed, the mixed lines' Vietnamese accuracy, and
-  the eng-OCR sets above restored both ways: lines whose output differs.
+  the OCR sets above restored both ways: lines whose output differs.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def mixed_lines() -> tuple[list[str], list[str], list[set[int]]]:
     return clean, noisy, spans
 
 
-def eng_ocr_sets(shared: Path, heldout: Path) -> dict[str, list[list[str]]]:
-    """Name -> documents (lists of eng-OCR lines) of Vietnamese."""
+def ocr_sets(shared: Path, heldout_dirs: list[Path]) -> dict[str, list[list[str]]]:
+    """Name -> documents (lists of OCR lines) of Vietnamese: seed 000, and the held-out sets
+    (eng and vie OCR) found in `heldout_dirs`."""
     sets: dict[str, list[list[str]]] = {}
     seed = shared / SEED
     part2 = shared / "dev/000.gold.part2.txt"
@@ -102,12 +104,14 @@ def eng_ocr_sets(shared: Path, heldout: Path) -> dict[str, list[list[str]]]:
         n2 = len(part2.read_text(encoding="utf-8").rstrip("\n").split("\n"))
         sets["seed000-part1"] = [lines[:PART1_LINES]]
         sets["seed000-part2"] = [lines[PART1_LINES : PART1_LINES + n2]]
-    for name in ("tune", "test"):
-        files = sorted((heldout / name).glob("*.eng.tsv"))
-        docs = [[row.split("\t")[0] for row in f.read_text(encoding="utf-8").splitlines()]
-                for f in files]  # fmt: skip
-        if docs:
-            sets[f"heldout-{name}-eng"] = docs
+    for heldout in heldout_dirs:
+        for name in ("tune", "test"):
+            for lang in ("eng", "vie"):
+                files = sorted((heldout / name).glob(f"*.{lang}.tsv"))
+                docs = [[row.split("\t")[0] for row in f.read_text(encoding="utf-8").splitlines()]
+                        for f in files]  # fmt: skip
+                if docs:
+                    sets[f"heldout-{name}-{lang}"] = docs
     return sets
 
 
@@ -243,7 +247,7 @@ def restore_counts(model_dir: Path | None, ocr: dict[str, list[list[str]]]) -> N
     print(
         f"| mixed, Vietnamese words wrong | {vn} | {vn - correct[False]} | {vn - correct[True]} |"
     )
-    print("\n## eng-OCR Vietnamese through the restorer: lines whose output the detector changes")
+    print("\n## OCR'd Vietnamese through the restorer: lines whose output the detector changes")
     print("| set | lines | tokens changed by the restorer (off) | lines that differ off/on |")
     print("|---|---|---|---|")
     for name, docs in ocr.items():
@@ -270,14 +274,14 @@ def _changed(line) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    parser.add_argument("--heldout-dir", type=Path, default=data_dir() / "heldout")
+    parser.add_argument("--heldout-dir", type=Path, nargs="+", default=[data_dir() / "heldout"])
     parser.add_argument("--corpus-lines", type=int, default=1000, help="lines per corpus source")
     parser.add_argument("--weights", action="store_true", help="the counts behind the weights")
     parser.add_argument("--restore", action="store_true", help="also through the restorer")
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("-v", "--verbose", action="store_true", help="show every kept word")
     args = parser.parse_args(argv)
-    ocr = eng_ocr_sets(args.shared, args.heldout_dir)
+    ocr = ocr_sets(args.shared, args.heldout_dir)
     if args.weights:
         print_weights(ocr)
     detector_counts(args, ocr)
