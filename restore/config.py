@@ -34,6 +34,7 @@ class DecodingConfig:
     vie_change_penalty: float = -4.0  # fresh vie OCR: added to options replacing inventory words
     digit_misreads: bool = True  # eng OCR's digits printed for words (restore.rules.digits)
     code_segments: bool = True  # Đ put back into code segments (restore.rules.codes)
+    keep_foreign: bool = True  # text that is not Vietnamese left as printed (rules.foreign)
     # the LM (restore.decoder.lm)
     lm_smoothing: str = "absolute-discounting"  # or "stupid-backoff"
     discounts: tuple[float, ...] = (0.75, 0.8, 0.9)  # absolute discounting, bigrams up

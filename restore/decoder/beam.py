@@ -32,6 +32,7 @@ class Slot:
     numeral: str = ""  # a number printed with letters (restore.rules.numerals): the kind of repair
     horn_mark: bool = False  # eng OCR: the suffix starts with a ? ’ or ' that may be a horn
     flagged: bool = False  # a digit read as a word, a repaired code: confidence <= FLAGGED
+    foreign: bool = False  # not Vietnamese (restore.rules.foreign): left as printed
 
 
 def beam_search(

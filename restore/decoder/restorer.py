@@ -40,6 +40,7 @@ from vanban.restore.rules.code_repair import FLAGGED, repair_ocr_code
 from vanban.restore.rules.codes import repair_code
 from vanban.restore.rules.digit_words import DigitWords, running_digit
 from vanban.restore.rules.digits import NUMBER, in_word_context
+from vanban.restore.rules.foreign import foreign_chunks
 from vanban.restore.rules.numerals import CERTAINTY, read_document
 
 from vanban.core.records import RestoredLine, RestoredToken
@@ -150,6 +151,10 @@ class NgramRestorer:
         chunked = [split_chunks(as_read(line)) if line.strip() else [] for line in lines]
         numbers = read_document(chunked)
         next_labels = following_labels(lines, chunked)
+        foreign = (
+            foreign_chunks(chunked) if self.config.keep_foreign
+            else [[False] * len(chunks) for chunks in chunked]
+        )  # fmt: skip
         chunked.append([])
         for i, line in enumerate(lines):
             if ends_list(line):
@@ -162,6 +167,11 @@ class NgramRestorer:
             cored = [k for k, c in enumerate(chunks) if c.core]
             heading = dict(zip(cored, caps_runs([chunks[k] for k in cored]), strict=True))
             for k, chunk in enumerate(chunks):
+                if foreign[i][k]:
+                    if chunk.core:  # not Vietnamese: left as printed
+                        slots.append(Slot(i, chunk, [chunk.core], np.array([UNK]), np.zeros(1),
+                                          True, starts, k, foreign=True))  # fmt: skip
+                    continue
                 if is_stray_mark(chunk):
                     continue  # dropped when the line is rendered
                 misread = misreads.get(chunk.core)
@@ -254,6 +264,7 @@ class NgramRestorer:
         parts, tokens = [], []
         heading = is_heading(as_read(line))
         chunks = split_chunks(as_read(line))
+        as_printed = split_chunks(line)  # the same chunks: as_read maps letters one to one
         in_caps_run = iter(caps_runs([c for c in chunks if c.core]))
         lead = None  # the indentation of a stray mark that opened the line
         for k, chunk in enumerate(chunks):
@@ -262,13 +273,18 @@ class NgramRestorer:
                 parts.append(space + chunk.text)
                 continue
             caps = next(in_caps_run) or heading
-            if is_stray_mark(chunk):
+            if is_stray_mark(chunk) and k not in by_chunk:
                 tokens.append(RestoredToken(chunk.core, "", 1.0))
                 if lead is None and not parts:
                     lead = chunk.space_before
                 continue
-            pieces = [chunk.core]
             chosen = by_chunk[k]
+            if chosen[0][0].foreign:  # not Vietnamese: as printed, look-alikes (ø, ð) too
+                kept = as_printed[k]
+                tokens.append(RestoredToken(kept.core, kept.core, 1.0))
+                parts.append(space + kept.text)
+                continue
+            pieces = [chunk.core]
             if chosen[0][0].piece >= 0:
                 pieces = split_pieces(chunk.core)
             for n, (slot, c, p) in enumerate(chosen):
