@@ -245,7 +245,8 @@ def _band_end(rows: list[Row], start: int, row_height: float) -> tuple[int, int]
 
 
 def reading_order(rows: list[Row]) -> list[Segment]:
-    """Segments in logical order: single rows top to bottom, two-column bands column by column."""
+    """Segments in logical order: single rows top to bottom, two-column bands (two or more rows
+    split at one gutter) column by column."""
     if not rows:
         return []
     row_height = statistics.median(r.height for r in rows)
@@ -258,6 +259,10 @@ def reading_order(rows: list[Row]) -> list[Segment]:
             index += 1
             continue
         end, split_x = _band_end(rows, index, row_height)
+        if sum(len(r.segments) >= 2 for r in rows[index:end]) < 2:
+            ordered.extend(row.segments)  # one split row: a word OCR dropped, not two columns
+            index += 1
+            continue
         band = [seg for r in rows[index:end] for seg in r.segments]
         ordered.extend(seg for seg in band if seg.right <= split_x)
         ordered.extend(seg for seg in band if seg.right > split_x)

@@ -131,3 +131,21 @@ def test_zero_confidence_words_kept_only_when_they_are_vietnamese():
     for key in ("block_num", "par_num", "line_num"):
         data[key].append(1)
     assert [seg.text for seg in order_lines(data)] == ["ỦY BAN NHÂN DÂN", "CỘNG HÒA XÃ HỘI"]
+
+
+def test_a_word_the_ocr_dropped_does_not_make_two_columns():
+    """One body line split by the gap a dropped word left, over a short heading: the line's two
+    halves stay together, before the heading (one split row is not a two-column band)."""
+    rows = [
+        words("đạo, tổ chức triển khai thực hiện", 300, 100)
+        + words("nội dung chỉ đạo của Kế hoạch này.", 1250, 100),
+        words("2. Sở Nông nghiệp và Môi trường", 300, 160),
+        words("- Là cơ quan thường trực, đôn đốc các Sở, ngành, địa phương", 300, 220),
+    ]
+    lines = [seg.text for seg in order_lines(tesseract_data(rows))]
+    assert lines == [
+        "đạo, tổ chức triển khai thực hiện",
+        "nội dung chỉ đạo của Kế hoạch này.",
+        "2. Sở Nông nghiệp và Môi trường",
+        "- Là cơ quan thường trực, đôn đốc các Sở, ngành, địa phương",
+    ]
