@@ -144,6 +144,7 @@ class Candidate:
     title: str  # text after the label on the same line
     digits_roman: bool = False  # '1.', '11.' that could be a Roman numeral misread
     joined: bool = False  # the label stood alone on its line; the title is the next line
+    misread: str = ""  # the label as printed, when it was read in another scheme ('I' for '1')
 
 
 _PART_RE = re.compile(  # the Roman class takes OCR's '1' for I ('1I', '111')
@@ -228,6 +229,15 @@ def _comes_later(upcoming: list[Candidate], scheme: str, value: int) -> bool:
         if scheme == "arabic" and cand.scheme == "arabic" and cand.raw == str(value):
             return True
     return False
+
+
+def _clause_one_misread(cand: Candidate, upcoming: list[Candidate]) -> bool:
+    """'I.' (or 'l.', '|.') before a sentence, where the next numbered label is '2.': a '1.' the
+    OCR read as a Roman one (vie OCR does), not a Roman heading (caps title, sibling 'II.')."""
+    if cand.raw.translate(_ROMAN_OCR) != "I" or is_caps(cand.title):
+        return False
+    nxt = next((c for c in upcoming if c.scheme in {"roman", "arabic"}), None)
+    return nxt is not None and nxt.scheme == "arabic" and nxt.raw == "2"
 
 
 def _misread_jump(cand: Candidate, upcoming: list[Candidate], value: int, expected: int) -> bool:
@@ -355,6 +365,9 @@ class TreeBuilder:
                 return keep, cand.raw
             label = self._part_label(cand, upcoming)
             return (keep, label) if label else None
+        if scheme == "roman" and _clause_one_misread(cand, upcoming):
+            cand.misread, cand.raw, cand.scheme = cand.raw, "1", "arabic"
+            scheme = "arabic"
         if cand.digits_roman and not self.has_roman:
             cand.digits_roman = False  # the document numbers its caps headings 1., 2., ...
         if scheme == "roman" or cand.digits_roman:
@@ -516,7 +529,7 @@ class TreeBuilder:
         section = Section(
             scheme=cand.scheme,
             value=value,
-            printed=_printed_label(self.lines[cand.index], cand.raw, value),
+            printed=cand.misread or _printed_label(self.lines[cand.index], cand.raw, value),
             number=number,
             level=len(self.stack) + 1,
             id=section_id,

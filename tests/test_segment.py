@@ -754,3 +754,21 @@ def test_chapter_word_over_lowercase_and_arabic_chapters_stay_as_printed():
         "Chương 1", "Chương 2", "Chương 5",
     ]  # fmt: skip
     assert all(s["label_repaired_from"] is None for s in result["sections"])
+
+
+def test_clause_one_read_as_roman_by_vie_ocr():
+    """Under an article, 'I. Việc ...' followed by '2. ...' is clause 1 the OCR printed as a Roman
+    I (flagged); 'I. NHÀ ĐẦU TƯ' in capitals followed by '2.' stays a Roman heading."""
+    text = "\n".join(
+        [
+            "Điều 3. Cắt giảm thủ tục hành chính",
+            "I. Việc cắt giảm thủ tục phải bảo đảm thuận lợi cho tổ chức, cá nhân.",
+            "2. Phân cấp thủ tục hành chính thuộc lĩnh vực đăng ký.",
+            "Điều 4. Tổ chức thi hành",
+        ]
+    )
+    result = segment_text(text)
+    assert ids(result) == ["Điều 3", "Điều 3.1", "Điều 3.2", "Điều 4"]
+    assert result["sections"][1]["label_repaired_from"] == "I"
+    caps = segment_text("I. NHÀ ĐẦU TƯ\n2. Thông tin về nhà đầu tư tiếp theo.\nII. CAM KẾT\n")
+    assert ids(caps)[0] == "I" and "II" in ids(caps)
