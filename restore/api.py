@@ -12,12 +12,12 @@ from vanban.core.records import RestoredLine
 
 DEFAULT_MODEL_DIR = RESTORER_DIR
 M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
-MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value, kept fixed
+MMAP_THRESHOLD = 4 * 1024 * 1024  # 128 KiB (glibc's start) saved 40 MB more but cost ~30% CPU
 
 
 def pin_mmap_threshold() -> bool:
-    """Keep glibc's mmap threshold at 128 KiB for the process, so that buffers of the network
-    (tensors from 128 KiB up) are mapped and unmapped, never parked in the heap.
+    """Keep glibc's mmap threshold at 4 MiB for the process, so that the network's big buffers
+    (4 MiB and up) are always mapped and unmapped, never parked in the heap.
 
     glibc raises the threshold to the size of each mapped block freed (up to 32 MiB); the
     network's buffers then come from the main heap, whose freed holes glibc keeps: up to ~300 MB
