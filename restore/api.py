@@ -11,6 +11,30 @@ from vanban.models import RESTORER_DIR
 from vanban.core.records import RestoredLine
 
 DEFAULT_MODEL_DIR = RESTORER_DIR
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+MMAP_THRESHOLD = 4 * 1024 * 1024  # 128 KiB (glibc's start) saved 40 MB more but cost ~30% CPU
+
+
+def pin_mmap_threshold() -> bool:
+    """Keep glibc's mmap threshold at 4 MiB for the process, so that the network's big buffers
+    (4 MiB and up) are always mapped and unmapped, never parked in the heap.
+
+    glibc raises the threshold to the size of each mapped block freed (up to 32 MiB); the
+    network's buffers then come from the main heap, whose freed holes glibc keeps: up to ~300 MB
+    more peak RSS on 2,568 lines with the same live memory, how much more depending on the order
+    of unrelated allocations (an import, a module split; docs/BENCHMARKS.md, issue 13). Setting the
+    threshold, like MALLOC_MMAP_THRESHOLD_ in the environment, turns that raising off. A user's
+    own MALLOC_MMAP_THRESHOLD_ is left alone; no-op off glibc. True when set here."""
+    if os.environ.get("MALLOC_MMAP_THRESHOLD_") is not None:
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows)
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 class Restorer(Protocol):
@@ -30,6 +54,7 @@ def load_restorer(model_dir: Path | None = None) -> Restorer:
     if not (directory / "config.json").exists():
         raise FileNotFoundError(f"{directory}: no restorer model (config.json missing)")
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    pin_mmap_threshold()
     if (directory / "decoding.json").exists():
         return HybridRestorer.from_pretrained(directory)
     return ModelRestorer.from_pretrained(directory)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from vanban.restore.api import DEFAULT_MODEL_DIR, load_restorer
+from vanban.restore.api import DEFAULT_MODEL_DIR, load_restorer, pin_mmap_threshold
 from vanban.restore.network.restorer import ModelRestorer
 from vanban.restore.network.vocab import OutputVocab
 from vanban.restore.training.model import RestorerConfig, RestorerModel
@@ -119,3 +119,13 @@ def test_shipped_restorer_reads_digits_eng_ocr_printed_for_words():
     assert "nhất là các hệ thống" in out[0].text
     kept = restorer.restore_lines(["Diéu 14 cac quy dinh chung; ngay 14/5/2025 c6 14 xa"])[0].text
     assert kept.count("14") == 3
+
+
+def test_mmap_threshold_pinned_unless_the_user_set_it(monkeypatch):
+    import platform
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "262144")
+    assert pin_mmap_threshold() is False  # the user's own setting is left alone
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert pin_mmap_threshold() is True
