@@ -12,7 +12,7 @@ from vanban.core.records import RestoredLine
 
 DEFAULT_MODEL_DIR = RESTORER_DIR
 M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
-MMAP_THRESHOLD = 4 * 1024 * 1024  # 128 KiB (glibc's start) saved 40 MB more but cost ~30% CPU
+MMAP_THRESHOLD = 4 * 1024 * 1024  # the trade-off of memory against CPU: docs/BENCHMARKS.md
 
 
 def pin_mmap_threshold() -> bool:
