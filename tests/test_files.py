@@ -42,3 +42,19 @@ def test_atomic_directory_swaps_the_whole_folder(tmp_path):
         (temp / "config.json").write_text("{broken")
         raise OSError("disk full")
     assert (model / "config.json").read_text() == "{}" and not leftovers(tmp_path)
+
+
+def test_stale_temp_files_and_folders_are_swept(tmp_path):
+    """What a worker killed mid-write leaves (a temp file, a half-filled temp folder) goes;
+    outputs stay."""
+    from vanban.core.files import TEMP_PREFIX, remove_stale_temp_files
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / f"{TEMP_PREFIX}x1").write_text("half a document")
+    (tmp_path / f"{TEMP_PREFIX}dir").mkdir()
+    (tmp_path / f"{TEMP_PREFIX}dir" / "page1.png").write_bytes(b"png")
+    (tmp_path / "a" / "doc.txt").write_text("kept")
+    assert remove_stale_temp_files(tmp_path) == 2
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "a", "a/doc.txt",
+    ]  # fmt: skip

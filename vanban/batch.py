@@ -220,6 +220,7 @@ def run_batch(paths: list[Path], outdir: Path, settings: BatchOptions) -> BatchR
     todo = _plan(inputs, manifest, settings, report, log)
     try:
         _run(todo, manifest, executor, settings, report, log)
+        remove_stale_temp_files(outdir)  # a worker killed mid-write left its temp file
     except KeyboardInterrupt:
         report.interrupted = True
     finally:

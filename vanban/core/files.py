@@ -120,10 +120,13 @@ def hash_tree(
 
 
 def remove_stale_temp_files(directory: Path) -> int:
-    """Delete temp files left by a killed run under `directory`; return how many."""
+    """Delete temp files and folders left by a killed run or worker under `directory` (call it
+    only while holding the directory's lock, with no write in flight); return how many."""
     removed = 0
-    for temp in Path(directory).rglob(f"{TEMP_PREFIX}*"):
-        if temp.is_file():
+    for temp in sorted(Path(directory).rglob(f"{TEMP_PREFIX}*"), reverse=True):
+        if temp.is_dir() and not temp.is_symlink():
+            shutil.rmtree(temp, ignore_errors=True)
+        else:
             temp.unlink(missing_ok=True)
-            removed += 1
+        removed += 1
     return removed
