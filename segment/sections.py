@@ -33,7 +33,9 @@ LETTERS = [
     "y",
 ]
 _LETTER_OCR = {"¢": "c", "c¢": "c", "¢c": "c", "€": "e", "ð": "đ", "f": "f", "j": "j"}
-_ROMAN_OCR = str.maketrans({"l": "I", "1": "I", "|": "I", "!": "I", "i": "I", "v": "V", "x": "X"})
+_ROMAN_OCR = str.maketrans(
+    {"l": "I", "1": "I", "|": "I", "!": "I", "i": "I", "Ï": "I", "[": "I", "v": "V", "x": "X"}
+)
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 _FIXED_RANK = {"part": 0, "chapter": 1, "item": 2, "article": 3, "clause": 4}
 _PART_WORDS = {"phan": "part", "chuong": "chapter", "muc": "item"}
@@ -85,6 +87,11 @@ def to_roman(n: int) -> str:
         while n >= value:
             out, n = out + sym, n - value
     return out
+
+
+def _roman_reading(raw: str) -> str:
+    """A Roman label as OCR shapes it, read back: 'l', '1', '|', 'Ï', '[' for I; 'H' for II."""
+    return raw.replace("H", "II").translate(_ROMAN_OCR)
 
 
 def roman_value(text: str) -> int | None:
@@ -145,13 +152,17 @@ class Candidate:
     digits_roman: bool = False  # '1.', '11.' that could be a Roman numeral misread
     joined: bool = False  # the label stood alone on its line; the title is the next line
     misread: str = ""  # the label as printed, when it was read in another scheme ('I' for '1')
+    bare: bool = False  # a Roman label printed without its period: only where the sequence is
 
 
-_PART_RE = re.compile(  # the Roman class takes OCR's '1' for I ('1I', '111')
-    r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC1]{1,5})\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE
+_PART_RE = re.compile(  # the Roman class takes OCR's shapes ('1I', '111'; 'HI', '[II' in caps)
+    r"^(\S+)\s+(thứ\s+\S+|\d{1,2}|[IVXLC1]{1,5}|(?-i:[IVXLC1HÏ\[]{1,5}))\b\s*[.:\-–]?\s*(.*)$",
+    re.IGNORECASE,
 )
 _PART_WORD_ALONE_RE = re.compile(r"^(\S+)\s*[.:]?$")
-_ROMAN_RE = re.compile(r"^([IVXLCl1|!][IVXLCl1|!i]{0,4})\s*[.:]\s*(.*)$")  # 'Iii.' for 'III.'
+_ROMAN_RE = re.compile(r"^([IVXLCl1|!HÏ\[][IVXLCl1|!iHÏ]{0,4})\s*[.:]\s*(.*)$")  # 'Iii.', 'HI.'
+_BARE_ROMAN_RE = re.compile(r"^([IVX]{1,4})\s+(\S.*)$")  # 'II NHIỆM VỤ': the period lost
+_BARE_ROMANS = {"II", "III", "IV", "VII", "VIII", "IX"}  # not 'I', 'V', 'VI' ('VI PHẠM'), 'X'
 _DECIMAL_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s*(\S.*)$")
 _ARABIC_RE = re.compile(r"^(\d{1,2})\s*[.)]\s*(\S.*)$")
 _LETTER_RE = re.compile(r"^(c¢|¢c|[a-zđ¢€ð])\s*\)\s*(.*)$")
@@ -180,11 +191,14 @@ def find_candidate(index: int, text: str) -> Candidate | None:
     m = _ROMAN_RE.match(text)
     if m and (m.group(2)[:1].isalpha() or m.group(2)[:1] in '"“'):
         raw = m.group(1)
-        if roman_value(raw.translate(_ROMAN_OCR)) is not None:
+        if roman_value(_roman_reading(raw)) is not None:
             if not raw.isdigit():
                 return Candidate(index, "roman", raw, m.group(2))
             if m.group(2)[:1].isalpha() or is_caps(m.group(2)):
                 return Candidate(index, "arabic", raw, m.group(2), digits_roman=True)
+    m = _BARE_ROMAN_RE.match(text)
+    if m and m.group(1) in _BARE_ROMANS and is_caps(m.group(2)) and len(m.group(2).split()) >= 2:
+        return Candidate(index, "roman", m.group(1), m.group(2), bare=True)
     m = _ARABIC_RE.match(text)
     if m and (m.group(2)[0].isalpha() or m.group(2)[0] in '"“'):
         return Candidate(index, "arabic", m.group(1), m.group(2))
@@ -224,7 +238,7 @@ def _comes_later(upcoming: list[Candidate], scheme: str, value: int) -> bool:
         if cand.scheme in _HIGHER[scheme]:
             return False
         if scheme == "roman" and (cand.scheme == "roman" or cand.digits_roman):
-            if roman_value(cand.raw.translate(_ROMAN_OCR)) == value:
+            if roman_value(_roman_reading(cand.raw)) == value:
                 return True
         if scheme == "arabic" and cand.scheme == "arabic" and cand.raw == str(value):
             return True
@@ -234,7 +248,7 @@ def _comes_later(upcoming: list[Candidate], scheme: str, value: int) -> bool:
 def _clause_one_misread(cand: Candidate, upcoming: list[Candidate]) -> bool:
     """'I.' (or 'l.', '|.') before a sentence, where the next numbered label is '2.': a '1.' the
     OCR read as a Roman one (vie OCR does), not a Roman heading (caps title, sibling 'II.')."""
-    if cand.raw.translate(_ROMAN_OCR) != "I" or is_caps(cand.title):
+    if _roman_reading(cand.raw) != "I" or is_caps(cand.title):
         return False
     nxt = next((c for c in upcoming if c.scheme in {"roman", "arabic"}), None)
     return nxt is not None and nxt.scheme == "arabic" and nxt.raw == "2"
@@ -243,13 +257,13 @@ def _clause_one_misread(cand: Candidate, upcoming: list[Candidate]) -> bool:
 def _misread_jump(cand: Candidate, upcoming: list[Candidate], value: int, expected: int) -> bool:
     """An OCR-shaped Roman label ('Iii', 'l1') that jumps, while the next Roman label repeats its
     value or continues from the expected one: it is the expected label, misread."""
-    if cand.raw == cand.raw.translate(_ROMAN_OCR):
+    if cand.raw == _roman_reading(cand.raw):
         return False  # printed cleanly: a real jump
     nxt = next(
         (c for c in upcoming if c.scheme == "roman" or (c.digits_roman and is_caps(c.title))),
         None,
     )
-    return nxt is not None and roman_value(nxt.raw.translate(_ROMAN_OCR)) in {value, expected + 1}
+    return nxt is not None and roman_value(_roman_reading(nxt.raw)) in {value, expected + 1}
 
 
 _LONE_LABEL_RE = re.compile(r"^(\d{1,2}|[IVXLCl1|!][IVXLCl1|!i]{0,4}|[a-zđ])\s*[.)]$")
@@ -284,7 +298,7 @@ def _unnumbered_part(lines: list[str], index: int, stripped: str) -> Candidate |
 
 
 def _is_roman_label(label: str) -> bool:
-    return not label.isdigit() and roman_value(label.translate(_ROMAN_OCR).upper()) is not None
+    return not label.isdigit() and roman_value(_roman_reading(label).upper()) is not None
 
 
 def _part_number(label: str | None, roman: bool) -> int | None:
@@ -293,7 +307,7 @@ def _part_number(label: str | None, roman: bool) -> int | None:
         return None
     if label.isdigit():
         return len(label) if roman and set(label) == {"1"} else int(label)
-    return roman_value(label.translate(_ROMAN_OCR).upper())
+    return roman_value(_roman_reading(label).upper())
 
 
 def _printed_label(line: str, raw: str, value: str) -> str:
@@ -371,13 +385,15 @@ class TreeBuilder:
         if cand.digits_roman and not self.has_roman:
             cand.digits_roman = False  # the document numbers its caps headings 1., 2., ...
         if scheme == "roman" or cand.digits_roman:
-            value = roman_value(cand.raw.translate(_ROMAN_OCR))
+            value = roman_value(_roman_reading(cand.raw))
             k = self._find_sibling("roman")
             expected = roman_value(self.stack[k].value) + 1 if k is not None else 1
             if cand.digits_roman and not self._reads_roman(cand, value == expected, upcoming):
                 cand.digits_roman = False  # a plain Arabic heading after all
             else:
                 cand.scheme = "roman"
+                if cand.bare and (k is None or value != expected):
+                    return None
                 if k is None:
                     return (
                         (self._fixed_depth(), to_roman(value)) if value <= 2 or context_ok else None
@@ -455,7 +471,7 @@ class TreeBuilder:
         if not raw:
             return label
         value = _part_number(raw, roman)
-        shaped = roman and (raw != raw.upper() or "1" in raw)
+        shaped = roman and _roman_reading(raw).upper() != raw
         if value == expected:
             return label if shaped else raw
         confirmed = nxt is not None and _part_number(nxt, roman) == expected + 1
@@ -625,7 +641,7 @@ def build_sections(lines: list[str]) -> list[Section]:
         if cand:
             candidates.append(cand)
     by_line = {c.index: k for k, c in enumerate(candidates)}
-    builder.has_roman = any(c.scheme == "roman" for c in candidates)
+    builder.has_roman = any(c.scheme == "roman" and not c.bare for c in candidates)
     current: Section | None = None
     previous_heading: int | None = None
     skip_until = -1

@@ -772,3 +772,24 @@ def test_clause_one_read_as_roman_by_vie_ocr():
     assert result["sections"][1]["label_repaired_from"] == "I"
     caps = segment_text("I. NHÀ ĐẦU TƯ\n2. Thông tin về nhà đầu tư tiếp theo.\nII. CAM KẾT\n")
     assert ids(caps)[0] == "I" and "II" in ids(caps)
+
+
+def test_roman_labels_as_vie_ocr_prints_them():
+    """vie OCR prints II as 'HI' or 'H', I as 'Ï', and drops a heading's period ('II NHIỆM VỤ'):
+    each is read in its sequence; a caps line 'VI PHẠM ...' (a word, not VI) stays text."""
+    text = "\n".join(
+        [
+            "I. MỤC ĐÍCH, YÊU CẦU",
+            "1. Nâng cao hiệu quả quản lý.",
+            "II NHIỆM VỤ, GIẢI PHÁP",
+            "1. Rà soát quy hoạch.",
+            "VI PHẠM HÀNH CHÍNH VÀ XỬ LÝ",
+            "HI. TỔ CHỨC THỰC HIỆN",
+            "1. Các sở, ngành triển khai.",
+        ]
+    )
+    result = segment_text(text)
+    assert ids(result) == ["I", "I.1", "II", "II.1", "III", "III.1"]
+    assert result["sections"][4]["label_repaired_from"] == "HI"
+    chapters = segment_text("Chương Ï\nQUY ĐỊNH CHUNG\nĐiều 1. Phạm vi\nChương HI\nTHI HÀNH\n")
+    assert [s["id"] for s in chapters["sections"] if s["level"] == 1] == ["Chương I", "Chương II"]
