@@ -298,7 +298,7 @@ def _unnumbered_part(lines: list[str], index: int, stripped: str) -> Candidate |
 
 
 def _is_roman_label(label: str) -> bool:
-    return not label.isdigit() and roman_value(_roman_reading(label).upper()) is not None
+    return not label.isdigit() and _part_number(label, roman=True) is not None
 
 
 def _part_number(label: str | None, roman: bool) -> int | None:

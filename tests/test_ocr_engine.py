@@ -100,3 +100,10 @@ def _page_image() -> Image.Image:
     image = Image.new("L", (1000, 400), 255)
     ImageDraw.Draw(image).rectangle((100, 50, 400, 90), fill=0)
     return image
+
+
+def test_the_cli_offers_every_engine():
+    """`--ocr-engine` names its choices without importing the engines (a light --help)."""
+    from vanban.cli import OCR_ENGINES
+
+    assert set(OCR_ENGINES) == set(ENGINES)

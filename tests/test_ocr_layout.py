@@ -30,6 +30,11 @@ def tesseract_data(rows: list[list[tuple[str, int, int]]], conf: float = 90.0) -
     return data
 
 
+def reading_order_of(rows: list[list[tuple[str, int, int]]]) -> list[str]:
+    """The text of each output line of `order_lines`, in order."""
+    return [seg.text for seg in order_lines(tesseract_data(rows))]
+
+
 def words(text: str, left: int, top: int) -> list[tuple[str, int, int]]:
     out, x = [], left
     for word in text.split():
@@ -44,7 +49,7 @@ def test_two_column_header_is_read_left_block_then_right_block():
         words("TỈNH QUẢNG NGÃI", 300, 150) + words("Độc lập - Tự do", 1250, 150),
         words("Theo đề nghị của Bộ Thông tin và Truyền thông tại Công văn", 300, 260),
     ]
-    lines = [seg.text for seg in order_lines(tesseract_data(rows))]
+    lines = reading_order_of(rows)
     assert lines == [
         "ỦY BAN NHÂN DÂN",
         "TỈNH QUẢNG NGÃI",
@@ -60,7 +65,7 @@ def test_recipients_come_before_the_signer():
         words("- Như trên;", 300, 1050) + words("KT. CHÁNH VĂN PHÒNG", 1400, 1050),
         words("- Lưu: VT.", 300, 1100),
     ]
-    lines = [seg.text for seg in order_lines(tesseract_data(rows))]
+    lines = reading_order_of(rows)
     assert lines == [
         "Nơi nhận:",
         "- Như trên;",
@@ -142,7 +147,7 @@ def test_a_word_the_ocr_dropped_does_not_make_two_columns():
         words("2. Sở Nông nghiệp và Môi trường", 300, 160),
         words("- Là cơ quan thường trực, đôn đốc các Sở, ngành, địa phương", 300, 220),
     ]
-    lines = [seg.text for seg in order_lines(tesseract_data(rows))]
+    lines = reading_order_of(rows)
     assert lines == [
         "đạo, tổ chức triển khai thực hiện",
         "nội dung chỉ đạo của Kế hoạch này.",

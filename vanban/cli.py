@@ -114,13 +114,7 @@ def _add_archive_options(p) -> None:
     )
     p.add_argument("--alto", action="store_true", help="also write <name>.alto.xml (ALTO v4)")
     p.add_argument("--hocr", action="store_true", help="also write <name>.hocr")
-    p.add_argument(
-        "--ocr-engine",
-        choices=("tesseract", "trueocr"),
-        default="tesseract",
-        help="OCR engine for pages without a text layer (default: %(default)s; trueocr: "
-        "pip install 'vanban[ocr-trueocr]', see docs/BENCHMARKS.md)",
-    )
+    _add_ocr_engine_option(p)
     p.add_argument(
         "--ocr-timeout",
         type=float,
@@ -137,18 +131,26 @@ def _add_archive_options(p) -> None:
     )
 
 
+OCR_ENGINES = ("tesseract", "trueocr")  # vanban.ocr.engine.ENGINES, named here to keep --help light
+
+
+def _add_ocr_engine_option(p) -> None:
+    p.add_argument(
+        "--ocr-engine",
+        choices=OCR_ENGINES,
+        default="tesseract",
+        help="OCR engine for pages without a text layer (default: %(default)s; trueocr: "
+        "pip install 'vanban[ocr-trueocr]', see docs/BENCHMARKS.md)",
+    )
+
+
 def _add_stage_commands(sub) -> None:
     p = sub.add_parser("ocr", help="OCR one scan to text (one line per OCR line)")
     p.add_argument("file", nargs="?", default=STDIO, help="PDF, image or .txt ('-' = stdin)")
     p.add_argument("-o", "--output", default=STDIO, help="output text file ('-' = stdout)")
     p.add_argument("--force-ocr", action="store_true")
     p.add_argument("--lang", default="vie")
-    p.add_argument(
-        "--ocr-engine",
-        choices=("tesseract", "trueocr"),
-        default="tesseract",
-        help="OCR engine (default: %(default)s)",
-    )
+    _add_ocr_engine_option(p)
     p.set_defaults(func=run_ocr)
 
     p = sub.add_parser("restore", help="restore Vietnamese marks, one output line per input line")
