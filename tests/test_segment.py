@@ -170,6 +170,18 @@ def test_guided_or_demonstrative_agencies_get_no_role():
     assert segment_text(text)["assignments"] == []
 
 
+def test_a_minister_or_governor_heading_gives_its_items_a_subject():
+    text = "Điều 5. Tổ chức thi hành\n1. Bộ trưởng Bộ Khoa học và Công nghệ có trách nhiệm:\n"
+    text += "a) Tổ chức thi hành Nghị quyết này;\n"
+    text += "b) Chủ trì, phối hợp với các bộ rà soát văn bản.\n"
+    text += "2. Thống đốc Ngân hàng Nhà nước Việt Nam hướng dẫn việc cho vay.\n"
+    result = segment_text(text)
+    minister = "Bộ trưởng Bộ Khoa học và Công nghệ"
+    assert roles(result, "Điều 5.1.a") == [([], [], [minister])]
+    assert roles(result, "Điều 5.1.b") == [([minister], ["các bộ"], [])]
+    assert roles(result, "Điều 5.2") == [([], [], ["Thống đốc Ngân hàng Nhà nước Việt Nam"])]
+
+
 def test_agencies_resolve_against_the_issuers_locality(plan):
     lead = next(a for a in plan["assignments"] if a["section"] == "II.1.1.b")["lead"][0]
     assert lead["canonical"] == "Công an thành phố Hải Phòng"
