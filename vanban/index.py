@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -293,6 +294,57 @@ def open_db(
             raise db_error(db, exc, timeout) from None
         except sqlite3.DatabaseError as exc:
             raise VanbanError(str(db), f"not a vanban index ({exc})") from None
+
+
+READ_MMAP_BYTES = 1 << 30  # a reader maps up to this much of the index instead of copying pages
+READ_CACHE_KIB = 32 * 1024  # page cache of one kept reader connection
+
+
+class KeptReaders:
+    """Read connections to one index kept open between calls, one per thread, so each keeps its
+    page cache and memory map; a connection is reopened (and checked as `open_db` checks) when the
+    file is replaced, e.g. by `vanban index --rebuild`, or rewritten in place."""
+
+    def __init__(self, db: Path, *, timeout: float = DEFAULT_TIMEOUT):
+        self.db, self.timeout = Path(db), timeout
+        self._local = threading.local()
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection; VanbanError when the index is missing or unusable."""
+        try:
+            stat = self.db.stat()
+        except OSError:
+            raise VanbanError(str(self.db), "no such index; build it with `vanban index`") from None
+        identity = (stat.st_dev, stat.st_ino, stat.st_ctime_ns)
+        kept = getattr(self._local, "kept", None)
+        if kept is not None and kept[0] == identity:
+            return kept[1]
+        if kept is not None:
+            kept[1].close()
+            self._local.kept = None
+        conn = _open_reader(self.db, self.timeout)
+        self._local.kept = (identity, conn)
+        return conn
+
+
+def _open_reader(db: Path, timeout: float) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(db, timeout=timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise VanbanError(str(db), f"cannot open database ({exc})") from None
+    try:
+        _prepare(conn, db, create=False)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
+        conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.OperationalError):
+            raise db_error(db, exc, timeout) from None
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise VanbanError(str(db), f"not a vanban index ({exc})") from None
+        raise
+    return conn
 
 
 def db_error(db: Path, exc: sqlite3.Error, timeout: float) -> VanbanError:

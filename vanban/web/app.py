@@ -39,9 +39,18 @@ from vanban.corrections import (
     read_corrections,
 )
 from vanban.export import FORMATS, ROW_MAKERS, WHAT, write_export
-from vanban.index import index_outdir, open_db
+from vanban.index import KeptReaders, index_outdir
 from vanban.outputs import ROLES, OutputDocument, is_document_tree, load_document
-from vanban.search import KINDS, ROLE_CHOICES, Filters, Hit, find_spans, parse_query, search
+from vanban.search import (
+    KINDS,
+    ROLE_CHOICES,
+    Filters,
+    Hit,
+    Matches,
+    find_spans,
+    parse_query,
+    search,
+)
 from vanban.web.facets import NO_DATE, facet_counts
 from vanban.web.queue import DoubtQueue
 from vanban.web.render import (
@@ -88,6 +97,7 @@ class Site:
     ):
         self.outdir = Path(outdir).resolve()
         self.db = Path(db)
+        self.readers = KeptReaders(self.db)
         self.review = review
         self.reviewer = reviewer
         self.csrf = secrets.token_urlsafe(32)
@@ -101,6 +111,10 @@ class Site:
         self._reindex = threading.Lock()
         self._reindex_again = threading.Event()
 
+    def matches(self) -> Matches:
+        """A fresh set of index lookups for one request, on this thread's kept connection."""
+        return Matches(self.readers.connection())
+
     def page(self, template: str, status: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(template).render(**context), status_code=status)
 
@@ -113,10 +127,8 @@ class Site:
         path = (self.outdir / rel).resolve()
         if not path.is_relative_to(self.outdir) or path.relative_to(self.outdir).as_posix() != rel:
             raise HTTPException(404, "no such document")
-        with open_db(self.db, create=False) as conn:
-            known = conn.execute(
-                "SELECT 1 FROM documents WHERE outdir = ? AND path = ?", (str(self.outdir), rel)
-            ).fetchone()
+        sql = "SELECT 1 FROM documents WHERE outdir = ? AND path = ?"
+        known = self.readers.connection().execute(sql, (str(self.outdir), rel)).fetchone()
         if not known or not path.is_file():
             raise HTTPException(404, "no such document")
         return path
@@ -196,7 +208,9 @@ def filters_of(params: dict[str, str]) -> Filters:
     )
 
 
-def find(site: Site, params: dict[str, str], limit: int) -> list[Hit]:
+def find(
+    site: Site, params: dict[str, str], limit: int, matches: Matches | None = None
+) -> list[Hit]:
     """Hits of the page's query: the document whose number it is, adjacent words, then any order."""
     query, filters = params["q"], filters_of(params)
     year = params["year"]
@@ -205,7 +219,11 @@ def find(site: Site, params: dict[str, str], limit: int) -> list[Hit]:
     if not query.strip() and not filters.any():
         filters.kind = "document"  # browsing by year (or 'no date') alone lists documents
     fetch = limit * 3 if year == NO_DATE else limit
-    options = {"ignore_marks": params["marks"] == "any", "mark": (MARK_START, MARK_END)}
+    options = {
+        "ignore_marks": params["marks"] == "any",
+        "mark": (MARK_START, MARK_END),
+        "matches": matches or site.matches(),
+    }
     hits: list[Hit] = []
     stripped = query.strip()
     if NUMBER_RE.fullmatch(stripped):
@@ -278,14 +296,15 @@ def search_page(request: Request) -> HTMLResponse:
     }
     if params["q"] or context["filters"]:
         try:
-            hits = find(site, params, page * PAGE_SIZE + 1)
-            filters = filters_of(params)
+            matches = site.matches()
+            hits = find(site, params, page * PAGE_SIZE + 1, matches)
             context["facets"] = facet_counts(
                 site.db,
                 params["q"],
-                filters,
+                filters_of(params),
                 year=params["year"] or None,
                 ignore_marks=params["marks"] == "any",
+                matches=matches,
             )
         except VanbanError as exc:
             context["error"] = exc.reason
@@ -303,9 +322,8 @@ def _active_filters(params: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _document_count(site: Site) -> int:
-    with open_db(site.db, create=False) as conn:
-        sql = "SELECT count(*) FROM documents WHERE outdir = ?"
-        return conn.execute(sql, (str(site.outdir),)).fetchone()[0]
+    sql = "SELECT count(*) FROM documents WHERE outdir = ?"
+    return site.readers.connection().execute(sql, (str(site.outdir),)).fetchone()[0]
 
 
 def export_results(request: Request) -> Response:
@@ -535,6 +553,7 @@ def agency_page(request: Request) -> HTMLResponse:
                 Filters(agency=agency_id),
                 limit=page * AGENCY_PAGE_SIZE + 1,
                 mark=(MARK_START, MARK_END),
+                matches=site.matches(),
             ).hits
             if agency_id
             else []

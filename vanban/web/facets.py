@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vanban.index import open_db
-from vanban.search import MAX_RANKED, Filters, parse_query
+from vanban.search import MAX_RANKED, Filters, Matches, parse_query
 
 NO_DATE = "none"  # the year value of documents without a legible date
 FACET_NAMES = ("doc_type", "issuer", "year", "agency", "role", "section")
@@ -29,38 +29,45 @@ class Facets:
 
 
 def facet_counts(
-    db: Path, query: str, filters: Filters, *, year: str | None, ignore_marks: bool = False
+    db: Path,
+    query: str,
+    filters: Filters,
+    *,
+    year: str | None,
+    ignore_marks: bool = False,
+    matches: Matches | None = None,
 ) -> Facets:
     """Counts over the newest MAX_RANKED matching passages (the ones `search` ranks too).
 
     `year` is a year, NO_DATE or None; the year facet itself is counted without it, every other
-    facet with it, so the year list always says how many documents have no date.
+    facet with it, so the year list always says how many documents have no date. With `matches`,
+    read through its connection and share its lookups (a search without a year ran this one).
     """
     words = parse_query(query, ignore_marks=ignore_marks).to_fts()
     filter_fts = filters.fts()
-    expression = " AND ".join(f"({x})" for x in (words, filter_fts) if x)
+    expression = f"({words}) AND {filter_fts}" if words and filter_fts else words or filter_fts
     if not expression:
         return Facets()
+    if matches is not None:
+        return _facets(matches, expression, year)
     with open_db(db, create=False) as conn:
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY rowid DESC"
-                " LIMIT ?",
-                (expression, MAX_RANKED),
-            )
-        ]
-        id_list = json.dumps(ids)
-        rows = conn.execute(
-            "SELECT p.id, p.doc_id, p.section_id, d.issuer, d.doc_type, d.year FROM passages p"
-            " JOIN documents d ON d.id = p.doc_id WHERE p.id IN (SELECT value FROM json_each(?))",
-            (id_list,),
-        ).fetchall()
-        roles = conn.execute(
-            "SELECT passage_id, role, canonical, agency_id FROM roles"
-            " WHERE passage_id IN (SELECT value FROM json_each(?))",
-            (id_list,),
-        ).fetchall()
+        return _facets(Matches(conn), expression, year)
+
+
+def _facets(matches: Matches, expression: str, year: str | None) -> Facets:
+    conn = matches.conn
+    ids = matches.newest(expression)
+    id_list = json.dumps(ids)
+    rows = conn.execute(
+        "SELECT p.id, p.doc_id, p.section_id, d.issuer, d.doc_type, d.year FROM passages p"
+        " JOIN documents d ON d.id = p.doc_id WHERE p.id IN (SELECT value FROM json_each(?))",
+        (id_list,),
+    ).fetchall()
+    roles = conn.execute(
+        "SELECT passage_id, role, canonical, agency_id FROM roles"
+        " WHERE passage_id IN (SELECT value FROM json_each(?))",
+        (id_list,),
+    ).fetchall()
     return _count(rows, roles, year, len(ids))
 
 
