@@ -137,6 +137,20 @@ def test_limit(db):
     assert len(hits_for(db, "cong an", limit=2)) == 2
 
 
+def lines_of(hits, kind: str) -> set[tuple[str, int]]:
+    return {(h.json_file, h.line) for h in hits if h.kind == kind}
+
+
+def test_text_hit_on_an_assignment_line_is_left_out_and_limits_keep_the_order(db):
+    texts = lines_of(hits_for(db, "cong an chu tri", kind="text"), "text")
+    hits = hits_for(db, "cong an chu tri")
+    assignments = lines_of(hits, "assignment")
+    assert texts & assignments  # the same lines match as text too...
+    assert not lines_of(hits, "text") & assignments  # ...but only the assignment hit shows
+    for limit in (1, 2, 3, 7):
+        assert hits_for(db, "cong an", limit=limit) == hits_for(db, "cong an")[:limit]
+
+
 # ---------------------------------------------------------------- hostile queries
 
 
@@ -381,6 +395,14 @@ def test_plain_text_is_the_core_fold_on_vietnamese():
     # the one difference: letters of other scripts keep their marks in the plain column only
     assert [plain_text(c) for c in "άй"] == ["ά", "й"] and fold("άй") == "αи"
     assert set(FOLD_CHECK) >= set("άй")
+
+
+def test_plain_text_keeps_length_and_characters_past_its_table():
+    from vanban.index import plain_text
+
+    assert plain_text("Đặng Thị Ánh “Tuyết” … 漢字 ά") == "Dang Thi Anh “Tuyet” … 漢字 ά"
+    assert plain_text("số 1\u0301") == "so 1"  # no letter to compose the mark with: it goes
+    assert plain_text("e\u0301") == "e"  # composed first (é), then stripped
 
 
 def test_a_changed_folding_asks_for_a_rebuild(fresh_db):

@@ -14,6 +14,8 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jinja2
@@ -111,9 +113,11 @@ class Site:
         self._reindex = threading.Lock()
         self._reindex_again = threading.Event()
 
-    def matches(self) -> Matches:
-        """A fresh set of index lookups for one request, on this thread's kept connection."""
-        return Matches(self.readers.connection())
+    @contextmanager
+    def matches(self) -> Iterator[Matches]:
+        """A fresh set of index lookups for one request, on a kept connection."""
+        with self.readers.connection() as conn:
+            yield Matches(conn)
 
     def page(self, template: str, status: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(template).render(**context), status_code=status)
@@ -128,7 +132,8 @@ class Site:
         if not path.is_relative_to(self.outdir) or path.relative_to(self.outdir).as_posix() != rel:
             raise HTTPException(404, "no such document")
         sql = "SELECT 1 FROM documents WHERE outdir = ? AND path = ?"
-        known = self.readers.connection().execute(sql, (str(self.outdir), rel)).fetchone()
+        with self.readers.connection() as conn:
+            known = conn.execute(sql, (str(self.outdir), rel)).fetchone()
         if not known or not path.is_file():
             raise HTTPException(404, "no such document")
         return path
@@ -212,6 +217,9 @@ def find(
     site: Site, params: dict[str, str], limit: int, matches: Matches | None = None
 ) -> list[Hit]:
     """Hits of the page's query: the document whose number it is, adjacent words, then any order."""
+    if matches is None:
+        with site.matches() as matches:
+            return find(site, params, limit, matches)
     query, filters = params["q"], filters_of(params)
     year = params["year"]
     if year.isdigit():
@@ -222,7 +230,7 @@ def find(
     options = {
         "ignore_marks": params["marks"] == "any",
         "mark": (MARK_START, MARK_END),
-        "matches": matches or site.matches(),
+        "matches": matches,
     }
     hits: list[Hit] = []
     stripped = query.strip()
@@ -296,16 +304,16 @@ def search_page(request: Request) -> HTMLResponse:
     }
     if params["q"] or context["filters"]:
         try:
-            matches = site.matches()
-            hits = find(site, params, page * PAGE_SIZE + 1, matches)
-            context["facets"] = facet_counts(
-                site.db,
-                params["q"],
-                filters_of(params),
-                year=params["year"] or None,
-                ignore_marks=params["marks"] == "any",
-                matches=matches,
-            )
+            with site.matches() as matches:
+                hits = find(site, params, page * PAGE_SIZE + 1, matches)
+                context["facets"] = facet_counts(
+                    site.db,
+                    params["q"],
+                    filters_of(params),
+                    year=params["year"] or None,
+                    ignore_marks=params["marks"] == "any",
+                    matches=matches,
+                )
         except VanbanError as exc:
             context["error"] = exc.reason
         else:
@@ -323,7 +331,8 @@ def _active_filters(params: dict[str, str]) -> list[tuple[str, str]]:
 
 def _document_count(site: Site) -> int:
     sql = "SELECT count(*) FROM documents WHERE outdir = ?"
-    return site.readers.connection().execute(sql, (str(site.outdir),)).fetchone()[0]
+    with site.readers.connection() as conn:
+        return conn.execute(sql, (str(site.outdir),)).fetchone()[0]
 
 
 def export_results(request: Request) -> Response:
@@ -546,18 +555,7 @@ def agency_page(request: Request) -> HTMLResponse:
     page = _int(request.query_params.get("page"), 1, 1, 200)
     rows, error, name = [], None, agency_id
     try:
-        found = (
-            search(
-                site.db,
-                "",
-                Filters(agency=agency_id),
-                limit=page * AGENCY_PAGE_SIZE + 1,
-                mark=(MARK_START, MARK_END),
-                matches=site.matches(),
-            ).hits
-            if agency_id
-            else []
-        )
+        found = _agency_hits(site, agency_id, page * AGENCY_PAGE_SIZE + 1) if agency_id else []
     except VanbanError as exc:
         found, error = [], exc.reason
     for hit in found:
@@ -590,6 +588,12 @@ def agency_page(request: Request) -> HTMLResponse:
         has_next=len(rows) > page * AGENCY_PAGE_SIZE,
         deadline=deadline,
     )
+
+
+def _agency_hits(site: Site, agency_id: str, limit: int) -> list[Hit]:
+    with site.matches() as matches:
+        filters, mark = Filters(agency=agency_id), (MARK_START, MARK_END)
+        return search(site.db, "", filters, limit=limit, mark=mark, matches=matches).hits
 
 
 # ---------------------------------------------------------------- review
