@@ -79,6 +79,13 @@ def test_prefix_or_and_exclusion(db):
     assert docs_of(excluded) == {"2381/QĐ-UBND", "88/KH-UBND"}
 
 
+@pytest.mark.parametrize("query", ["an ninh m*", "an ninh ma*", "an ninh man*", "an ninh mạ*"])
+def test_prefixes_of_any_length_find_the_whole_word(db, query):
+    """2- and 3-character prefixes read FTS5's prefix index, longer ones the terms themselves."""
+    whole = {(h.json_file, h.kind, h.line) for h in hits_for(db, "an ninh mạng")}
+    assert whole and whole <= {(h.json_file, h.kind, h.line) for h in hits_for(db, query)}
+
+
 def test_text_hit_carries_line_and_page(db):
     (hit,) = hits_for(db, '"ngoại khóa"', kind="text")
     assert (hit.json_file.endswith("kh-haiphong.json"), hit.line, hit.page) == (True, 21, 2)
