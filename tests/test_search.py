@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import OUTDIR_FIXTURE as FIXTURE
 from vanban.core.errors import VanbanError
-from vanban.index import index_outdir, rebuild_index
+from vanban.index import KeptReaders, index_outdir, rebuild_index
 from vanban.search import Filters, parse_query, search
 
 
@@ -295,6 +295,26 @@ def test_locked_database_times_out_with_clear_message(outdir, fresh_db):
         holder.execute("ROLLBACK")
         holder.close()
     assert index_outdir(outdir, fresh_db).updated == 1
+
+
+def test_kept_readers_reuse_connections_until_the_file_is_replaced(outdir, fresh_db):
+    readers = KeptReaders(fresh_db, keep=1)
+    with readers.connection() as first:
+        pass
+    with readers.connection() as again, readers.connection() as second:
+        assert again is first and second is not first
+    with readers.connection() as kept:  # only `keep` (1) stay open: the first one given back
+        assert kept is second
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")
+    rebuild_index(outdir, fresh_db)
+    with readers.connection() as fresh:
+        assert fresh is not second
+        assert fresh.execute("SELECT count(*) FROM documents").fetchone() == (3,)
+    fresh_db.unlink()
+    with pytest.raises(VanbanError, match="no such index"):
+        with readers.connection():
+            pass
 
 
 def test_old_schema_version_asks_for_rebuild(outdir, fresh_db):

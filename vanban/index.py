@@ -307,15 +307,14 @@ def open_db(
             raise VanbanError(str(db), f"not a vanban index ({exc})") from None
 
 
-READ_MMAP_BYTES = 1 << 30  # a reader maps up to this much of the index instead of copying pages
 READ_CACHE_KIB = 32 * 1024  # page cache of one kept reader connection
 
 
 class KeptReaders:
-    """Read connections to one index kept open between requests, so each keeps its page cache and
-    memory map; one is lent to one thread at a time. A connection is reopened (and checked as
-    `open_db` checks) when the file is replaced, e.g. by `vanban index --rebuild`, or rewritten
-    in place."""
+    """Read connections to one index kept open between requests, so each keeps its page cache
+    (READ_CACHE_KIB; memory-mapping the file measured no faster); one is lent to one thread at a
+    time. A connection is reopened (and checked as `open_db` checks) when the file is replaced,
+    e.g. by `vanban index --rebuild`, or rewritten in place."""
 
     def __init__(self, db: Path, *, timeout: float = DEFAULT_TIMEOUT, keep: int = 4):
         self.db, self.timeout, self.keep = Path(db), timeout, keep
@@ -355,6 +354,7 @@ class KeptReaders:
 
 
 def _open_reader(db: Path, timeout: float) -> sqlite3.Connection:
+    """A checked, query-only connection that any one thread at a time may use."""
     try:
         conn = sqlite3.connect(db, timeout=timeout, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -362,7 +362,6 @@ def _open_reader(db: Path, timeout: float) -> sqlite3.Connection:
     try:
         _prepare(conn, db, create=False)
         conn.execute("PRAGMA query_only = ON")
-        conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
         conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
     except BaseException as exc:
         conn.close()
