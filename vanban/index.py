@@ -36,10 +36,12 @@ from vanban.outputs import (
 
 SCHEMA_VERSION = 5  # 5: FTS5 prefix indexes
 DEFAULT_TIMEOUT = 5.0
+NO_INDEX = "no such index; build it with `vanban index OUTDIR --db DB`"
 
 # Prefix lengths (characters) FTS5 keeps its own index for: without one, `word*` merges the whole
 # posting list of every term it covers before the first row comes back (`th*` ~1 s on 10,000
-# documents); with it, 2- and 3-character prefixes read like a word. Costs ~1.5x FTS size.
+# documents); with it, 2- and 3-character prefixes read like a word. The cost: FTS data 2.5x as
+# large, a full build ~1.6x as long (docs/BENCHMARKS.md, issue 19).
 FTS_PREFIXES = "2 3"
 
 _SCHEMA_SQL = f"""
@@ -292,7 +294,7 @@ def open_db(
 ) -> Iterator[sqlite3.Connection]:
     """Open (or create) the index; VanbanError for a locked, foreign or outdated database."""
     if not create and not db.is_file():
-        raise VanbanError(str(db), "no such index; build it with `vanban index OUTDIR --db DB`")
+        raise VanbanError(str(db), NO_INDEX)
     try:
         conn = sqlite3.connect(db, timeout=timeout, isolation_level=None)
     except sqlite3.Error as exc:
@@ -340,7 +342,7 @@ class KeptReaders:
         try:
             stat = self.db.stat()
         except OSError:
-            raise VanbanError(str(self.db), "no such index; build it with `vanban index`") from None
+            raise VanbanError(str(self.db), NO_INDEX) from None
         return stat.st_dev, stat.st_ino, stat.st_ctime_ns
 
     def _take(self, identity: tuple) -> sqlite3.Connection | None:

@@ -407,7 +407,8 @@ def _score(conn, ids: list[int], parsed: ParsedQuery, plain: dict[int, str]) -> 
         freq = [0.0] * (pattern.groups or 1)
         texts = (body, tags)
         if not parsed.exact:
-            texts = (plain.setdefault(pid, plain_text(body)), plain_text(tags))
+            plain[pid] = plain_text(body)
+            texts = (plain[pid], plain_text(tags))
         for text, weight in zip(texts, (1.0, TAGS_WEIGHT), strict=True):
             for match in pattern.finditer(text):
                 freq[match.lastindex - 1] += weight

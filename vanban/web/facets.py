@@ -60,7 +60,7 @@ _COUNT_SQL = """
 WITH hit AS MATERIALIZED (
     SELECT p.id AS pid, p.doc_id AS doc, p.section_id AS section, d.issuer AS issuer,
            d.doc_type AS doc_type, d.year AS year,
-           CASE WHEN ?2 IS NULL THEN 1 WHEN ?2 = 'none' THEN d.year IS NULL
+           CASE WHEN ?2 IS NULL THEN 1 WHEN ?2 = ?3 THEN d.year IS NULL
                 ELSE CAST(d.year AS TEXT) = ?2 END AS kept
     FROM json_each(?1) AS j JOIN passages p ON p.id = j.value JOIN documents d ON d.id = p.doc_id
 ),
@@ -85,9 +85,11 @@ UNION ALL SELECT 'undated', NULL, NULL, count(DISTINCT doc) FROM hit WHERE year 
 
 
 def _facets(matches: Matches, expression: str, year: str | None) -> Facets:
+    """Facets of the newest matches of `expression`, sorted by count, then label."""
     ids = matches.newest(expression)
     facets = Facets(matches=len(ids), values={name: [] for name in FACET_NAMES})
-    for name, value, label, documents in matches.conn.execute(_COUNT_SQL, (json.dumps(ids), year)):
+    counts = matches.conn.execute(_COUNT_SQL, (json.dumps(ids), year, NO_DATE))
+    for name, value, label, documents in counts:
         if name == "documents":
             facets.documents = documents
         elif name == "undated":
