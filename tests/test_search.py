@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import OUTDIR_FIXTURE as FIXTURE
 from vanban.core.errors import VanbanError
-from vanban.index import index_outdir, rebuild_index
+from vanban.index import KeptReaders, index_outdir, rebuild_index
 from vanban.search import Filters, parse_query, search
 
 
@@ -79,6 +79,13 @@ def test_prefix_or_and_exclusion(db):
     assert docs_of(excluded) == {"2381/QĐ-UBND", "88/KH-UBND"}
 
 
+@pytest.mark.parametrize("query", ["an ninh m*", "an ninh ma*", "an ninh man*", "an ninh mạ*"])
+def test_prefixes_of_any_length_find_the_whole_word(db, query):
+    """2- and 3-character prefixes read FTS5's prefix index, longer ones the terms themselves."""
+    whole = {(h.json_file, h.kind, h.line) for h in hits_for(db, "an ninh mạng")}
+    assert whole and whole <= {(h.json_file, h.kind, h.line) for h in hits_for(db, query)}
+
+
 def test_text_hit_carries_line_and_page(db):
     (hit,) = hits_for(db, '"ngoại khóa"', kind="text")
     assert (hit.json_file.endswith("kh-haiphong.json"), hit.line, hit.page) == (True, 21, 2)
@@ -135,6 +142,20 @@ def test_section_filter_takes_subsections(db):
 
 def test_limit(db):
     assert len(hits_for(db, "cong an", limit=2)) == 2
+
+
+def lines_of(hits, kind: str) -> set[tuple[str, int]]:
+    return {(h.json_file, h.line) for h in hits if h.kind == kind}
+
+
+def test_text_hit_on_an_assignment_line_is_left_out_and_limits_keep_the_order(db):
+    texts = lines_of(hits_for(db, "cong an chu tri", kind="text"), "text")
+    hits = hits_for(db, "cong an chu tri")
+    assignments = lines_of(hits, "assignment")
+    assert texts & assignments  # the same lines match as text too...
+    assert not lines_of(hits, "text") & assignments  # ...but only the assignment hit shows
+    for limit in (1, 2, 3, 7):
+        assert hits_for(db, "cong an", limit=limit) == hits_for(db, "cong an")[:limit]
 
 
 # ---------------------------------------------------------------- hostile queries
@@ -276,6 +297,26 @@ def test_locked_database_times_out_with_clear_message(outdir, fresh_db):
     assert index_outdir(outdir, fresh_db).updated == 1
 
 
+def test_kept_readers_reuse_connections_until_the_file_is_replaced(outdir, fresh_db):
+    readers = KeptReaders(fresh_db, keep=1)
+    with readers.connection() as first:
+        pass
+    with readers.connection() as again, readers.connection() as second:
+        assert again is first and second is not first
+    with readers.connection() as kept:  # only `keep` (1) stay open: the first one given back
+        assert kept is second
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")
+    rebuild_index(outdir, fresh_db)
+    with readers.connection() as fresh:
+        assert fresh is not second
+        assert fresh.execute("SELECT count(*) FROM documents").fetchone() == (3,)
+    fresh_db.unlink()
+    with pytest.raises(VanbanError, match="no such index"):
+        with readers.connection():
+            pass
+
+
 def test_old_schema_version_asks_for_rebuild(outdir, fresh_db):
     with sqlite3.connect(fresh_db) as conn:
         conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
@@ -381,6 +422,14 @@ def test_plain_text_is_the_core_fold_on_vietnamese():
     # the one difference: letters of other scripts keep their marks in the plain column only
     assert [plain_text(c) for c in "άй"] == ["ά", "й"] and fold("άй") == "αи"
     assert set(FOLD_CHECK) >= set("άй")
+
+
+def test_plain_text_keeps_length_and_characters_past_its_table():
+    from vanban.index import plain_text
+
+    assert plain_text("Đặng Thị Ánh “Tuyết” … 漢字 ά") == "Dang Thi Anh “Tuyet” … 漢字 ά"
+    assert plain_text("số 1\u0301") == "so 1"  # no letter to compose the mark with: it goes
+    assert plain_text("e\u0301") == "e"  # composed first (é), then stripped
 
 
 def test_a_changed_folding_asks_for_a_rebuild(fresh_db):

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from vanban.core.files import sha256_file  # noqa: E402
 from vanban.corrections import CORRECTIONS_NAME, apply_corrections, make_record  # noqa: E402
 from vanban.export import export_rows  # noqa: E402
-from vanban.index import index_outdir  # noqa: E402
+from vanban.index import index_outdir, rebuild_index  # noqa: E402
 from vanban.search import Filters, search  # noqa: E402
 from vanban.web.app import Site, create_app  # noqa: E402
 
@@ -145,6 +145,27 @@ def test_facets_count_documents_and_no_date(reader):
     dated = reader.get("/", params={"q": "cong an", "year": "2025"}).text
     assert "1 matching documents have no date and are not shown" in dated
     assert "2381/QĐ-UBND" not in set(re.findall(r"<b>(.*?)</b>", dated))
+
+
+def test_facets_of_a_year_count_that_year_and_list_every_year(reader):
+    html = reader.get("/", params={"q": "cong an", "year": "2025"}).text
+    facets = text_of(html.split('<aside class="facets">')[1].split("</aside>")[0])
+    assert re.search(r"Kế hoạch\s*2", facets) and "Quyết định" not in facets  # the QĐ has no date
+    assert re.search(r"no date\s*1", facets) and re.search(r"2025\s*2", facets)
+
+
+def test_pages_follow_an_index_updated_or_rebuilt_while_serving(reader, outdir, db):
+    assert "No results." in reader.get("/", params={"q": "hang rao dien tu"}).text
+    tree = json.loads((outdir / "kh-haiphong.json").read_text("utf-8"))
+    tree["lines"][20]["text"] = "Lắp đặt hàng rào điện tử"
+    (outdir / "kh-haiphong.json").write_text(json.dumps(tree, ensure_ascii=False), "utf-8")
+    index_outdir(outdir, db)  # in place, as the server does after a review
+    assert "<mark>hàng</mark>" in reader.get("/", params={"q": "hang rao dien tu"}).text
+    (outdir / "qd-nghean.json").unlink()
+    rebuild_index(outdir, db)  # a new file swapped in, as `vanban index --rebuild` does
+    assert "<mark>hàng</mark>" in reader.get("/", params={"q": "hang rao dien tu"}).text
+    assert "2381/QĐ-UBND" not in reader.get("/", params={"q": "cong an"}).text
+    assert reader.get("/doc", params={"path": "qd-nghean.json"}).status_code == 404
 
 
 def test_facet_link_filters_and_url_is_shareable(reader):

@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -33,8 +34,15 @@ from vanban.outputs import (
     load_document,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: FTS5 prefix indexes
 DEFAULT_TIMEOUT = 5.0
+NO_INDEX = "no such index; build it with `vanban index OUTDIR --db DB`"
+
+# Prefix lengths (characters) FTS5 keeps its own index for: without one, `word*` merges the whole
+# posting list of every term it covers before the first row comes back (`th*` ~1 s on 10,000
+# documents); with it, 2- and 3-character prefixes read like a word. The cost: FTS data 2.5x as
+# large, a full build ~1.6x as long (docs/BENCHMARKS.md, issue 19).
+FTS_PREFIXES = "2 3"
 
 _SCHEMA_SQL = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -74,22 +82,28 @@ CREATE TABLE roles (  -- for display; filters use the FTS columns
 CREATE INDEX roles_passage ON roles(passage_id);
 CREATE VIRTUAL TABLE passages_fts USING fts5(
     body, plain, tags, tags_plain, lead, support, executor, issuer, doc_type, facets,
-    content = '', tokenize = 'unicode61 remove_diacritics 0'
+    content = '', tokenize = 'unicode61 remove_diacritics 0', prefix = '{FTS_PREFIXES}'
 );
 INSERT INTO passages_fts (passages_fts, rank) VALUES ('rank', 'bm25(1, 1, 2, 2, 0, 0, 0, 0, 0, 0)');
 """
 
 
-def _strip_table() -> dict[int, str | None]:
-    """strip_marks as a character table over the Latin blocks (exact for NFC text there)."""
-    table: dict[int, str | None] = {}
+_STRIP_TABLE_END = 0x2070  # through General Punctuation; later characters are looked up slower
+
+
+def _strip_table() -> list[str]:
+    """strip_marks as a character table over the Latin blocks (exact for NFC text there).
+
+    A list with every character up to _STRIP_TABLE_END (most unchanged): str.translate takes a
+    missing key as 'keep', but the miss costs a raised LookupError per character, so a dict
+    table makes plain_text 2-3 times slower on Vietnamese text.
+    """
+    table = [chr(code) for code in range(_STRIP_TABLE_END)]
     for block in (range(0x00C0, 0x0250), range(0x1E00, 0x1F00)):
         for code in block:
-            stripped = strip_marks(chr(code))
-            if stripped != chr(code):
-                table[code] = stripped
+            table[code] = strip_marks(chr(code))
     for code in range(0x0300, 0x0370):  # stray combining marks
-        table[code] = None
+        table[code] = ""
     return table
 
 
@@ -280,7 +294,7 @@ def open_db(
 ) -> Iterator[sqlite3.Connection]:
     """Open (or create) the index; VanbanError for a locked, foreign or outdated database."""
     if not create and not db.is_file():
-        raise VanbanError(str(db), "no such index; build it with `vanban index OUTDIR --db DB`")
+        raise VanbanError(str(db), NO_INDEX)
     try:
         conn = sqlite3.connect(db, timeout=timeout, isolation_level=None)
     except sqlite3.Error as exc:
@@ -293,6 +307,72 @@ def open_db(
             raise db_error(db, exc, timeout) from None
         except sqlite3.DatabaseError as exc:
             raise VanbanError(str(db), f"not a vanban index ({exc})") from None
+
+
+READ_CACHE_KIB = 32 * 1024  # page cache of one kept reader connection
+
+
+class KeptReaders:
+    """Read connections to one index kept open between requests, so each keeps its page cache
+    (READ_CACHE_KIB; memory-mapping the file measured no faster); one is lent to one thread at a
+    time. A connection is reopened (and checked as `open_db` checks) when the file is replaced,
+    e.g. by `vanban index --rebuild`, or rewritten in place."""
+
+    def __init__(self, db: Path, *, timeout: float = DEFAULT_TIMEOUT, keep: int = 4):
+        self.db, self.timeout, self.keep = Path(db), timeout, keep
+        self._idle: list[tuple[tuple, sqlite3.Connection]] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """Lend a connection; VanbanError when the index is missing or unusable."""
+        identity = self._identity()
+        conn = self._take(identity) or _open_reader(self.db, self.timeout)
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                if len(self._idle) < self.keep:
+                    self._idle.append((identity, conn))
+                    conn = None
+            if conn is not None:
+                conn.close()
+
+    def _identity(self) -> tuple[int, int, int]:
+        try:
+            stat = self.db.stat()
+        except OSError:
+            raise VanbanError(str(self.db), NO_INDEX) from None
+        return stat.st_dev, stat.st_ino, stat.st_ctime_ns
+
+    def _take(self, identity: tuple) -> sqlite3.Connection | None:
+        with self._lock:
+            stale = [conn for kept, conn in self._idle if kept != identity]
+            fresh = [conn for kept, conn in self._idle if kept == identity]
+            self._idle = [(identity, conn) for conn in fresh[1:]]
+        for conn in stale:
+            conn.close()
+        return fresh[0] if fresh else None
+
+
+def _open_reader(db: Path, timeout: float) -> sqlite3.Connection:
+    """A checked, query-only connection that any one thread at a time may use."""
+    try:
+        conn = sqlite3.connect(db, timeout=timeout, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise VanbanError(str(db), f"cannot open database ({exc})") from None
+    try:
+        _prepare(conn, db, create=False)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.OperationalError):
+            raise db_error(db, exc, timeout) from None
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise VanbanError(str(db), f"not a vanban index ({exc})") from None
+        raise
+    return conn
 
 
 def db_error(db: Path, exc: sqlite3.Error, timeout: float) -> VanbanError:

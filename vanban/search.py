@@ -133,12 +133,15 @@ _WORD_CHAR = r"[\p{L}\p{M}\p{N}\p{Co}]"
 _GAP = r"[^\p{L}\p{M}\p{N}\p{Co}]+"
 
 
-def find_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
-    """Character spans of `text` matched by the query's positive terms (whole phrases only)."""
+def find_spans(text: str, parsed: ParsedQuery, plain: str | None = None) -> list[tuple[int, int]]:
+    """Character spans of `text` matched by the query's positive terms (whole phrases only).
+
+    `plain` is plain_text(text) when the caller has it already.
+    """
     if parsed.is_empty():
         return []
     pattern = _terms_pattern(tuple(parsed.positive_terms))
-    haystack = text if parsed.exact else plain_text(text)
+    haystack = text if parsed.exact else plain if plain is not None else plain_text(text)
     if len(haystack) != len(text):  # offsets would not map back
         haystack = text
     return _merge([m.span() for m in pattern.finditer(haystack)])
@@ -281,6 +284,26 @@ class SearchResult(NamedTuple):
     ranked: int
 
 
+class Matches:
+    """FTS5 lookups through one connection, each expression run once (a page's search and its
+    facet counts share them); keep one for one request only, the index may change between."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._newest: dict[str, list[int]] = {}
+
+    def newest(self, expression: str) -> list[int]:
+        """Rowids of the newest MAX_RANKED passages matching `expression`, newest first."""
+        if expression not in self._newest:
+            sql = (
+                "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?"
+                " ORDER BY rowid DESC LIMIT ?"
+            )
+            rows = self.conn.execute(sql, (expression, MAX_RANKED))
+            self._newest[expression] = [r[0] for r in rows]
+        return self._newest[expression]
+
+
 def search(
     db: Path,
     query: str,
@@ -290,27 +313,53 @@ def search(
     ignore_marks: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     mark: tuple[str, str] = ("**", "**"),
+    matches: Matches | None = None,
 ) -> SearchResult:
-    """Run a user query against the index; VanbanError for an unusable query or database."""
+    """Run a user query against the index; VanbanError for an unusable query or database.
+
+    With `matches`, read through its connection (and reuse its lookups) instead of opening `db`.
+    """
     filters = filters or Filters()
     parsed = parse_query(query, ignore_marks=ignore_marks)
     if parsed.is_empty() and not filters.any():
         raise VanbanError(query or "<query>", "nothing to search for (give words or a filter)")
     filter_fts = filters.fts()
+    if matches is not None:
+        return _search(matches, parsed, filter_fts, limit, mark, query, db, timeout)
     with open_db(db, create=False, timeout=timeout) as conn:
-        conn.row_factory = sqlite3.Row
-        try:
-            rows, scores, ranked = _fetch(conn, parsed, filter_fts, limit)
-            hits = [_hit(conn, row, parsed, mark, scores) for row in rows]
-        except sqlite3.OperationalError as exc:
-            if "fts5" in str(exc) or "syntax" in str(exc):
-                raise VanbanError(query, f"cannot search for this ({exc})") from None
-            raise db_error(db, exc, timeout) from None
-    return SearchResult(parsed, _drop_covered_text_hits(hits)[:limit], ranked)
+        return _search(Matches(conn), parsed, filter_fts, limit, mark, query, db, timeout)
 
 
-def _fetch(conn, parsed: ParsedQuery, filters: str, limit: int) -> tuple[list, dict, int]:
-    """Rows of the best passages, their scores, and how many matches were considered.
+def _search(
+    matches: Matches,
+    parsed: ParsedQuery,
+    filter_fts: str,
+    limit: int,
+    mark: tuple[str, str],
+    query: str,
+    db: Path,
+    timeout: float,
+) -> SearchResult:
+    conn = matches.conn
+    conn.row_factory = sqlite3.Row
+    try:
+        plain: dict[int, str] = {}
+        rows, scores, ranked = _fetch(matches, parsed, filter_fts, limit, plain)
+        hits = _hits(conn, rows, parsed, mark, scores, plain, limit)
+        return SearchResult(parsed, hits, ranked)
+    except sqlite3.OperationalError as exc:
+        if "fts5" in str(exc) or "syntax" in str(exc):
+            raise VanbanError(query, f"cannot search for this ({exc})") from None
+        raise db_error(db, exc, timeout) from None
+    finally:
+        conn.row_factory = None
+
+
+def _fetch(
+    matches: Matches, parsed: ParsedQuery, filters: str, limit: int, plain: dict[int, str]
+) -> tuple[list, dict, int]:
+    """Rows of the best passages, their scores, and how many matches were considered; `plain`
+    gets the plain text of the passages scored.
 
     FTS5's own bm25() reads the whole posting list of every term to weigh it, which costs
     hundreds of milliseconds for common words in a large corpus. Instead: the newest MAX_RANKED
@@ -318,6 +367,7 @@ def _fetch(conn, parsed: ParsedQuery, filters: str, limit: int) -> tuple[list, d
     term-frequency and length parts. Without words, the passages the filters select, in index
     order.
     """
+    conn = matches.conn
     fetch = limit * 3 + 5  # room for text hits dropped as covered by an assignment hit
     words = parsed.to_fts()
     if not words:
@@ -325,11 +375,10 @@ def _fetch(conn, parsed: ParsedQuery, filters: str, limit: int) -> tuple[list, d
         ids = [r[0] for r in conn.execute(sql, (filters, fetch))]
         return _passage_rows(conn, ids), {}, 0
     expression = f"({words}) AND {filters}" if filters else words
-    sql = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
-    candidates = json.dumps([r[0] for r in conn.execute(sql, (expression, MAX_RANKED))])
+    candidates = json.dumps(matches.newest(expression))
     sql = "SELECT id, length FROM passages WHERE id IN (SELECT value FROM json_each(?))"
     by_length = sorted(conn.execute(sql, (candidates,)), key=lambda row: (row[1], -row[0]))
-    scores = _score(conn, [pid for pid, _ in by_length[:RESCORED]], parsed)
+    scores = _score(conn, [pid for pid, _ in by_length[:RESCORED]], parsed, plain)
     best = sorted(scores, key=lambda pid: -scores[pid])[:fetch]
     return _passage_rows(conn, best), scores, len(by_length)
 
@@ -348,16 +397,20 @@ BM25_K1, BM25_B = 1.2, 0.75
 TAGS_WEIGHT = 2.0  # a match in the agency names counts twice
 
 
-def _score(conn, ids: list[int], parsed: ParsedQuery) -> dict[int, float]:
-    """BM25 without IDF (every term weighs the same) over the candidate passages."""
+def _score(conn, ids: list[int], parsed: ParsedQuery, plain: dict[int, str]) -> dict[int, float]:
+    """BM25 without IDF (every term weighs the same) over the candidate passages; `plain` gets
+    their bodies' plain text (when the query ignores marks)."""
     pattern = _terms_pattern(tuple(parsed.positive_terms))
     sql = "SELECT id, body, tags FROM passages WHERE id IN (SELECT value FROM json_each(?))"
     counts: dict[int, tuple[list[float], int]] = {}
     for pid, body, tags in conn.execute(sql, (json.dumps(ids),)):
         freq = [0.0] * (pattern.groups or 1)
-        for text, weight in ((body, 1.0), (tags, TAGS_WEIGHT)):
-            haystack = text if parsed.exact else plain_text(text)
-            for match in pattern.finditer(haystack):
+        texts = (body, tags)
+        if not parsed.exact:
+            plain[pid] = plain_text(body)
+            texts = (plain[pid], plain_text(tags))
+        for text, weight in zip(texts, (1.0, TAGS_WEIGHT), strict=True):
+            for match in pattern.finditer(text):
                 freq[match.lastindex - 1] += weight
         counts[pid] = (freq, len(body))
     if not counts:
@@ -372,11 +425,44 @@ def _score(conn, ids: list[int], parsed: ParsedQuery) -> dict[int, float]:
     }
 
 
+def _hits(
+    conn,
+    rows: list[sqlite3.Row],
+    parsed: ParsedQuery,
+    mark: tuple[str, str],
+    scores: dict[int, float],
+    plain: dict[int, str],
+    limit: int,
+) -> list[Hit]:
+    """The first `limit` hits of `rows`, leaving out text hits on a line that an assignment hit
+    of the same document among `rows` covers (they add nothing); no snippet is made past `limit`.
+    """
+    covered = {
+        (row["outdir"], row["path"], n)
+        for row in rows
+        if row["kind"] == "assignment" and row["line_start"] is not None
+        for n in range(row["line_start"], (row["line_end"] or row["line_start"]) + 1)
+    }
+    hits: list[Hit] = []
+    for row in rows:
+        if len(hits) == limit:
+            break
+        hit = _hit(conn, row, parsed, mark, scores, plain.get(row["pid"]))
+        if hit.kind != "text" or (row["outdir"], row["path"], hit.line) not in covered:
+            hits.append(hit)
+    return hits
+
+
 def _hit(
-    conn, row: sqlite3.Row, parsed: ParsedQuery, mark: tuple[str, str], scores: dict[int, float]
+    conn,
+    row: sqlite3.Row,
+    parsed: ParsedQuery,
+    mark: tuple[str, str],
+    scores: dict[int, float],
+    plain: str | None,
 ) -> Hit:
     body, kind, line_start, page = row["body"], row["kind"], row["line_start"], row["page"]
-    spans = find_spans(body, parsed)
+    spans = find_spans(body, parsed, plain)
     line = line_start
     if kind == "text" and spans and line_start is not None:
         line = line_start + body.count("\n", 0, spans[0][0])
@@ -416,17 +502,6 @@ def _roles(conn, passage_id: int) -> dict[str, list[dict]]:
     ):
         roles.setdefault(role, []).append({"name": name, "canonical": canonical, "id": agency_id})
     return roles
-
-
-def _drop_covered_text_hits(hits: list[Hit]) -> list[Hit]:
-    """A text hit on a line that an assignment hit of the same document covers adds nothing."""
-    covered = {
-        (h.json_file, n)
-        for h in hits
-        if h.kind == "assignment" and h.line_start is not None
-        for n in range(h.line_start, (h.line_end or h.line_start) + 1)
-    }
-    return [h for h in hits if h.kind != "text" or (h.json_file, h.line) not in covered]
 
 
 # ---------------------------------------------------------------- output

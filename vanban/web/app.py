@@ -14,6 +14,8 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jinja2
@@ -39,9 +41,18 @@ from vanban.corrections import (
     read_corrections,
 )
 from vanban.export import FORMATS, ROW_MAKERS, WHAT, write_export
-from vanban.index import index_outdir, open_db
+from vanban.index import KeptReaders, index_outdir
 from vanban.outputs import ROLES, OutputDocument, is_document_tree, load_document
-from vanban.search import KINDS, ROLE_CHOICES, Filters, Hit, find_spans, parse_query, search
+from vanban.search import (
+    KINDS,
+    ROLE_CHOICES,
+    Filters,
+    Hit,
+    Matches,
+    find_spans,
+    parse_query,
+    search,
+)
 from vanban.web.facets import NO_DATE, facet_counts
 from vanban.web.queue import DoubtQueue
 from vanban.web.render import (
@@ -88,6 +99,7 @@ class Site:
     ):
         self.outdir = Path(outdir).resolve()
         self.db = Path(db)
+        self.readers = KeptReaders(self.db)
         self.review = review
         self.reviewer = reviewer
         self.csrf = secrets.token_urlsafe(32)
@@ -101,6 +113,12 @@ class Site:
         self._reindex = threading.Lock()
         self._reindex_again = threading.Event()
 
+    @contextmanager
+    def matches(self) -> Iterator[Matches]:
+        """A fresh set of index lookups for one request, on a kept connection."""
+        with self.readers.connection() as conn:
+            yield Matches(conn)
+
     def page(self, template: str, status: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(template).render(**context), status_code=status)
 
@@ -113,10 +131,9 @@ class Site:
         path = (self.outdir / rel).resolve()
         if not path.is_relative_to(self.outdir) or path.relative_to(self.outdir).as_posix() != rel:
             raise HTTPException(404, "no such document")
-        with open_db(self.db, create=False) as conn:
-            known = conn.execute(
-                "SELECT 1 FROM documents WHERE outdir = ? AND path = ?", (str(self.outdir), rel)
-            ).fetchone()
+        sql = "SELECT 1 FROM documents WHERE outdir = ? AND path = ?"
+        with self.readers.connection() as conn:
+            known = conn.execute(sql, (str(self.outdir), rel)).fetchone()
         if not known or not path.is_file():
             raise HTTPException(404, "no such document")
         return path
@@ -196,8 +213,13 @@ def filters_of(params: dict[str, str]) -> Filters:
     )
 
 
-def find(site: Site, params: dict[str, str], limit: int) -> list[Hit]:
+def find(
+    site: Site, params: dict[str, str], limit: int, matches: Matches | None = None
+) -> list[Hit]:
     """Hits of the page's query: the document whose number it is, adjacent words, then any order."""
+    if matches is None:
+        with site.matches() as matches:
+            return find(site, params, limit, matches)
     query, filters = params["q"], filters_of(params)
     year = params["year"]
     if year.isdigit():
@@ -205,7 +227,11 @@ def find(site: Site, params: dict[str, str], limit: int) -> list[Hit]:
     if not query.strip() and not filters.any():
         filters.kind = "document"  # browsing by year (or 'no date') alone lists documents
     fetch = limit * 3 if year == NO_DATE else limit
-    options = {"ignore_marks": params["marks"] == "any", "mark": (MARK_START, MARK_END)}
+    options = {
+        "ignore_marks": params["marks"] == "any",
+        "mark": (MARK_START, MARK_END),
+        "matches": matches,
+    }
     hits: list[Hit] = []
     stripped = query.strip()
     if NUMBER_RE.fullmatch(stripped):
@@ -278,15 +304,16 @@ def search_page(request: Request) -> HTMLResponse:
     }
     if params["q"] or context["filters"]:
         try:
-            hits = find(site, params, page * PAGE_SIZE + 1)
-            filters = filters_of(params)
-            context["facets"] = facet_counts(
-                site.db,
-                params["q"],
-                filters,
-                year=params["year"] or None,
-                ignore_marks=params["marks"] == "any",
-            )
+            with site.matches() as matches:
+                hits = find(site, params, page * PAGE_SIZE + 1, matches)
+                context["facets"] = facet_counts(
+                    site.db,
+                    params["q"],
+                    filters_of(params),
+                    year=params["year"] or None,
+                    ignore_marks=params["marks"] == "any",
+                    matches=matches,
+                )
         except VanbanError as exc:
             context["error"] = exc.reason
         else:
@@ -303,8 +330,8 @@ def _active_filters(params: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _document_count(site: Site) -> int:
-    with open_db(site.db, create=False) as conn:
-        sql = "SELECT count(*) FROM documents WHERE outdir = ?"
+    sql = "SELECT count(*) FROM documents WHERE outdir = ?"
+    with site.readers.connection() as conn:
         return conn.execute(sql, (str(site.outdir),)).fetchone()[0]
 
 
@@ -528,17 +555,7 @@ def agency_page(request: Request) -> HTMLResponse:
     page = _int(request.query_params.get("page"), 1, 1, 200)
     rows, error, name = [], None, agency_id
     try:
-        found = (
-            search(
-                site.db,
-                "",
-                Filters(agency=agency_id),
-                limit=page * AGENCY_PAGE_SIZE + 1,
-                mark=(MARK_START, MARK_END),
-            ).hits
-            if agency_id
-            else []
-        )
+        found = _agency_hits(site, agency_id, page * AGENCY_PAGE_SIZE + 1) if agency_id else []
     except VanbanError as exc:
         found, error = [], exc.reason
     for hit in found:
@@ -571,6 +588,12 @@ def agency_page(request: Request) -> HTMLResponse:
         has_next=len(rows) > page * AGENCY_PAGE_SIZE,
         deadline=deadline,
     )
+
+
+def _agency_hits(site: Site, agency_id: str, limit: int) -> list[Hit]:
+    with site.matches() as matches:
+        filters, mark = Filters(agency=agency_id), (MARK_START, MARK_END)
+        return search(site.db, "", filters, limit=limit, mark=mark, matches=matches).hits
 
 
 # ---------------------------------------------------------------- review

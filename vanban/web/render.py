@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -107,5 +108,11 @@ def section_rows(sections: list[dict]) -> list[dict]:
 def url(path: str, params: dict, **changes) -> str:
     """`path?query` from params with changes (None drops a key); empty values are left out."""
     merged = {**params, **changes}
-    query = urlencode([(k, v) for k, v in merged.items() if v not in (None, "")])
+    query = "&".join(_query_pair(k, str(v)) for k, v in merged.items() if v not in (None, ""))
     return f"{path}?{query}" if query else path
+
+
+@functools.lru_cache(maxsize=1024)
+def _query_pair(key: str, value: str) -> str:
+    """`key=value` as urlencode writes it (a search page links ~100 URLs of the same pairs)."""
+    return urlencode([(key, value)])
