@@ -69,7 +69,7 @@ def _shape(core: str) -> list[int]:
     return ids
 
 
-@lru_cache(maxsize=1_000_000)
+@lru_cache(maxsize=100_000)  # ~0.9 KB an entry: at most ~90 MB however long the input
 def core_features(core: str, n_buckets: int) -> tuple[int, ...]:
     """Shape ids + hashed 1-4-gram features of the lowercased core, with word boundaries."""
     low = core.lower()
