@@ -153,6 +153,7 @@ class Candidate:
     joined: bool = False  # the label stood alone on its line; the title is the next line
     misread: str = ""  # the label as printed, when it was read in another scheme ('I' for '1')
     bare: bool = False  # a Roman label printed without its period: only where the sequence is
+    lost: bool = False  # a caps title over a list restarting at '1.': its Roman label was lost
 
 
 _PART_RE = re.compile(  # the Roman class takes OCR's shapes ('1I', '111'; 'HI', '[II' in caps)
@@ -282,6 +283,8 @@ def _candidate_at(lines: list[str], index: int) -> Candidate | None:
             cand.joined = True
     if cand is None:
         cand = _unnumbered_part(lines, index, stripped)
+    if cand is None:
+        cand = _unlabelled_roman(lines, index, stripped)
     return cand
 
 
@@ -295,6 +298,18 @@ def _unnumbered_part(lines: list[str], index: int, stripped: str) -> Candidate |
     if not nxt or not is_caps(nxt) or find_candidate(index + 1, nxt) is not None:
         return None
     return Candidate(index, _PART_WORDS[fold(m.group(1))], "", "")
+
+
+def _unlabelled_roman(lines: list[str], index: int, stripped: str) -> Candidate | None:
+    """A short caps title over a list that starts again at '1.' ('MỤC TIÊU' / '1. Mục tiêu
+    tổng quát'): a Roman heading whose label the OCR lost, if the sequence wants one there."""
+    if not is_caps(stripped) or len(stripped.split()) > 10 or any(c.isdigit() for c in stripped):
+        return None
+    nxt = next((x.strip() for x in lines[index + 1 :] if x.strip()), "")
+    cand = find_candidate(index + 1, nxt) if nxt else None
+    if cand is None or cand.scheme != "arabic" or cand.raw != "1":
+        return None
+    return Candidate(index, "roman", "", stripped, lost=True)
 
 
 def _is_roman_label(label: str) -> bool:
@@ -379,6 +394,8 @@ class TreeBuilder:
                 return keep, cand.raw
             label = self._part_label(cand, upcoming)
             return (keep, label) if label else None
+        if cand.lost:
+            return self._lost_roman(cand, context_ok, upcoming)
         if scheme == "roman" and _clause_one_misread(cand, upcoming):
             cand.misread, cand.raw, cand.scheme = cand.raw, "1", "arabic"
             scheme = "arabic"
@@ -450,6 +467,23 @@ class TreeBuilder:
             value = self._letter_value(cand, None, upcoming)
             return (len(self.stack), value) if value in {"a", "b"} or context_ok else None
         return None
+
+    def _lost_roman(
+        self, cand: Candidate, context_ok: bool, upcoming: list[Candidate]
+    ) -> tuple[int, str] | None:
+        """The next Roman label for a caps title whose label was lost: only inside a Roman
+        sequence whose current heading already has its own '1.', when the label it would take
+        is not printed further on and the next printed Roman label continues after it."""
+        k = self._find_sibling("roman")
+        arabic = self._find_sibling("arabic")
+        if not context_ok or k is None or arabic is None or arabic < k:
+            return None
+        expected = roman_value(self.stack[k].value) + 1
+        nxt = next((c for c in upcoming if c.scheme == "roman"), None)
+        if nxt is not None and roman_value(_roman_reading(nxt.raw)) != expected + 1:
+            return None
+        cand.misread = "(missing)"
+        return k, to_roman(expected)
 
     def _part_label(self, cand: Candidate, upcoming: list[Candidate]) -> str | None:
         """A Phần / Chương / Mục label read in its sequence: a missing one, one OCR-shaped ('l',
@@ -641,7 +675,12 @@ def build_sections(lines: list[str]) -> list[Section]:
         if cand:
             candidates.append(cand)
     by_line = {c.index: k for k, c in enumerate(candidates)}
-    builder.has_roman = any(c.scheme == "roman" and not c.bare for c in candidates)
+    printed = [c for c in candidates if not c.lost]  # what the rules look ahead at
+    ahead, seen = [], 0  # ahead[k]: where candidates[k + 1:] start in `printed`
+    for c in candidates:
+        seen += not c.lost
+        ahead.append(seen)
+    builder.has_roman = any(c.scheme == "roman" and not (c.bare or c.lost) for c in candidates)
     current: Section | None = None
     previous_heading: int | None = None
     skip_until = -1
@@ -659,7 +698,7 @@ def build_sections(lines: list[str]) -> list[Section]:
         if k is not None:
             cand = candidates[k]
             accepted = builder.accept(
-                cand, context_ok(lines, index, previous_heading), candidates[k + 1 :]
+                cand, context_ok(lines, index, previous_heading), printed[ahead[k] :]
             )
             if accepted is not None and not (closed and cand.scheme not in _FIXED_RANK):
                 closed = False

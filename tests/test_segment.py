@@ -233,6 +233,22 @@ def test_no_headings_at_all():
     assert result["sections"] == []
 
 
+def test_a_caps_title_over_a_restarting_list_is_the_roman_heading_whose_label_was_lost():
+    text = "I. MỤC ĐÍCH, YÊU CẦU\n1. Phòng ngừa rủi ro.\n2. Quán triệt chủ trương.\n"
+    text += "MỤC TIÊU\n1. Mục tiêu tổng quát\nBảo đảm an ninh.\n2. Mục tiêu cụ thể\n"
+    sections = segment_text(text)["sections"]
+    assert ids({"sections": sections}) == ["I", "I.1", "I.2", "II", "II.1", "II.2"]
+    lost = next(s for s in sections if s["id"] == "II")
+    assert lost["title"] == "MỤC TIÊU" and lost["label_repaired_from"] == "(missing)"
+
+
+def test_a_caps_line_is_not_a_lost_heading_when_its_label_comes_later_or_nothing_restarts():
+    later = "I. MỤC ĐÍCH\n1. Một.\n2. Hai.\nGHI CHÚ\n1. Ba.\nII. NHIỆM VỤ\n1. Bốn.\n"
+    assert ids(segment_text(later)) == ["I", "I.1", "I.2", "II", "II.1"]
+    no_restart = "I. MỤC ĐÍCH\n1. Một.\nGHI CHÚ QUAN TRỌNG\n2. Hai.\n"
+    assert ids(segment_text(no_restart)) == ["I", "I.1", "I.2"]
+
+
 def test_heading_number_that_jumps():
     text = "I. MỤC TIÊU\n1. Một\n2. Hai\n4. Bốn\n5. Năm\nII. NHIỆM VỤ\n1. Một\n"
     assert ids(segment_text(text)) == ["I", "I.1", "I.2", "I.4", "I.5", "II", "II.1"]
