@@ -37,6 +37,25 @@ def pin_mmap_threshold() -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
+def release_memory() -> None:
+    """Give back what restoring holds beside a loaded restorer, once the caller has dropped its
+    Restorer: the module-level caches are cleared and glibc's heap trimmed (no-op elsewhere)."""
+    import gc
+
+    from vanban.restore.decoder.candidates import clear_caches as clear_candidate_caches
+    from vanban.restore.network.features import clear_caches as clear_feature_caches
+
+    clear_feature_caches()
+    clear_candidate_caches()
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc
+        pass
+
+
 class Restorer(Protocol):
     def restore_lines(self, lines: list[str]) -> list[RestoredLine]:
         """Restore each line; exactly one output per input, in order."""

@@ -181,6 +181,25 @@ def test_long_input_is_restored_in_windows_with_context_and_same_outputs(
         ).read_bytes()
 
 
+def test_a_long_document_gives_the_restorer_back_before_segmenting(
+    tmp_path, fake_stages, monkeypatch
+):
+    import vanban.pipeline
+
+    source = tmp_path / "plan.txt"
+    source.write_text(PLAN_TEXT * 2, encoding="utf-8")  # 22 lines
+    kept = process_file(make_context(source, tmp_path / "kept"))
+    assert vanban.pipeline._restorer is fake_stages  # a short document keeps it
+    monkeypatch.setattr(vanban.pipeline, "RELEASE_AFTER_LINES", 10)
+    released = process_file(make_context(source, tmp_path / "released"))
+    assert kept.ok and released.ok
+    assert vanban.pipeline._restorer is None  # the next document loads it again
+    for name in ("plan.txt", "plan.ocr.txt", "plan.json"):
+        assert (tmp_path / "kept" / name).read_bytes() == (
+            tmp_path / "released" / name
+        ).read_bytes()
+
+
 def test_json_lines_are_one_compact_record_each(tmp_path, fake_stages):
     source = tmp_path / "plan.txt"
     source.write_text(PLAN_TEXT, encoding="utf-8")

@@ -39,6 +39,9 @@ OUTPUT_SUFFIXES = {
 ARCHIVE_KINDS = ("pdf", "alto", "hocr")  # written only when asked for
 RESTORE_WINDOW_LINES = 1000  # lines per restorer call: what bounds the memory of a long input
 RESTORE_CONTEXT_LINES = 8  # neighbour lines on either side a window is restored with
+# a document this long gives the restorer's memory back before it is segmented (the next one
+# reloads it, ~3 s against the minutes such a document takes): peak RSS stays ~ that of a window
+RELEASE_AFTER_LINES = 10 * RESTORE_WINDOW_LINES
 JSON_LINES_TAIL = '"lines": []\n}\n'
 
 
@@ -135,6 +138,8 @@ def process_file(
         with tempfile.TemporaryFile("w+", encoding="utf-8", dir=context.outdir) as records:
             texts = restore_to_records(lines, records, progress, kept[2] if kept else None)
             _write(context, result, "text", render_text(lines, texts))
+            if len(lines) > RELEASE_AFTER_LINES:
+                release_restorer()
             result.stage = "segment"
             page_count = None if text_only else result.pages
             tree = segment_restored(lines, texts, context.source, page_count)
@@ -407,6 +412,17 @@ def get_restorer():
         if _worker_threads is not None and "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(_worker_threads)
     return _restorer
+
+
+def release_restorer() -> None:
+    """Drop the process's restorer and the memory restoring held (get_restorer loads it again)."""
+    global _restorer
+    if _restorer is None or isinstance(_restorer, _NormalizeOnly):
+        return
+    _restorer = None
+    from vanban.restore.api import release_memory
+
+    release_memory()
 
 
 def init_worker(threads: int = 1) -> None:

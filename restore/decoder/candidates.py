@@ -23,6 +23,11 @@ from vanban.core.text import normalize, strip_marks
 _strip = lru_cache(maxsize=1_000_000)(strip_marks)
 
 
+def clear_caches() -> None:
+    """Forget the module's cached mark-stripped forms (restore.api.release_memory)."""
+    _strip.cache_clear()
+
+
 class CandidateGenerator:
     """Lowercase inventory entries for a noisy chunk core, with log P(noisy | candidate)."""
 

@@ -101,3 +101,9 @@ def apply_case(pattern: str, word: str) -> str:
     if pattern[:1].isupper():
         return word[:1].upper() + word[1:]
     return word
+
+
+def clear_caches() -> None:
+    """Forget the cached features (restore.api.release_memory)."""
+    core_features.cache_clear()
+    is_passthrough.cache_clear()
