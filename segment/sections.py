@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -288,13 +289,18 @@ def _candidate_at(lines: list[str], index: int) -> Candidate | None:
     return cand
 
 
+def _next_nonblank(lines: list[str], index: int) -> str:
+    """The first non-blank line after `index`, stripped ('' at the end); no copy of the rest."""
+    return next((x for x in map(str.strip, itertools.islice(lines, index + 1, None)) if x), "")
+
+
 def _unnumbered_part(lines: list[str], index: int, stripped: str) -> Candidate | None:
     """'Chương' alone on its line, the next line a caps title: a heading whose number the OCR
     dropped (the sequence gives it). Alone over a lowercase line it is a wrapped 'Chương trình'."""
     m = _PART_WORD_ALONE_RE.match(stripped)
     if not m or fold(m.group(1)) not in _PART_WORDS:
         return None
-    nxt = next((x.strip() for x in lines[index + 1 :] if x.strip()), "")
+    nxt = _next_nonblank(lines, index)
     if not nxt or not is_caps(nxt) or find_candidate(index + 1, nxt) is not None:
         return None
     return Candidate(index, _PART_WORDS[fold(m.group(1))], "", "")
@@ -305,7 +311,7 @@ def _unlabelled_roman(lines: list[str], index: int, stripped: str) -> Candidate 
     tổng quát'): a Roman heading whose label the OCR lost, if the sequence wants one there."""
     if not is_caps(stripped) or len(stripped.split()) > 10 or any(c.isdigit() for c in stripped):
         return None
-    nxt = next((x.strip() for x in lines[index + 1 :] if x.strip()), "")
+    nxt = _next_nonblank(lines, index)
     cand = find_candidate(index + 1, nxt) if nxt else None
     if cand is None or cand.scheme != "arabic" or cand.raw != "1":
         return None
