@@ -27,14 +27,8 @@ def pin_mmap_threshold() -> bool:
     own MALLOC_MMAP_THRESHOLD_ is left alone; no-op off glibc. True when set here."""
     if os.environ.get("MALLOC_MMAP_THRESHOLD_") is not None:
         return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows)
-        return False
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    mallopt = _glibc("mallopt")
+    return mallopt is not None and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def release_memory() -> None:
@@ -48,12 +42,19 @@ def release_memory() -> None:
     clear_feature_caches()
     clear_candidate_caches()
     gc.collect()
+    malloc_trim = _glibc("malloc_trim")
+    if malloc_trim is not None:
+        malloc_trim(0)
+
+
+def _glibc(name: str):
+    """The C library's function `name`, or None off glibc (macOS, Windows)."""
     try:
         import ctypes
 
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):  # not glibc
-        pass
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError, TypeError):
+        return None
 
 
 class Restorer(Protocol):

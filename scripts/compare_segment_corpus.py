@@ -16,18 +16,17 @@ Documents: blank-line separated in the corpus files (default: the admin and lega
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 from eval_segment import path_key, triples  # noqa: E402
+from vanban.corpus.clean import iter_documents  # noqa: E402
 from vanban.segment import segment_document  # noqa: E402
 from vanban.segment.sections import find_candidate  # noqa: E402
 
@@ -37,28 +36,18 @@ SHARED = ROOT.parent / "shared"
 DEFAULT_CORPORA = ("vn-admin-congbao.txt.gz", "vn-legal-phapdien.txt.gz")
 
 
-def documents(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(index, paragraphs) of each blank-line separated document of a corpus file."""
-    current: list[str] = []
-    index = 0
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            line = line.rstrip("\n")
-            if line.strip():
-                current.append(line)
-            elif current:
-                yield index, current
-                index, current = index + 1, []
-    if current:
-        yield index, current
+def has_numbered_structure(paragraphs: list[str], headings: int = 3) -> bool:
+    """At least `headings` lines that open a numbered section (Chương / Điều / I. / 1.)."""
+    found = (find_candidate(k, x.strip()) is not None for k, x in enumerate(paragraphs))
+    return sum(found) >= headings
 
 
 def sample(paths: list[Path], n: int, seed: int, max_lines: int) -> list[tuple[str, list[str]]]:
     numbered = []
     for path in paths:
-        for index, paragraphs in documents(path):
+        for index, paragraphs in enumerate(iter_documents(path)):
             head = paragraphs[:max_lines]
-            if sum(find_candidate(k, x.strip()) is not None for k, x in enumerate(head)) >= 3:
+            if has_numbered_structure(head):
                 numbered.append((f"{path.name}#{index}", head))
     rng = random.Random(seed)
     return sorted(rng.sample(numbered, min(n, len(numbered))))

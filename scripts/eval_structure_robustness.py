@@ -19,7 +19,6 @@ Usage: .venv/bin/python scripts/eval_structure_robustness.py [--n 100] [--lang e
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -34,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from compare_segment_corpus import has_numbered_structure  # noqa: E402
 from eval_segment import f1, path_key, triples  # noqa: E402
+from vanban.corpus.clean import iter_documents  # noqa: E402
 from vanban.corpus.render import (  # noqa: E402
     A4_SIZE,
     degrade,
@@ -44,7 +45,6 @@ from vanban.corpus.render import (  # noqa: E402
     render_page,
 )
 from vanban.segment import segment_document  # noqa: E402
-from vanban.segment.sections import find_candidate  # noqa: E402
 
 from vanban.core.records import Provenance, TextLine  # noqa: E402
 
@@ -55,23 +55,8 @@ TEXT_WIDTH = A4_SIZE[0] - 480  # the renderer's margins leave about this much
 
 def corpus_documents(path: Path, n: int, rng: random.Random, max_lines: int) -> list[tuple]:
     """n documents of the corpus with numbered structure (Chương / Điều / I. / 1.), sampled."""
-    docs, current = [], []
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            line = line.rstrip("\n")
-            if line.strip():
-                current.append(line)
-                continue
-            if current:
-                docs.append(current)
-            current = []
-    if current:
-        docs.append(current)
-    numbered = [
-        d
-        for d in docs
-        if sum(find_candidate(k, x.strip()) is not None for k, x in enumerate(d[:max_lines])) >= 3
-    ]
+    docs = list(iter_documents(path))
+    numbered = [d for d in docs if has_numbered_structure(d[:max_lines])]
     picked = rng.sample(numbered, min(n, len(numbered)))
     return [(f"{path.name}#{docs.index(d)}", d[:max_lines]) for d in picked]
 

@@ -477,9 +477,9 @@ class TreeBuilder:
     def _lost_roman(
         self, cand: Candidate, context_ok: bool, upcoming: list[Candidate]
     ) -> tuple[int, str] | None:
-        """The next Roman label for a caps title whose label was lost: only inside a Roman
-        sequence whose current heading already has its own '1.', when the label it would take
-        is not printed further on and the next printed Roman label continues after it."""
+        """The next Roman label for a caps title whose label was lost: only at a paragraph
+        start inside a Roman sequence whose current heading already has its own numbered
+        clauses, and when the next printed Roman label, if any, continues after it."""
         k = self._find_sibling("roman")
         arabic = self._find_sibling("arabic")
         if not context_ok or k is None or arabic is None or arabic < k:

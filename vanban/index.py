@@ -295,18 +295,27 @@ def open_db(
     """Open (or create) the index; VanbanError for a locked, foreign or outdated database."""
     if not create and not db.is_file():
         raise VanbanError(str(db), NO_INDEX)
-    try:
-        conn = sqlite3.connect(db, timeout=timeout, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise VanbanError(str(db), f"cannot open database ({exc})") from None
+    conn = _connect(db, timeout)
     with closing(conn):
         try:
             _prepare(conn, db, create)
             yield conn
-        except sqlite3.OperationalError as exc:
-            raise db_error(db, exc, timeout) from None
         except sqlite3.DatabaseError as exc:
-            raise VanbanError(str(db), f"not a vanban index ({exc})") from None
+            raise _index_error(db, exc, timeout) from None
+
+
+def _connect(db: Path, timeout: float, **options) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(db, timeout=timeout, isolation_level=None, **options)
+    except sqlite3.Error as exc:
+        raise VanbanError(str(db), f"cannot open database ({exc})") from None
+
+
+def _index_error(db: Path, exc: sqlite3.DatabaseError, timeout: float) -> VanbanError:
+    """A locked or busy database (db_error), else a file that is not a vanban index."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return db_error(db, exc, timeout)
+    return VanbanError(str(db), f"not a vanban index ({exc})")
 
 
 READ_CACHE_KIB = 32 * 1024  # page cache of one kept reader connection
@@ -357,20 +366,16 @@ class KeptReaders:
 
 def _open_reader(db: Path, timeout: float) -> sqlite3.Connection:
     """A checked, query-only connection that any one thread at a time may use."""
-    try:
-        conn = sqlite3.connect(db, timeout=timeout, isolation_level=None, check_same_thread=False)
-    except sqlite3.Error as exc:
-        raise VanbanError(str(db), f"cannot open database ({exc})") from None
+    conn = _connect(db, timeout, check_same_thread=False)
     try:
         _prepare(conn, db, create=False)
         conn.execute("PRAGMA query_only = ON")
         conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
-    except BaseException as exc:
+    except sqlite3.DatabaseError as exc:
         conn.close()
-        if isinstance(exc, sqlite3.OperationalError):
-            raise db_error(db, exc, timeout) from None
-        if isinstance(exc, sqlite3.DatabaseError):
-            raise VanbanError(str(db), f"not a vanban index ({exc})") from None
+        raise _index_error(db, exc, timeout) from None
+    except BaseException:
+        conn.close()
         raise
     return conn
 
